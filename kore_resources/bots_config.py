@@ -1,0 +1,102 @@
+"""The `bots` stack config the shipped Pulumi program reads: which bots a stack trains, and from where.
+
+    config:
+      kore-bots:bots:
+        - name: travel                  # logical name: the same on every stack, so resources line up
+          botId: st-7c0a4c1e-...        # this environment's bot
+          languages: [en, de]
+          utterances: utterances/travel # one sub-folder per language: utterances/travel/en, .../de
+          timeoutSeconds: 1800          # optional
+          waitForCompletion: true       # optional
+
+Parsing is pure and strict: every mistake names the config key and says what is expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+from .provider import DEFAULT_TIMEOUT_SECONDS
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*", re.IGNORECASE)
+KNOWN_KEYS = frozenset({"name", "botId", "languages", "utterances", "timeoutSeconds", "waitForCompletion"})
+
+
+@dataclass(frozen=True)
+class BotSpec:
+    name: str
+    bot_id: str
+    languages: tuple[str, ...]
+    utterances: Path
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    wait_for_completion: bool = True
+
+    def utterances_folder(self, language: str) -> Path:
+        return self.utterances / language
+
+
+def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
+    """Parse the `bots` config list; `key` is its full config key (for messages), paths are relative to
+    `base_dir` (the project directory)."""
+    if not isinstance(raw, list) or not raw:
+        raise ConfigurationError(
+            f"{key} must be a non-empty list of bots, each with name, botId, languages "
+            "and utterances (see README, 'Stack config')"
+        )
+    bots: list[BotSpec] = []
+    for index, entry in enumerate(raw):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigurationError(f"{where} must be an object with name, botId, languages and utterances")
+        unknown = sorted(set(entry) - KNOWN_KEYS)
+        if unknown:
+            raise ConfigurationError(
+                f"{where} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(KNOWN_KEYS))}"
+            )
+        name = _require_str(entry, "name", where)
+        if not NAME_PATTERN.fullmatch(name):
+            raise ConfigurationError(
+                f"{where}.name {name!r} must be letters, digits, '-' or '_'; it becomes "
+                "part of the resource names"
+            )
+        languages = _languages(entry.get("languages"), f"{where}.languages")
+        folder = base_dir / _require_str(entry, "utterances", where)
+        timeout = entry.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+            raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
+        wait = entry.get("waitForCompletion", True)
+        if not isinstance(wait, bool):
+            raise ConfigurationError(f"{where}.waitForCompletion must be true or false")
+        bots.append(BotSpec(name, _require_str(entry, "botId", where), languages, folder, timeout, wait))
+    _reject_duplicates([b.name for b in bots], key, "name")
+    _reject_duplicates([b.bot_id for b in bots], key, "botId")
+    return bots
+
+
+def _require_str(entry: dict[str, Any], field: str, where: str) -> str:
+    value = entry.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{where}.{field} is required and must be a non-empty string")
+    return value.strip()
+
+
+def _languages(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ConfigurationError(f"{where} must be a non-empty list of NLU language codes, e.g. [en, de]")
+    _reject_duplicates(value, where, "language")
+    return tuple(value)
+
+
+def _reject_duplicates(values: Sequence[str], where: str, what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ConfigurationError(f"{where}: {what} {value!r} appears twice")
+        seen.add(value)

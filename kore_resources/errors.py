@@ -1,0 +1,71 @@
+"""The exceptions kore_resources raises.
+
+Every message says what went wrong *and* what the user can do about it, because these messages are what
+`pulumi up` prints as the resource error. No message ever contains a client secret or a JWT.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KoreError(Exception):
+    """Base class of every error raised by kore_resources."""
+
+
+class ConfigurationError(KoreError):
+    """A setting is missing or invalid (stack config, environment, resource arguments)."""
+
+
+class UtteranceFileError(KoreError):
+    """An utterance export cannot be read. Names the file and, where it applies, the line."""
+
+    def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+class KoreApiError(KoreError):
+    """Kore.ai answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        api_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.api_message = api_message
+
+
+class AuthenticationError(KoreApiError):
+    """401 / platform code 4002: wrong client id or secret, missing API scope, or an unknown bot."""
+
+
+class RateLimitedError(KoreApiError):
+    """Kore.ai's rate limit was hit and retrying within the deadline did not help."""
+
+
+class TrainingError(KoreError):
+    """A training did not finish successfully. Names the bot, language and training id."""
+
+    def __init__(self, message: str, *, bot_id: str, language: str, training_id: str | None) -> None:
+        super().__init__(message)
+        self.bot_id = bot_id
+        self.language = language
+        self.training_id = training_id
+
+
+class TrainingFailedError(TrainingError):
+    """Kore.ai reported trainingStatus `Failed`."""
+
+
+class TrainingTimeoutError(TrainingError):
+    """The training did not finish within `timeout_seconds`."""

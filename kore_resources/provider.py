@@ -1,0 +1,395 @@
+"""`BotTrainingProvider`: the Pulumi dynamic provider behind `BotTraining`.
+
+The Pulumi engine runs this class in a separate plugin process (`python -u -m pulumi.dynamic`, started in
+the project directory), after unpickling it from the `__provider` input. It is pickled *by reference*
+(module `kore_resources.provider`), so the instance carries no state of its own before serialization:
+credentials are read in `configure()`, which runs inside the plugin process, and HTTP sessions are made
+lazily there. Decisions (validation, diff) are pure functions at the top of this module; the methods are
+thin I/O around them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import Unknown
+
+from .auth import Credentials, resolve_credentials
+from .client import KoreClient
+from .errors import TrainingFailedError, TrainingTimeoutError
+from .training import FAILED, FINISHED, IN_PROGRESS, QUEUED, CompletionTracker, Verdict, poll_delay
+
+DEFAULT_LANGUAGE = "en"
+DEFAULT_TIMEOUT_SECONDS = 1800
+
+#: Inputs as they appear on the wire, in state, and echoed in the outputs.
+INPUT_KEYS = ("bot_id", "utterances_hash", "language", "host", "wait_for_completion", "timeout_seconds")
+#: Outputs added by create/update.
+OUTPUT_KEYS = ("training_id", "training_status", "trained_at")
+#: A change of any of these is a different training (another bot, language or platform): replace.
+REPLACE_KEYS = ("bot_id", "language", "host")
+
+BOT_ID_PATTERN = re.compile(r"st-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+#: Kore.ai's supported NLU languages (docs: "Building multi-language bots", Supported NLU Languages), plus
+#: `vi`, which appears among the locale keys of real bot exports.
+NLU_LANGUAGES = frozenset(
+    "ar ca de en es fi fr hi id it ja kk ko mr nb nl pl pt pt_pt ru sl sv ta te tl uk vi zh_cn zh_tw".split()
+)
+
+
+def _log(message: str) -> None:
+    # The plugin has no connection to the engine; the CLI shows the plugin's stderr as info diagnostics.
+    print(f"kore: {message}", file=sys.stderr, flush=True)
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- pure decisions --------------------------------------------------------------------------------------
+
+
+def is_loopback_host(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_host(host: str) -> str:
+    """`https://Platform.Kore.ai/` and `https://platform.kore.ai` are the same host."""
+    parts = urlsplit(host.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def host_problem(host: str) -> str | None:
+    """Why `host` is not a usable Kore.ai base URL, or None if it is."""
+    try:
+        parts = urlsplit(host.strip())
+        port = parts.port
+    except ValueError as exc:
+        return f"{host!r} is not a URL ({exc}); expected e.g. https://platform.kore.ai"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"{host!r} must be an https:// URL such as https://platform.kore.ai"
+    if parts.username or parts.password:
+        return f"{host!r} must not contain credentials; set kore:clientId and kore:clientSecret instead"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return f"{host!r} must be the bare host (https://platform.kore.ai), without a path or query"
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        return (
+            f"{host!r} uses plain http://, which would send the auth token unencrypted; use https:// "
+            "(http:// is only accepted for loopback addresses such as the local sandbox)"
+        )
+    if port == 0:
+        return f"{host!r} has port 0"
+    return None
+
+
+def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(property, reason) for every invalid input. Unknown values (during preview) are not judged."""
+    failures: list[tuple[str, str]] = []
+
+    def known(key: str) -> bool:
+        return key in news and not isinstance(news[key], Unknown)
+
+    bot_id = news.get("bot_id")
+    if "bot_id" not in news or bot_id is None:
+        failures.append(("bot_id", "bot_id is required: the Kore.ai bot (stream) id, st-<uuid>"))
+    elif known("bot_id") and not (isinstance(bot_id, str) and BOT_ID_PATTERN.fullmatch(bot_id)):
+        failures.append(
+            (
+                "bot_id",
+                f"{bot_id!r} is not a Kore.ai bot id; expected st- followed by a UUID, "
+                "as shown in the bot's App Settings (Bot ID)",
+            )
+        )
+    language = news.get("language", DEFAULT_LANGUAGE)
+    if known("language") and language not in NLU_LANGUAGES:
+        failures.append(
+            (
+                "language",
+                f"{language!r} is not a Kore.ai NLU language code; expected one of "
+                f"{', '.join(sorted(NLU_LANGUAGES))}",
+            )
+        )
+    host = news.get("host")
+    if "host" not in news or host is None:
+        failures.append(("host", "host is required: set stack config kore:host or KORE_HOST"))
+    elif known("host"):
+        problem = host_problem(host) if isinstance(host, str) else f"{host!r} is not a string"
+        if problem:
+            failures.append(("host", problem))
+    utterances_hash = news.get("utterances_hash")
+    if known("utterances_hash") and not (isinstance(utterances_hash, str) and utterances_hash.strip()):
+        failures.append(
+            (
+                "utterances_hash",
+                "utterances_hash must be a non-empty string, e.g. the result of "
+                "kore_resources.hash_utterances(folder)",
+            )
+        )
+    timeout = news.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+    if known("timeout_seconds") and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+    ):
+        failures.append(("timeout_seconds", f"{timeout!r} is not a positive number of seconds"))
+    wait = news.get("wait_for_completion", True)
+    if known("wait_for_completion") and not isinstance(wait, bool):
+        failures.append(("wait_for_completion", f"{wait!r} is not true or false"))
+    return failures
+
+
+def normalize_inputs(news: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults filled in and the host in canonical form, so state compares equal across spellings."""
+    inputs = dict(news)
+    inputs.setdefault("language", DEFAULT_LANGUAGE)
+    inputs.setdefault("wait_for_completion", True)
+    inputs.setdefault("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+    host = inputs.get("host")
+    if isinstance(host, str) and host_problem(host) is None:
+        inputs["host"] = normalize_host(host)
+    return inputs
+
+
+def _differs(old: Any, new: Any) -> bool:
+    # An unknown new value (preview) may differ: report the change, as the engine would.
+    return isinstance(new, Unknown) or old != new
+
+
+def decide_diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult:
+    """Compare the recorded *outputs* (`olds`) with the new inputs.
+
+    - another bot, language or host is another training: replace;
+    - new utterances are a new training of the same bot language: update in place;
+    - nothing else retrains: not credentials (not inputs at all), not `wait_for_completion` or
+      `timeout_seconds` (how to wait, not what to train), not the provider's code (`__provider`).
+    """
+    replaces = [key for key in REPLACE_KEYS if _differs(olds.get(key), news.get(key))]
+    retrain = _differs(olds.get("utterances_hash"), news.get("utterances_hash"))
+    return DiffResult(changes=bool(replaces) or retrain, replaces=replaces, delete_before_replace=False)
+
+
+@dataclass(frozen=True)
+class TrainingInputs:
+    """The checked inputs of one BotTraining."""
+
+    bot_id: str
+    utterances_hash: str
+    language: str
+    host: str
+    wait_for_completion: bool
+    timeout_seconds: float
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> TrainingInputs:
+        p = normalize_inputs(props)
+        return cls(
+            bot_id=p["bot_id"],
+            utterances_hash=p["utterances_hash"],
+            language=p["language"],
+            host=p["host"],
+            wait_for_completion=bool(p["wait_for_completion"]),
+            timeout_seconds=float(p["timeout_seconds"]),
+        )
+
+    @property
+    def resource_id(self) -> str:
+        return f"{self.bot_id}/{self.language}"
+
+    def outputs(self, training_id: str, training_status: str, trained_at: str) -> dict[str, Any]:
+        return {
+            "bot_id": self.bot_id,
+            "utterances_hash": self.utterances_hash,
+            "language": self.language,
+            "host": self.host,
+            "wait_for_completion": self.wait_for_completion,
+            # Protobuf Structs carry only doubles; keep whole seconds whole in state.
+            "timeout_seconds": int(self.timeout_seconds)
+            if self.timeout_seconds.is_integer()
+            else self.timeout_seconds,
+            "training_id": training_id,
+            "training_status": training_status,
+            "trained_at": trained_at,
+        }
+
+
+# -- process-wide state of the plugin (module level: the provider is pickled by reference) ----------------
+
+_locks_guard = threading.Lock()
+_bot_locks: dict[tuple[str, str], threading.Lock] = {}
+_sessions = threading.local()
+
+
+@contextmanager
+def _one_training_per_bot(inputs: TrainingInputs, deadline: float, describe: str) -> Iterator[None]:
+    """Trainings of one bot run one after another in this process; other bots proceed in parallel."""
+    with _locks_guard:
+        lock = _bot_locks.setdefault((inputs.host, inputs.bot_id), threading.Lock())
+    if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        raise TrainingTimeoutError(
+            f"{describe}: timed out after timeout_seconds={inputs.timeout_seconds:g} waiting for another "
+            "training of this bot to finish first. Nothing was recorded; raise timeout_seconds.",
+            bot_id=inputs.bot_id,
+            language=inputs.language,
+            training_id=None,
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _session() -> requests.Session:
+    # One keep-alive session per plugin worker thread: connections are reused across resources, and no
+    # session is shared between threads.
+    session: requests.Session | None = getattr(_sessions, "session", None)
+    if session is None:
+        session = requests.Session()
+        _sessions.session = session
+    return session
+
+
+class BotTrainingProvider(ResourceProvider):
+    """Trains a Kore.ai bot language when its utterances hash changes. See `BotTraining`."""
+
+    # Nothing secret is captured in the pickle (credentials come from config or the environment at run
+    # time), so `__provider` need not be encrypted in state; encrypting it costs every operation.
+    serialize_as_secret_always = False
+
+    #: Seconds to wait before trusting a terminal status never preceded by a running one (see training.py).
+    grace_seconds: float = 10.0
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # Runs in the plugin process, after unpickling: nothing read here is ever serialized into state.
+        self._config_get: Callable[[str], str | None] = req.config.get
+
+    # -- engine calls -------------------------------------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = [CheckFailure(prop, reason) for prop, reason in validate_inputs(news)]
+        return CheckResult(normalize_inputs(news) if not failures else news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return decide_diff(olds, news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = TrainingInputs.from_props(props)
+        return CreateResult(inputs.resource_id, self._train(inputs))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._train(TrainingInputs.from_props(news)))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Refresh: the bot language's current training status; every recorded output is kept."""
+        inputs = TrainingInputs.from_props(props)
+        client = self._client(inputs.host)
+        deadline = time.monotonic() + min(inputs.timeout_seconds, 120.0)
+        status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
+        outs = {key: props[key] for key in (*INPUT_KEYS, *OUTPUT_KEYS) if key in props}
+        outs["training_status"] = status.training_status
+        return ReadResult(id_, outs)
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # A training cannot be undone on Kore.ai: the bot keeps its model. Forgetting it is all there is.
+        _log(
+            f"bot {props.get('bot_id')} ({props.get('language')}): forgetting training "
+            f"{props.get('training_id')}; the bot keeps its trained model"
+        )
+
+    # -- the work -----------------------------------------------------------------------------------------
+
+    def _client(self, host: str) -> KoreClient:
+        config_get = getattr(self, "_config_get", lambda _key: None)
+        credentials: Credentials = resolve_credentials(config_get)
+        return KoreClient(host, credentials, session=_session())
+
+    def _train(self, inputs: TrainingInputs) -> dict[str, Any]:
+        """Queue a training and (unless told not to) wait for it. Raises unless it finished successfully,
+        so a failed or timed-out training is never recorded and the next `pulumi up` tries again."""
+        client = self._client(inputs.host)
+        describe = f"bot {inputs.bot_id} ({inputs.language})"
+        started = time.monotonic()
+        deadline = started + inputs.timeout_seconds
+        with _one_training_per_bot(inputs, deadline, describe):
+            ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
+            queued = time.monotonic()
+            _log(f"{describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
+            if not inputs.wait_for_completion:
+                return inputs.outputs(ticket.training_id, QUEUED, _utc_now())
+            self._wait(client, inputs, ticket.training_id, queued, deadline, describe)
+        _log(f"{describe}: training {ticket.training_id} finished after {time.monotonic() - started:.0f}s")
+        return inputs.outputs(ticket.training_id, FINISHED, _utc_now())
+
+    def _wait(
+        self,
+        client: KoreClient,
+        inputs: TrainingInputs,
+        training_id: str,
+        queued: float,
+        deadline: float,
+        describe: str,
+    ) -> None:
+        tracker = CompletionTracker(grace_seconds=self.grace_seconds)
+        last_status = ""
+        last_logged = queued
+        while True:
+            now = time.monotonic()
+            time.sleep(poll_delay(now - queued, deadline - now))
+            if time.monotonic() >= deadline:
+                raise TrainingTimeoutError(
+                    f"{describe}: training {training_id} did not finish within timeout_seconds="
+                    f"{inputs.timeout_seconds:g} (last status: {last_status or 'none read'}). Nothing was "
+                    "recorded, so the next `pulumi up` trains again; raise timeout_seconds for large bots.",
+                    bot_id=inputs.bot_id,
+                    language=inputs.language,
+                    training_id=training_id,
+                )
+            status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
+            elapsed = time.monotonic() - queued
+            verdict = tracker.observe(status, elapsed)
+            if verdict is Verdict.FINISHED:
+                return
+            if verdict is Verdict.FAILED:
+                raise TrainingFailedError(
+                    f"{describe}: Kore.ai reports training {training_id} as {FAILED}. Nothing was recorded, "
+                    "so the next `pulumi up` trains again; check the bot's ML utterances and training "
+                    "messages in the Kore.ai builder (Build > Natural Language > Training).",
+                    bot_id=inputs.bot_id,
+                    language=inputs.language,
+                    training_id=training_id,
+                )
+            if status.training_status != last_status or time.monotonic() - last_logged >= 30:
+                state = (
+                    f"still queued (the status still describes the previous training: "
+                    f"{status.training_status})"
+                    if status.is_terminal
+                    else "in progress"
+                    if status.training_status == IN_PROGRESS
+                    else f"reported as {status.training_status!r}"
+                )
+                _log(f"{describe}: training {training_id} {state}, {elapsed:.0f}s elapsed")
+                last_status, last_logged = status.training_status, time.monotonic()

@@ -1,0 +1,102 @@
+"""Deciding when a queued ML training is done. Pure logic: no I/O, no clock, no sleeping.
+
+Why this is not just "poll until trainingStatus is Finished": Kore.ai's status API
+(`GET /api/public/bot/{BotID}/ml/train/status?language=..&state=configured`) takes no Training_ID. It
+describes the *latest* training of the bot language, and nothing documents when a freshly queued training
+becomes the latest one. So the first reads after "Training Queued." may still describe the previous
+training, which typically says `Finished`. Accepting that read would record a training as done before it
+ran. The rules below accept a terminal status only when it belongs to the training we queued:
+
+1. Once we have seen a non-terminal status (`Inprogress`, or any status we do not know, such as a queued
+   state) since queueing, the platform has picked up a training of this bot language after our POST.
+   BotTraining never runs two trainings of one bot language at once, so the next terminal status
+   (`Finished` or `Failed`) is ours.
+2. A `Finished` with `isMlInSyncWithSentences: false` is stale for certain: a successful training leaves
+   the model in sync with the utterances. We keep waiting.
+3. A terminal status without rule 1's evidence is accepted only after `grace_seconds` have passed since
+   queueing, and for `Finished` only while the model reports being in sync with its utterances. This covers
+   a training so fast that it started and ended between two polls. The cost of the rare wrong guess (a
+   training still queued after the grace period while the previous one reads `Finished` and in sync) is
+   small: the model is already trained on the same utterances.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+FINISHED = "Finished"
+IN_PROGRESS = "Inprogress"
+FAILED = "Failed"
+#: Recorded as `training_status` when `wait_for_completion` is False. Not a Kore.ai value.
+QUEUED = "Queued"
+
+SENTENCES_IN_SYNC = "isMlInSyncWithSentences"
+
+#: See rule 3 above: long enough for a training to leave the queue on a busy platform.
+DEFAULT_GRACE_SECONDS = 10.0
+#: Kore.ai allows 60 status calls per minute per request: never poll more often than once a second.
+MIN_POLL_SECONDS = 1.0
+MAX_POLL_SECONDS = 30.0
+#: Polling every 10% of the time already waited keeps completion lag under 10% of the training time.
+POLL_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class TrainingStatus:
+    """One read of the ML train status API."""
+
+    training_status: str
+    in_sync: Mapping[str, bool] = field(default_factory=dict)  # the isMlInSync* flags that were present
+
+    @classmethod
+    def from_api(cls, payload: Any) -> TrainingStatus:
+        """Parse the status API's JSON object; raises ValueError when it is not the documented shape."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("trainingStatus"), str):
+            raise ValueError(f"expected an object with a trainingStatus string, got {payload!r:.200}")
+        flags = {k: v for k, v in payload.items() if k.startswith("isMlInSync") and isinstance(v, bool)}
+        return cls(training_status=payload["trainingStatus"], in_sync=flags)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.training_status in (FINISHED, FAILED)
+
+    @property
+    def sentences_in_sync(self) -> bool | None:
+        return self.in_sync.get(SENTENCES_IN_SYNC)
+
+
+class Verdict(enum.Enum):
+    WAITING = "waiting"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+@dataclass
+class CompletionTracker:
+    """Feeds status reads of one queued training through the rules in this module's docstring."""
+
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
+    seen_running: bool = False
+
+    def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
+        """`elapsed`: seconds since the train POST was answered."""
+        if not status.is_terminal:
+            self.seen_running = True
+            return Verdict.WAITING
+        if self.seen_running:
+            return Verdict.FINISHED if status.training_status == FINISHED else Verdict.FAILED
+        if elapsed < self.grace_seconds:
+            return Verdict.WAITING
+        if status.training_status == FAILED:
+            return Verdict.FAILED
+        return Verdict.WAITING if status.sentences_in_sync is False else Verdict.FINISHED
+
+
+def poll_delay(elapsed: float, remaining: float) -> float:
+    """How long to sleep before the next status read: about 10% of the time waited so far, within the
+    rate limit's floor and a ceiling, and never past the deadline (`remaining` seconds away)."""
+    delay = min(MAX_POLL_SECONDS, max(MIN_POLL_SECONDS, elapsed * POLL_FRACTION))
+    return max(0.0, min(delay, remaining))
