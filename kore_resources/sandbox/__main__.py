@@ -1,0 +1,95 @@
+"""`python -m kore_resources.sandbox`: run the Kore.ai sandbox until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from .server import Sandbox, is_loopback_host
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m kore_resources.sandbox",
+        description="Local emulator of the documented Kore.ai ML train / train status API.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8089, help="port (0 = any free port; default 8089)")
+    p.add_argument("--training-seconds", type=_non_negative, default=5.0, help="training duration (5)")
+    p.add_argument("--queue-seconds", type=_non_negative, default=1.0, help="time queued before training (1)")
+    p.add_argument("--fail-rate", type=_rate, default=0.0, help="probability a training fails (0)")
+    p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not is_loopback_host(args.host):
+        parser.error(
+            f"refusing --host {args.host}: the sandbox uses fixed, published credentials and must only "
+            "listen on a loopback address (127.0.0.1, ::1 or localhost)"
+        )
+    try:
+        sandbox = Sandbox(
+            args.host,
+            args.port,
+            args.training_seconds,
+            args.queue_seconds,
+            fail_rate=args.fail_rate,
+            log_requests=not args.quiet,
+        ).start()
+    except OSError as err:
+        print(f"error: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        return 1
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    lines = [f"Kore.ai sandbox listening on {sandbox.url}"]
+    for app in sandbox.apps:
+        jti = "  [Enforce JTI]" if app.enforce_jti else ""
+        lines.append(
+            f"app {app.name}: client id {app.client_id}  client secret {app.client_secret}{jti}  "
+            f"(export KORE_CLIENT_ID={app.client_id} KORE_CLIENT_SECRET={app.client_secret})"
+        )
+    for bot in sandbox.bots:
+        lines.append(f"bot {bot.name}: {bot.bot_id}  (languages: {', '.join(bot.languages)})")
+    lines.append(
+        f"training {args.training_seconds:g} s after {args.queue_seconds:g} s queued, "
+        f"fail rate {args.fail_rate:g}; admin API at {sandbox.url}/_sandbox/info; Ctrl-C to stop"
+    )
+    print("\n".join(lines), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+    print("Kore.ai sandbox stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The `/_sandbox/` admin API: lets another process (the demo, CLI tests) observe the sandbox and drive
+its faults. No auth; the handler only serves it to loopback clients. Not recorded in the call log.
+
+    GET    /_sandbox/info        apps (never secrets), bots, settings
+    GET    /_sandbox/calls       {"calls": [...]}            DELETE: clear the call log
+    GET    /_sandbox/trainings   {"trainings": [...]}
+    POST   /_sandbox/reset       back to the initial state
+    GET    /_sandbox/faults      settings and pending faults  DELETE: clear pending faults
+    POST   /_sandbox/faults      set knobs / add faults (see `FAULT_KEYS`); validated first, then applied
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from .auth import error_body
+from .faults import Fault
+from .state import RateLimit, check_seconds
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+ADMIN_PREFIX = "/_sandbox"
+
+Action = Callable[[], None]
+Handler = Callable[["Sandbox", bytes], object]
+
+
+def handle_admin(sandbox: Sandbox, method: str, path: str, body: bytes) -> tuple[int, object]:
+    """Answer one admin request: (HTTP status, JSON body)."""
+    handlers = _ROUTES.get(path.rstrip("/"))
+    if handlers is None:
+        return 404, error_body("Not Found", 404)
+    handler = handlers.get(method)
+    if handler is None:
+        return 405, error_body("Method Not Allowed", 405)
+    try:
+        return 200, handler(sandbox, body)
+    except (ValueError, TypeError) as err:
+        return 400, error_body(str(err), 400)
+
+
+def _calls(sb: Sandbox, _body: bytes) -> object:
+    return {"calls": [c.to_json() for c in sb.calls]}
+
+
+def _clear_calls(sb: Sandbox, _body: bytes) -> object:
+    sb.clear_calls()
+    return {"ok": True}
+
+
+def _trainings(sb: Sandbox, _body: bytes) -> object:
+    return {"trainings": [t.to_json() for t in sb.trainings]}
+
+
+def _reset(sb: Sandbox, _body: bytes) -> object:
+    sb.reset()
+    return {"ok": True}
+
+
+def _clear_faults(sb: Sandbox, _body: bytes) -> object:
+    sb.clear_faults()
+    return sb.settings()
+
+
+def apply_faults(sb: Sandbox, raw: bytes) -> dict[str, object]:
+    """POST /_sandbox/faults: validate the whole body, then apply it (all or nothing)."""
+    try:
+        spec = json.loads(raw or b"{}")
+    except ValueError as err:
+        raise ValueError(f"body is not JSON: {err}") from None
+    if not isinstance(spec, dict):
+        raise ValueError("body must be a JSON object")
+    actions: list[Action] = []
+    for key, value in spec.items():
+        parser = FAULT_KEYS.get(key)
+        if parser is None:
+            raise ValueError(f"unknown key {key!r}; known: {', '.join(sorted(FAULT_KEYS))}")
+        items = value if isinstance(value, list) and key not in _SCALAR_KEYS else [value]
+        actions.extend(parser(sb, item) for item in items)
+    if spec.get("clear") is True:  # clear first, whatever the key order
+        sb.clear_faults()
+    for action in actions:
+        action()
+    return sb.settings()
+
+
+_ROUTES: dict[str, dict[str, Handler]] = {
+    ADMIN_PREFIX: {"GET": lambda sb, _b: sb.info()},
+    f"{ADMIN_PREFIX}/info": {"GET": lambda sb, _b: sb.info()},
+    f"{ADMIN_PREFIX}/calls": {"GET": _calls, "DELETE": _clear_calls},
+    f"{ADMIN_PREFIX}/trainings": {"GET": _trainings},
+    f"{ADMIN_PREFIX}/reset": {"POST": _reset},
+    f"{ADMIN_PREFIX}/faults": {
+        "GET": lambda sb, _b: sb.settings(),
+        "POST": apply_faults,
+        "DELETE": _clear_faults,
+    },
+}
+
+
+# -- POST /_sandbox/faults body parsing: each parser validates and returns the action to run -----------
+def _obj(value: object, key: str) -> Mapping[str, object]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{key!r} must be a JSON object")
+    return value
+
+
+def _get_str(d: Mapping[str, object], name: str) -> str | None:
+    v = d.get(name)
+    if v is not None and not isinstance(v, str):
+        raise ValueError(f"{name!r} must be a string")
+    return v
+
+
+def _get_num(d: Mapping[str, object], name: str) -> float:
+    v = d.get(name)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ValueError(f"{name!r} must be a number")
+    return float(v)
+
+
+def _get_bool(d: Mapping[str, object], name: str, default: bool) -> bool:
+    v = d.get(name, default)
+    if not isinstance(v, bool):
+        raise ValueError(f"{name!r} must be true or false")
+    return v
+
+
+def _get_count(d: Mapping[str, object]) -> int:
+    v = d.get("count", 1)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ValueError("'count' must be an integer >= 1")
+    return v
+
+
+def _check_keys(d: Mapping[str, object], what: str, allowed: set[str]) -> None:
+    extra = set(d) - allowed
+    if extra:
+        raise ValueError(f"{what}: unknown keys {sorted(extra)}; allowed: {sorted(allowed)}")
+
+
+def _training_seconds(sb: Sandbox, value: object) -> Action:
+    seconds = check_seconds("training_seconds", _get_num({"training_seconds": value}, "training_seconds"))
+    return lambda: sb.set_training_seconds(seconds)
+
+
+def _queue_seconds(sb: Sandbox, value: object) -> Action:
+    seconds = check_seconds("queue_seconds", _get_num({"queue_seconds": value}, "queue_seconds"))
+    return lambda: sb.set_queue_seconds(seconds)
+
+
+def _fail_rate(sb: Sandbox, value: object) -> Action:
+    rate = _get_num({"fail_rate": value}, "fail_rate")
+    if not 0 <= rate <= 1:
+        raise ValueError("'fail_rate' must be between 0 and 1")
+    return lambda: sb.set_fail_rate(rate)
+
+
+def _hang(sb: Sandbox, value: object) -> Action:
+    hang = _get_bool({"hang_trainings": value}, "hang_trainings", False)
+    return lambda: sb.hang_trainings(hang)
+
+
+def _clear(sb: Sandbox, value: object) -> Action:
+    _get_bool({"clear": value}, "clear", False)
+    return lambda: None  # applied before every other action by apply_faults
+
+
+def _fail_next(sb: Sandbox, value: object) -> Action:
+    d = _obj({} if value is True else value, "fail_next_training")
+    _check_keys(d, "fail_next_training", {"bot_id", "language", "count"})
+    bot_id, language, count = _get_str(d, "bot_id"), _get_str(d, "language"), _get_count(d)
+    return lambda: sb.fail_next_training(bot_id, language, count)
+
+
+def _matching(d: Mapping[str, object]) -> tuple[int, str | None, str | None]:
+    return _get_count(d), _get_str(d, "method"), _get_str(d, "path_contains")
+
+
+def _inject_error(sb: Sandbox, value: object) -> Action:
+    d = _obj(value, "inject_error")
+    _check_keys(d, "inject_error", {"status", "count", "method", "path_contains", "retry_after", "body"})
+    status = d.get("status")
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise ValueError("inject_error: 'status' must be an integer")
+    retry = d.get("retry_after")
+    if retry is not None and (isinstance(retry, bool) or not isinstance(retry, (int, float, str))):
+        raise ValueError("inject_error: 'retry_after' must be a number or a string")
+    count, method, contains = _matching(d)
+    fault = Fault("error", count, method, contains, status=status, retry_after=retry, body=d.get("body"))
+    return lambda: sb.add_fault(fault)
+
+
+def _drop_connection(sb: Sandbox, value: object) -> Action:
+    d = _obj({} if value is True else value, "drop_connection")
+    _check_keys(d, "drop_connection", {"count", "method", "path_contains", "after_read"})
+    count, method, contains = _matching(d)
+    fault = Fault("drop", count, method, contains, after_read=_get_bool(d, "after_read", True))
+    return lambda: sb.add_fault(fault)
+
+
+def _delay_response(sb: Sandbox, value: object) -> Action:
+    d = _obj(value, "delay_response")
+    _check_keys(d, "delay_response", {"seconds", "count", "method", "path_contains"})
+    count, method, contains = _matching(d)
+    fault = Fault("delay", count, method, contains, seconds=_get_num(d, "seconds"))
+    return lambda: sb.add_fault(fault)
+
+
+def _sentences_changed(sb: Sandbox, value: object) -> Action:
+    d = _obj(value, "mark_sentences_changed")
+    _check_keys(d, "mark_sentences_changed", {"bot_id", "language"})
+    bot_id, language = _get_str(d, "bot_id"), _get_str(d, "language")
+    if bot_id is None:
+        raise ValueError("mark_sentences_changed: 'bot_id' is required")
+    bot = sb.bot(bot_id)
+    if language is not None and language not in bot.languages:
+        raise ValueError(f"language {language!r} is not enabled for bot {bot_id}")
+    return lambda: sb.mark_sentences_changed(bot_id, language)
+
+
+def _limit(value: object, what: str) -> RateLimit | None:
+    if value is None:
+        return None
+    d = _obj(value, what)
+    _check_keys(d, what, {"per_minute", "per_hour"})
+    per_minute, per_hour = d.get("per_minute", 60), d.get("per_hour", 1800)
+    if isinstance(per_minute, bool) or isinstance(per_hour, bool):
+        raise ValueError(f"{what}: limits must be integers")
+    if not isinstance(per_minute, int) or not isinstance(per_hour, int):
+        raise ValueError(f"{what}: limits must be integers")
+    return RateLimit(per_minute, per_hour)
+
+
+def _rate_limits(sb: Sandbox, value: object) -> Action:
+    d = _obj(value, "rate_limits")
+    _check_keys(d, "rate_limits", {"train", "status"})
+    train, status = sb.rate_limits
+    if "train" in d:
+        train = _limit(d["train"], "rate_limits.train")
+    if "status" in d:
+        status = _limit(d["status"], "rate_limits.status")
+    return lambda: sb.set_rate_limits(train=train, status=status)
+
+
+#: The keys POST /_sandbox/faults understands (object-valued ones also take a list of objects).
+FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
+    "training_seconds": _training_seconds,
+    "queue_seconds": _queue_seconds,
+    "fail_rate": _fail_rate,
+    "hang_trainings": _hang,
+    "clear": _clear,
+    "fail_next_training": _fail_next,
+    "inject_error": _inject_error,
+    "drop_connection": _drop_connection,
+    "delay_response": _delay_response,
+    "mark_sentences_changed": _sentences_changed,
+    "rate_limits": _rate_limits,
+}
+_SCALAR_KEYS = {"training_seconds", "queue_seconds", "fail_rate", "hang_trainings", "clear", "rate_limits"}

@@ -1,0 +1,718 @@
+"""HTTP side of the sandbox: `Sandbox` (lifecycle, fault knobs, call log, admin API) and the request handler.
+
+One `threading.RLock` guards all state; the handler threads never sleep while holding it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import random
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import TextIO
+from urllib.parse import parse_qsl, urlsplit
+
+from .admin import ADMIN_PREFIX, handle_admin
+from .api import ApiRequest, ApiResponse, SandboxApi, match_route, requested_language
+from .auth import error_body
+from .demo import DEMO_APPS, DEMO_BOTS
+from .faults import Fault, FaultKind, FaultQueue
+from .state import (
+    Clock,
+    FailureRule,
+    RateLimit,
+    RateLimiter,
+    SandboxApp,
+    SandboxBot,
+    TrainingModel,
+    TrainingRecord,
+    check_seconds,
+)
+
+MAX_BODY_BYTES = 1 << 20
+DEFAULT_RATE_LIMIT = RateLimit()  # 60/min, 1800/hour (koreai-api.md §6)
+_SECRET_WORDS = ("auth", "token", "secret", "jwt", "password", "key")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback IP literals (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the sandbox received (admin `/_sandbox/` requests are not logged).
+
+    Never holds the `auth` header or any secret: query values whose name looks secret are redacted.
+    `status` is None when the connection was dropped without a response. `at` is on the sandbox clock,
+    `wall_time` is `time.time()` when the request arrived. `connection_id` numbers the TCP connections.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int | None
+    bot_id: str | None
+    language: str | None
+    at: float
+    connection_id: int
+    wall_time: float = 0.0
+    fault: FaultKind | None = None
+    training_id: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "status": self.status,
+            "bot_id": self.bot_id,
+            "language": self.language,
+            "at": self.at,
+            "connection_id": self.connection_id,
+            "wall_time": self.wall_time,
+            "fault": self.fault,
+            "training_id": self.training_id,
+        }
+
+
+@dataclass
+class _Knobs:
+    training_seconds: float
+    queue_seconds: float
+    fail_rate: float
+    train_rate_limit: RateLimit | None
+    status_rate_limit: RateLimit | None
+
+
+@dataclass
+class _Incoming:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Sandbox:
+    """A local emulator of the documented Kore.ai ML train / train status API.
+
+    `Sandbox(...).start()` serves on `host:port` (port 0 = any free port) in a daemon thread; `.url`
+    gives the base URL; `.stop()` (or leaving a `with` block) shuts it down and closes open connections.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        training_seconds: float = 5.0,
+        queue_seconds: float = 1.0,
+        *,
+        fail_rate: float = 0.0,
+        apps: Iterable[SandboxApp] = (),
+        bots: Iterable[SandboxBot] = (),
+        demo_data: bool = True,
+        train_rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        status_rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+        seed: int | None = None,
+        log_requests: bool = False,
+        log_stream: TextIO | None = None,
+    ) -> None:
+        if not is_loopback_host(host):
+            raise ValueError(
+                f"refusing to listen on {host!r}: the sandbox uses fixed, published credentials; "
+                "use a loopback address such as 127.0.0.1"
+            )
+        self._host = "127.0.0.1" if host == "localhost" else host.strip("[]")
+        self._requested_port = port
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._lock = threading.RLock()
+        self._initial = _Knobs(
+            check_seconds("training_seconds", training_seconds),
+            check_seconds("queue_seconds", queue_seconds),
+            fail_rate,
+            train_rate_limit,
+            status_rate_limit,
+        )
+        self._model = TrainingModel(
+            training_seconds=training_seconds,
+            queue_seconds=queue_seconds,
+            fail_rate=fail_rate,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=random.Random(seed),
+        )
+        self._api = SandboxApi(
+            apps={},
+            bots={},
+            model=self._model,
+            train_limiter=RateLimiter(train_rate_limit, clock),
+            status_limiter=RateLimiter(status_rate_limit, clock),
+            wall_clock=wall_clock,
+        )
+        for app in (*(DEMO_APPS if demo_data else ()), *apps):
+            self.add_app(app)
+        for bot in (*(DEMO_BOTS if demo_data else ()), *bots):
+            self.add_bot(bot)
+        self._faults = FaultQueue()
+        self._calls: list[Call] = []
+        self._connections = 0
+        self._open_sockets: set[socket.socket] = set()
+        self._log = (log_stream if log_stream is not None else sys.stderr) if log_requests else None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._address: tuple[str, int] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            raise RuntimeError("sandbox already started")
+        server = _Server((self._host, self._requested_port), self)
+        self._server = server
+        self._address = (self._host, server.server_address[1])
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="kore-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._server = self._thread = None
+        server.shutdown()
+        server.server_close()
+        with self._lock:
+            sockets = list(self._open_sockets)
+        for sock in sockets:  # keep-alive connections would otherwise outlive the server
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Sandbox:
+        return self if self._server is not None else self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        if self._address is None:
+            raise RuntimeError("sandbox not started: call .start() first")
+        return self._address[1]
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>` (no trailing slash)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    # -- apps and bots ---------------------------------------------------------------------------------
+    def add_app(self, app: SandboxApp) -> None:
+        with self._lock:
+            self._api.apps[app.client_id] = app
+
+    def add_bot(self, bot: SandboxBot) -> None:
+        with self._lock:
+            self._api.bots[bot.bot_id] = bot
+
+    @property
+    def apps(self) -> list[SandboxApp]:
+        with self._lock:
+            return list(self._api.apps.values())
+
+    @property
+    def bots(self) -> list[SandboxBot]:
+        with self._lock:
+            return list(self._api.bots.values())
+
+    # -- observation -----------------------------------------------------------------------------------
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    @property
+    def trainings(self) -> list[TrainingRecord]:
+        with self._lock:
+            return self._model.records()
+
+    @property
+    def connections_opened(self) -> int:
+        """How many TCP connections clients have opened so far."""
+        with self._lock:
+            return self._connections
+
+    def training_status(
+        self, bot_id: str, language: str | None = None, state: str = "configured"
+    ) -> dict[str, object]:
+        """What the status endpoint would answer now (no auth, no rate limit, not logged)."""
+        with self._lock:
+            bot = self.bot(bot_id)
+            return self._model.status(
+                bot_id,
+                language or bot.default_language,
+                "published" if state == "published" else "configured",
+            )
+
+    # -- knobs -----------------------------------------------------------------------------------------
+    @property
+    def training_seconds(self) -> float:
+        with self._lock:
+            return self._model.training_seconds
+
+    @property
+    def queue_seconds(self) -> float:
+        with self._lock:
+            return self._model.queue_seconds
+
+    def set_training_seconds(self, seconds: float) -> None:
+        """Training duration for trainings queued from now on."""
+        with self._lock:
+            self._model.training_seconds = seconds
+
+    def set_queue_seconds(self, seconds: float) -> None:
+        """Time in the queue for trainings queued from now on."""
+        with self._lock:
+            self._model.queue_seconds = seconds
+
+    def set_fail_rate(self, rate: float) -> None:
+        """Probability (0..1) that a new training ends Failed."""
+        with self._lock:
+            self._model.fail_rate = rate
+
+    def set_rate_limits(self, *, train: RateLimit | None, status: RateLimit | None) -> None:
+        """Replace both limits (None disables one) and forget the counted requests."""
+        with self._lock:
+            for limiter, limit in ((self._api.train_limiter, train), (self._api.status_limiter, status)):
+                limiter.limit = limit
+                limiter.reset()
+
+    def fail_next_training(
+        self, bot_id: str | None = None, language: str | None = None, count: int = 1
+    ) -> None:
+        """The next `count` trainings (of that bot / language, if given) end `Failed`."""
+        with self._lock:
+            self._model.fail_next_training(bot_id, language, count)
+
+    def hang_trainings(self, hang: bool = True) -> None:
+        """True: unfinished and new trainings stay Inprogress forever. False: they finish normally
+        (at their planned time, or right away if that has passed)."""
+        with self._lock:
+            self._model.hang_trainings(hang)
+
+    def mark_sentences_changed(self, bot_id: str, language: str | None = None) -> None:
+        """`isMlInSyncWithSentences` becomes false for the bot language (all its languages if None) until
+        a training queued afterwards finishes successfully."""
+        with self._lock:
+            bot = self.bot(bot_id)
+            if language is not None and language not in bot.languages:
+                raise ValueError(f"language {language!r} is not enabled for bot {bot_id}")
+            for lang in (language,) if language is not None else bot.languages:
+                self._model.mark_sentences_changed(bot_id, lang)
+
+    def inject_error(
+        self,
+        status: int,
+        *,
+        count: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+        retry_after: float | str | None = None,
+        body: object = None,
+    ) -> None:
+        """The next `count` matching API requests are answered `status` with the error envelope (or `body`)
+        and a `Retry-After` header if given. They are not processed (nothing is queued)."""
+        self.add_fault(
+            Fault(
+                "error",
+                count,
+                method,
+                path_contains,
+                status=status,
+                retry_after=retry_after,
+                body=body,
+            )
+        )
+
+    def drop_connection(
+        self,
+        *,
+        count: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+        after_read: bool = True,
+    ) -> None:
+        """Close the socket without answering. `after_read=True`: the request is processed first (a train
+        POST IS queued). `after_read=False`: closed before reading the body and processing it."""
+        self.add_fault(Fault("drop", count, method, path_contains, after_read=after_read))
+
+    def delay_response(
+        self, seconds: float, *, count: int = 1, method: str | None = None, path_contains: str | None = None
+    ) -> None:
+        """Process the next matching request(s) at once but wait `seconds` before sending the answer."""
+        self.add_fault(Fault("delay", count, method, path_contains, seconds=seconds))
+
+    def clear_faults(self) -> None:
+        """Forget pending inject_error / drop_connection / delay_response rules and training failures."""
+        with self._lock:
+            self._faults.clear()
+            self._model.clear_failures()
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        with self._lock:
+            return self._faults.pending()
+
+    @property
+    def pending_training_failures(self) -> list[FailureRule]:
+        with self._lock:
+            return self._model.pending_failures
+
+    def reset(self) -> None:
+        """Back to the initial state: no trainings, calls, faults, rate-limit counts or seen jtis; knobs
+        as given to the constructor. Apps and bots (including added ones) are kept."""
+        with self._lock:
+            self._model.reset()
+            self._model.training_seconds = self._initial.training_seconds
+            self._model.queue_seconds = self._initial.queue_seconds
+            self._model.fail_rate = self._initial.fail_rate
+            self.set_rate_limits(train=self._initial.train_rate_limit, status=self._initial.status_rate_limit)
+            self._api.jti_cache.clear()
+            self._faults.clear()
+            self._calls.clear()
+
+    # -- internals used by the handler -----------------------------------------------------------------
+    def _on_connect(self, sock: socket.socket) -> int:
+        with self._lock:
+            self._connections += 1
+            self._open_sockets.add(sock)
+            return self._connections
+
+    def _on_disconnect(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open_sockets.discard(sock)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            return self._faults.take(method, path)
+
+    def _now(self) -> tuple[float, float]:
+        return self._clock(), self._wall_clock()
+
+    def _handle_api(self, req: ApiRequest) -> ApiResponse:
+        with self._lock:
+            return self._api.handle(req)
+
+    def _describe(self, req: _Incoming) -> tuple[str | None, str | None]:
+        route = match_route(req.path)
+        if route is None:
+            return None, None
+        with self._lock:
+            api_req = ApiRequest(req.method, req.path, req.query, req.headers)
+            return route.bot_id, requested_language(api_req, route, self._api.bots)
+
+    def _record(
+        self,
+        req: _Incoming,
+        at: tuple[float, float],
+        connection_id: int,
+        status: int | None,
+        *,
+        bot_id: str | None,
+        language: str | None,
+        fault: FaultKind | None = None,
+        training_id: str | None = None,
+    ) -> None:
+        query = {
+            k: ("<redacted>" if any(w in k.lower() for w in _SECRET_WORDS) else v)
+            for k, v in req.query.items()
+        }
+        call = Call(
+            req.method,
+            req.path,
+            query,
+            status,
+            bot_id,
+            language,
+            at[0],
+            connection_id,
+            at[1],
+            fault,
+            training_id,
+        )
+        with self._lock:
+            self._calls.append(call)
+        if self._log is not None:
+            shown = "&".join(f"{k}={v}" for k, v in query.items())
+            result = "dropped" if status is None else str(status)
+            extra = f" [{fault}]" if fault else ""
+            target = f"{call.path}?{shown}" if shown else call.path
+            print(
+                f"{call.method} {target} -> {result}{extra} (conn {connection_id})",
+                file=self._log,
+                flush=True,
+            )
+
+    # -- settings and admin views --------------------------------------------------------------------
+    @property
+    def rate_limits(self) -> tuple[RateLimit | None, RateLimit | None]:
+        """(train limit, status limit); None = unlimited."""
+        with self._lock:
+            return self._api.train_limiter.limit, self._api.status_limiter.limit
+
+    def bot(self, bot_id: str) -> SandboxBot:
+        with self._lock:
+            bot = self._api.bots.get(bot_id)
+        if bot is None:
+            raise ValueError(f"unknown bot {bot_id!r}")
+        return bot
+
+    def add_fault(self, fault: Fault) -> None:
+        """Queue a transport fault rule (what inject_error / drop_connection / delay_response build)."""
+        with self._lock:
+            self._faults.add(fault)
+
+    def settings(self) -> dict[str, object]:
+        """Knobs and pending faults, JSON-able (GET /_sandbox/faults)."""
+        with self._lock:
+            train, status = self.rate_limits
+            return {
+                "training_seconds": self._model.training_seconds,
+                "queue_seconds": self._model.queue_seconds,
+                "fail_rate": self._model.fail_rate,
+                "hang_trainings": self._model.hanging,
+                "pending_faults": [f.to_json() for f in self._faults.pending()],
+                "pending_training_failures": [r.to_json() for r in self._model.pending_failures],
+                "rate_limits": {
+                    "train": train.to_json() if train else None,
+                    "status": status.to_json() if status else None,
+                },
+            }
+
+    def info(self) -> dict[str, object]:
+        """Apps (never their secrets), bots and settings, JSON-able (GET /_sandbox/info)."""
+        with self._lock:
+            return {
+                "url": self.url if self._address else None,
+                "apps": [a.describe() for a in self._api.apps.values()],
+                "bots": [b.describe() for b in self._api.bots.values()],
+                **self.settings(),
+            }
+
+
+# -- HTTP plumbing -------------------------------------------------------------------------------------
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), which can block on DNS; skip it.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = str(self.server_address[0])
+        self.server_port = int(self.server_address[1])
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, msg: str) -> None:
+        super().__init__(msg)
+        self.status = status
+        self.msg = msg
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "KoreSandbox/1.0"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    timeout = 300  # idle keep-alive connections are closed after 5 minutes
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection_id = self.server.sandbox._on_connect(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.sandbox._on_disconnect(self.connection)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the sandbox logs calls itself (without headers)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        sandbox = self.server.sandbox
+        at = sandbox._now()
+        split = urlsplit(self.path)
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), value)
+        req = _Incoming(
+            self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)), headers
+        )
+        try:
+            if req.path == ADMIN_PREFIX or req.path.startswith(ADMIN_PREFIX + "/"):
+                self._admin(req)
+            else:
+                self._api(req, at)
+        except _BadRequest as err:
+            self.close_connection = True
+            self._send_json(err.status, error_body(err.msg, err.status))
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception:  # noqa: BLE001 - answer 500 instead of killing the connection thread
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            self._send_json(500, error_body("Internal Server Error", 500))
+
+    def _admin(self, req: _Incoming) -> None:
+        body = self._read_body()
+        if not is_loopback_host(str(self.client_address[0])):
+            self._send_json(403, error_body("the /_sandbox/ API is for loopback clients only", 403))
+            return
+        status, payload = handle_admin(self.server.sandbox, req.method, req.path, body)
+        self._send_json(status, payload)
+
+    def _api(self, req: _Incoming, at: tuple[float, float]) -> None:
+        sandbox = self.server.sandbox
+        fault = sandbox._take_fault(req.method, req.path)
+        bot_id, language = sandbox._describe(req)
+        if fault is not None and fault.kind == "drop" and not fault.after_read:
+            sandbox._record(req, at, self.connection_id, None, bot_id=bot_id, language=language, fault="drop")
+            self.close_connection = True
+            return
+        self._read_body()  # ASSUMPTION: any body is ignored (the documented train call has none)
+        if fault is not None and fault.kind == "error":
+            assert fault.status is not None
+            sandbox._record(
+                req, at, self.connection_id, fault.status, bot_id=bot_id, language=language, fault="error"
+            )
+            self._send_json(fault.status, fault.error_body(), fault.error_headers())
+            return
+        response = sandbox._handle_api(ApiRequest(req.method, req.path, req.query, req.headers))
+        kind = fault.kind if fault is not None else None
+        dropped = fault is not None and fault.kind == "drop"
+        sandbox._record(
+            req,
+            at,
+            self.connection_id,
+            None if dropped else response.status,
+            bot_id=response.bot_id,
+            language=response.language,
+            fault=kind,
+            training_id=response.training_id,
+        )
+        if fault is not None and dropped:
+            self.close_connection = True
+            return
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        self._send_json(response.status, response.body, response.headers)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        try:
+            length = int(raw)
+        except ValueError:
+            raise _BadRequest(400, "Invalid Content-Length") from None
+        if length < 0:
+            raise _BadRequest(400, "Invalid Content-Length")
+        if length > MAX_BODY_BYTES:
+            raise _BadRequest(413, "Payload Too Large")
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise _BadRequest(400, "Invalid chunked body") from None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _BadRequest(413, "Payload Too Large")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _send_json(self, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.wfile.flush()

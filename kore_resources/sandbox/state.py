@@ -1,0 +1,485 @@
+"""The sandbox's in-memory model: apps, bots, the per bot+language training state machine and rate limits.
+
+Everything here is pure: no sockets, no threads, no locks, no sleeping. Time comes from injected clocks, so
+the state machine can be unit-tested with a fake clock. The HTTP layer (`server.py`) serialises access with
+one lock.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Literal
+
+Clock = Callable[[], float]
+
+TrainingStatus = Literal["Finished", "Inprogress", "Failed"]
+TrainingOutcome = Literal["Finished", "Failed"]
+TrainingPhase = Literal["queued", "Inprogress", "Finished", "Failed"]
+TrainState = Literal["configured", "published"]
+TRAIN_STATES: tuple[TrainState, ...] = ("configured", "published")
+
+#: The scope a bot-level app needs for ML Utterances Train / Train Status (koreai-api.md §2).
+SCOPE_TRAIN_ML = "Train ML"
+
+#: "Supported NLU Languages" (koreai-api.md §7).
+NLU_LANGUAGES: frozenset[str] = frozenset(
+    "ar zh_cn zh_tw ca nl en fr fi hi de id it ja ko kk mr nb pl pt pt_pt ru sv sl es tl te ta uk".split()
+)
+
+#: Newer documented rate-limit messages (koreai-api.md §5).
+RATE_LIMIT_MINUTE_MSG = "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
+RATE_LIMIT_HOUR_MSG = "You've exceeded the hourly rate limit. Please wait for sometime before retrying."
+
+#: ASSUMPTION: `trainDetails` is a constant copy of the documented Finished sample.
+TRAIN_DETAILS: dict[str, int] = {"nlpVersion": 3, "trainVersion": 3}
+
+
+def new_training_id() -> str:
+    """A 24-lowercase-hex, ObjectId-like Training_ID."""
+    return secrets.token_hex(12)
+
+
+@dataclass(frozen=True)
+class SandboxApp:
+    """A JWT app (client id + secret) as created in App Settings > Dev Tools or the Admin Console."""
+
+    name: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: frozenset[str] = frozenset({SCOPE_TRAIN_ML})
+    enforce_jti: bool = False
+
+    def describe(self) -> dict[str, object]:
+        """JSON-able description WITHOUT the secret."""
+        return {
+            "name": self.name,
+            "client_id": self.client_id,
+            "scopes": sorted(self.scopes),
+            "enforce_jti": self.enforce_jti,
+        }
+
+
+@dataclass(frozen=True)
+class SandboxBot:
+    """A bot (stream) with its enabled NLU languages and the client ids of the apps linked to it."""
+
+    name: str
+    bot_id: str
+    languages: tuple[str, ...] = ("en", "de")
+    default_language: str = "en"
+    linked_apps: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [lang for lang in self.languages if lang not in NLU_LANGUAGES]
+        if unknown:
+            raise ValueError(f"bot {self.name}: {unknown} are not NLU languages; use {sorted(NLU_LANGUAGES)}")
+        if self.default_language not in self.languages:
+            raise ValueError(f"bot {self.name}: default language {self.default_language!r} is not enabled")
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "bot_id": self.bot_id,
+            "languages": list(self.languages),
+            "default_language": self.default_language,
+            "linked_apps": list(self.linked_apps),
+        }
+
+
+def _finite(value: float) -> float | None:
+    return None if math.isinf(value) else value
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """A snapshot of one training. Times `*_at` are on the sandbox clock; `*_wall` are `time.time()`.
+
+    `started_at`/`finished_at` are None while not known (behind or being a hung training).
+    `finished_wall` is set once the training has finished (success or failure).
+    """
+
+    training_id: str
+    bot_id: str
+    language: str
+    phase: TrainingPhase
+    outcome: TrainingOutcome
+    queued_at: float
+    started_at: float | None
+    finished_at: float | None
+    queued_wall: float
+    finished_wall: float | None
+    hung: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "training_id": self.training_id,
+            "bot_id": self.bot_id,
+            "language": self.language,
+            "phase": self.phase,
+            "outcome": self.outcome,
+            "queued_at": self.queued_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "queued_wall": self.queued_wall,
+            "finished_wall": self.finished_wall,
+            "hung": self.hung,
+        }
+
+
+@dataclass
+class _Training:
+    training_id: str
+    bot_id: str
+    language: str
+    seq: int
+    queued_at: float
+    queued_wall: float
+    queue_seconds: float
+    training_seconds: float
+    outcome: TrainingOutcome
+    hung: bool = False
+    released_at: float | None = None
+    started_at: float = 0.0  # math.inf while waiting behind a hung training
+    finished_at: float = 0.0  # math.inf while hung
+    finished_wall: float | None = None
+
+
+@dataclass
+class FailureRule:
+    """`fail_next_training`: the next `remaining` matching trainings end `Failed`."""
+
+    bot_id: str | None
+    language: str | None
+    remaining: int
+
+    def matches(self, bot_id: str, language: str) -> bool:
+        return (self.bot_id is None or self.bot_id == bot_id) and (
+            self.language is None or self.language == language
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {"bot_id": self.bot_id, "language": self.language, "count": self.remaining}
+
+
+def status_body(status: TrainingStatus, sentences_in_sync: bool) -> dict[str, object]:
+    """The ML Utterance Train Status body (koreai-api.md §4)."""
+    body: dict[str, object] = {
+        "trainingStatus": status,
+        "isMlInSyncWithSentences": sentences_in_sync,
+        "isMlInSyncWithSynonyms": True,
+        "isMlInSyncWithMlparams": True,
+        "isMlInSyncWithTraits": True,
+        "isMlInSyncWithSmallTalk": True,
+        "isMlInSyncWithUBTraining": True,
+    }
+    if status == "Finished":
+        body.update(
+            {
+                "isMlInSyncWithEntityNode": True,
+                "isMlInSyncWithIntentNode": True,
+                "isMlInSyncWithPatterns": True,
+                "isMlInSyncWithBTUtterances": True,
+                "trainDetails": dict(TRAIN_DETAILS),
+            }
+        )
+    return body
+
+
+class TrainingModel:
+    """Per bot+language training queues driven by an injectable clock.
+
+    ASSUMPTION (the docs show no queued state, §10.4): a bot language starts with one completed earlier
+    training (Finished, in sync). A queued training starts `queue_seconds` after it was queued and finishes
+    `training_seconds` later; until it starts, the status still reports the previous training (so a stale
+    `Finished` right after "Training Queued."). The durations are captured when a training is queued.
+    ASSUMPTION (§10.2): a train POST while one is queued/running queues another one that starts when the
+    previous one ends (or after its own queue time, whichever is later), with its own Training_ID.
+    ASSUMPTION: flags other than `isMlInSyncWithSentences` are always true; that one is false after
+    `mark_sentences_changed` until a training queued after the change finishes successfully.
+    """
+
+    def __init__(
+        self,
+        *,
+        training_seconds: float = 5.0,
+        queue_seconds: float = 1.0,
+        fail_rate: float = 0.0,
+        clock: Clock,
+        wall_clock: Clock,
+        rng: random.Random | None = None,
+        id_factory: Callable[[], str] = new_training_id,
+    ) -> None:
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._rng = rng if rng is not None else random.Random()
+        self._id_factory = id_factory
+        self.training_seconds = training_seconds
+        self.queue_seconds = queue_seconds
+        self.fail_rate = fail_rate
+        self._chains: dict[tuple[str, str], list[_Training]] = {}
+        self._order: list[_Training] = []
+        self._failures: list[FailureRule] = []
+        self._sentences_changed: dict[tuple[str, str], int] = {}
+        self._seq = 0
+        self._hang = False
+
+    # -- knobs --------------------------------------------------------------------------------------
+    @property
+    def training_seconds(self) -> float:
+        return self._training_seconds
+
+    @training_seconds.setter
+    def training_seconds(self, seconds: float) -> None:
+        self._training_seconds = check_seconds("training_seconds", seconds)
+
+    @property
+    def queue_seconds(self) -> float:
+        return self._queue_seconds
+
+    @queue_seconds.setter
+    def queue_seconds(self, seconds: float) -> None:
+        self._queue_seconds = check_seconds("queue_seconds", seconds)
+
+    @property
+    def fail_rate(self) -> float:
+        return self._fail_rate
+
+    @fail_rate.setter
+    def fail_rate(self, rate: float) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fail_rate must be between 0 and 1, got {rate}")
+        self._fail_rate = float(rate)
+
+    @property
+    def hanging(self) -> bool:
+        return self._hang
+
+    def fail_next_training(
+        self, bot_id: str | None = None, language: str | None = None, count: int = 1
+    ) -> None:
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        self._failures.append(FailureRule(bot_id, language, count))
+
+    @property
+    def pending_failures(self) -> list[FailureRule]:
+        return [FailureRule(r.bot_id, r.language, r.remaining) for r in self._failures]
+
+    def hang_trainings(self, hang: bool = True) -> None:
+        """Hang: every unfinished (and every new) training stays Inprogress. Release: they finish at
+        their normal time or now, whichever is later."""
+        now = self._clock()
+        self._refresh(now)
+        self._hang = hang
+        for t in self._order:
+            if hang and t.finished_at > now:
+                t.hung = True
+            elif not hang and t.hung:
+                t.hung = False
+                t.released_at = now
+        for key in self._chains:
+            self._reschedule(key)
+
+    def mark_sentences_changed(self, bot_id: str, language: str) -> None:
+        """`isMlInSyncWithSentences` is false until a training queued after this finishes successfully."""
+        self._seq += 1
+        self._sentences_changed[(bot_id, language)] = self._seq
+
+    def clear_failures(self) -> None:
+        self._failures.clear()
+
+    def reset(self) -> None:
+        self._chains.clear()
+        self._order.clear()
+        self._failures.clear()
+        self._sentences_changed.clear()
+        self._hang = False
+
+    # -- API operations -----------------------------------------------------------------------------
+    def queue_training(self, bot_id: str, language: str) -> TrainingRecord:
+        now = self._clock()
+        self._refresh(now)
+        self._seq += 1
+        training = _Training(
+            training_id=self._id_factory(),
+            bot_id=bot_id,
+            language=language,
+            seq=self._seq,
+            queued_at=now,
+            queued_wall=self._wall_clock(),
+            queue_seconds=self._queue_seconds,
+            training_seconds=self._training_seconds,
+            outcome=self._decide_outcome(bot_id, language),
+            hung=self._hang,
+        )
+        key = (bot_id, language)
+        self._chains.setdefault(key, []).append(training)
+        self._order.append(training)
+        self._reschedule(key)
+        self._refresh(now)
+        return self._snapshot(training, now)
+
+    def status(self, bot_id: str, language: str, state: TrainState = "configured") -> dict[str, object]:
+        """The train status body for one bot+language+state at the current clock time."""
+        now = self._clock()
+        self._refresh(now)
+        if state == "published":
+            # ASSUMPTION: the sandbox has no publish flow; the published version keeps its initial,
+            # completed training, so `state=published` always reports Finished / in sync.
+            return status_body("Finished", True)
+        chain = self._chains.get((bot_id, language), [])
+        current: _Training | None = None
+        for training in chain:
+            if training.started_at <= now:
+                current = training
+        sentences_in_sync = self._last_success_seq(chain, now) > self._sentences_changed.get(
+            (bot_id, language), -1
+        )
+        if current is None:
+            return status_body("Finished", sentences_in_sync)
+        if now < current.finished_at:
+            return status_body("Inprogress", sentences_in_sync)
+        if current.outcome == "Failed":
+            # ASSUMPTION: after a failed training the ML model is reported out of sync with the sentences.
+            return status_body("Failed", False)
+        return status_body("Finished", sentences_in_sync)
+
+    def records(self) -> list[TrainingRecord]:
+        now = self._clock()
+        self._refresh(now)
+        return [self._snapshot(t, now) for t in self._order]
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _decide_outcome(self, bot_id: str, language: str) -> TrainingOutcome:
+        for rule in self._failures:
+            if rule.matches(bot_id, language):
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    self._failures.remove(rule)
+                return "Failed"
+        if self._fail_rate > 0 and self._rng.random() < self._fail_rate:
+            return "Failed"
+        return "Finished"
+
+    def _reschedule(self, key: tuple[str, str]) -> None:
+        previous_finish = -math.inf
+        for t in self._chains.get(key, []):
+            t.started_at = max(t.queued_at + t.queue_seconds, previous_finish)
+            nominal = t.started_at + t.training_seconds
+            if t.hung:
+                t.finished_at = math.inf
+            elif t.released_at is not None:
+                t.finished_at = max(nominal, t.released_at)
+            else:
+                t.finished_at = nominal
+            previous_finish = t.finished_at
+
+    def _refresh(self, now: float) -> None:
+        """Stamp the wall-clock finish time of every training that has finished by `now`."""
+        wall_now: float | None = None
+        for t in self._order:
+            if t.finished_wall is None and t.finished_at <= now:
+                if wall_now is None:
+                    wall_now = self._wall_clock()
+                t.finished_wall = wall_now - (now - t.finished_at)
+
+    @staticmethod
+    def _last_success_seq(chain: list[_Training], now: float) -> int:
+        best = 0  # the initial, earlier training
+        for t in chain:
+            if t.outcome == "Finished" and t.finished_at <= now:
+                best = max(best, t.seq)
+        return best
+
+    @staticmethod
+    def _phase(t: _Training, now: float) -> TrainingPhase:
+        if now < t.started_at:
+            return "queued"
+        if now < t.finished_at:
+            return "Inprogress"
+        return t.outcome
+
+    def _snapshot(self, t: _Training, now: float) -> TrainingRecord:
+        return TrainingRecord(
+            training_id=t.training_id,
+            bot_id=t.bot_id,
+            language=t.language,
+            phase=self._phase(t, now),
+            outcome=t.outcome,
+            queued_at=t.queued_at,
+            started_at=_finite(t.started_at),
+            finished_at=_finite(t.finished_at),
+            queued_wall=t.queued_wall,
+            finished_wall=t.finished_wall,
+            hung=t.hung,
+        )
+
+
+def check_seconds(name: str, seconds: float) -> float:
+    if not (isinstance(seconds, (int, float)) and 0 <= seconds < math.inf):
+        raise ValueError(f"{name} must be a finite number >= 0, got {seconds!r}")
+    return float(seconds)
+
+
+# -- rate limits ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RateLimit:
+    """Requests allowed per rolling 60-second and 3600-second window (koreai-api.md §6)."""
+
+    per_minute: int = 60
+    per_hour: int = 1800
+
+    def __post_init__(self) -> None:
+        if self.per_minute < 1 or self.per_hour < 1:
+            raise ValueError(f"rate limits must be >= 1, got {self}")
+
+    def to_json(self) -> dict[str, int]:
+        return {"per_minute": self.per_minute, "per_hour": self.per_hour}
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    window: Literal["minute", "hour"]
+    message: str
+    retry_after: int  # whole seconds until the window has room again (>= 1)
+
+
+class RateLimiter:
+    """Rolling-window limiter. Only admitted requests are counted (ASSUMPTION: rejected ones are not).
+    `limit=None` disables limiting."""
+
+    def __init__(self, limit: RateLimit | None, clock: Clock) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._hits: dict[Hashable, deque[float]] = {}
+
+    def hit(self, key: Hashable) -> RateLimited | None:
+        """Admit (and count) one request for `key`, or say why it is refused."""
+        if self.limit is None:
+            return None
+        now = self._clock()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - 3600.0:
+            hits.popleft()
+        # The hourly budget is checked first: once it is gone, the minute window does not matter.
+        if len(hits) >= self.limit.per_hour:
+            oldest = hits[len(hits) - self.limit.per_hour]
+            return RateLimited("hour", RATE_LIMIT_HOUR_MSG, _ceil_seconds(oldest + 3600.0 - now))
+        in_minute = [t for t in hits if t > now - 60.0]
+        if len(in_minute) >= self.limit.per_minute:
+            oldest = in_minute[len(in_minute) - self.limit.per_minute]
+            return RateLimited("minute", RATE_LIMIT_MINUTE_MSG, _ceil_seconds(oldest + 60.0 - now))
+        hits.append(now)
+        return None
+
+    def reset(self) -> None:
+        self._hits.clear()
+
+
+def _ceil_seconds(seconds: float) -> int:
+    return max(1, math.ceil(seconds - 1e-9))
