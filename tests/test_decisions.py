@@ -1,0 +1,132 @@
+"""The provider's pure decisions: input validation and diff (no network, no plugin)."""
+
+import pytest
+from pulumi.output import Unknown
+
+from kore_resources.provider import decide_diff, host_problem, normalize_inputs, validate_inputs
+
+GOOD = {
+    "bot_id": "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01",
+    "utterances_hash": "sha256:" + "ab" * 32,
+    "language": "en",
+    "host": "https://platform.kore.ai",
+    "wait_for_completion": True,
+    "timeout_seconds": 1800.0,  # numbers arrive as floats: protobuf Structs carry doubles
+}
+RECORDED = {
+    **GOOD,
+    "training_id": "5d6f0c3a9e1b2c3d4e5f6a7b",
+    "training_status": "Finished",
+    "trained_at": "2026-11-28T10:00:00Z",
+    "__provider": "old-code",
+}
+
+
+def failures(**changes):
+    return validate_inputs({**GOOD, **changes})
+
+
+def test_good_inputs_pass():
+    assert validate_inputs(GOOD) == []
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("bot_id", "7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"),
+        ("bot_id", "st-7c0a4c1e"),
+        ("bot_id", "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01/../x"),
+        ("bot_id", 42),
+        ("language", "english"),
+        ("language", "en-US"),
+        ("language", "de\r\nx-evil: 1"),
+        ("host", "platform.kore.ai"),
+        ("host", "ftp://platform.kore.ai"),
+        ("host", "http://platform.kore.ai"),
+        ("host", "https://platform.kore.ai/api/public"),
+        ("host", "https://platform.kore.ai?x=1"),
+        ("host", "https://user:pw@platform.kore.ai"),
+        ("utterances_hash", ""),
+        ("utterances_hash", "   "),
+        ("timeout_seconds", 0),
+        ("timeout_seconds", -5.0),
+        ("timeout_seconds", True),
+        ("timeout_seconds", "1800"),
+        ("wait_for_completion", "yes"),
+    ],
+)
+def test_each_bad_input_is_a_failure_naming_the_property(prop, value):
+    found = failures(**{prop: value})
+    assert [p for p, _ in found] == [prop]
+    assert repr(value)[:10].strip("'") in found[0][1] or prop in found[0][1]
+
+
+def test_missing_bot_id_and_host_are_failures():
+    news = {k: v for k, v in GOOD.items() if k not in ("bot_id", "host")}
+    found = dict(validate_inputs(news))
+    assert "st-" in found["bot_id"]
+    assert "kore:host" in found["host"] and "KORE_HOST" in found["host"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "http://127.0.0.1:8089",
+        "http://localhost:8089",
+        "http://[::1]:8089",
+        "https://platform.kore.ai",
+        "https://bots.kore.ai/",
+        "https://kore.example.com:8443",
+    ],
+)
+def test_accepted_hosts(host):
+    assert host_problem(host) is None
+
+
+def test_unknown_values_are_accepted_during_preview():
+    news = {k: Unknown() for k in GOOD}
+    assert validate_inputs(news) == []
+
+
+def test_normalize_fills_defaults_and_canonical_host():
+    news = normalize_inputs(
+        {"bot_id": GOOD["bot_id"], "utterances_hash": "h", "host": "https://Platform.Kore.ai/"}
+    )
+    assert news["host"] == "https://platform.kore.ai"
+    assert (
+        news["language"] == "en" and news["wait_for_completion"] is True and news["timeout_seconds"] == 1800
+    )
+
+
+def test_nothing_changed_is_no_change():
+    result = decide_diff(RECORDED, {**GOOD, "__provider": "old-code"})
+    assert result.changes is False and result.replaces == []
+
+
+def test_new_provider_code_credentials_or_waiting_options_do_not_retrain():
+    news = {**GOOD, "__provider": "new-code", "wait_for_completion": False, "timeout_seconds": 60.0}
+    assert decide_diff(RECORDED, news).changes is False
+
+
+def test_new_utterances_hash_is_an_in_place_update():
+    result = decide_diff(RECORDED, {**GOOD, "utterances_hash": "sha256:" + "cd" * 32})
+    assert result.changes is True and result.replaces == []
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("bot_id", "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e02"),
+        ("language", "de"),
+        ("host", "https://bots.kore.ai"),
+    ],
+)
+def test_other_bot_language_or_host_is_a_replacement(prop, value):
+    result = decide_diff(RECORDED, {**GOOD, prop: value})
+    assert result.changes is True and result.replaces == [prop]
+    assert result.delete_before_replace is False
+
+
+def test_unknown_hash_in_preview_may_change():
+    result = decide_diff(RECORDED, {**GOOD, "utterances_hash": Unknown()})
+    assert result.changes is True and result.replaces == []

@@ -1,0 +1,29 @@
+"""Lint and types are part of the tests: ruff and mypy over the package and the program."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ["kore_resources", "__main__.py"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def test_ruff_lint():
+    result = run("ruff", "check", *TARGETS, "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format():
+    result = run("ruff", "format", "--check", *TARGETS, "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict():
+    result = run("mypy", *TARGETS)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,80 @@
+"""When a queued training counts as done (pure; see kore_resources/training.py for the rules)."""
+
+import pytest
+
+from kore_resources.training import (
+    MAX_POLL_SECONDS,
+    MIN_POLL_SECONDS,
+    CompletionTracker,
+    TrainingStatus,
+    Verdict,
+    poll_delay,
+)
+
+IN_SYNC = {"isMlInSyncWithSentences": True, "isMlInSyncWithSynonyms": True}
+STALE = {"isMlInSyncWithSentences": False, "isMlInSyncWithSynonyms": True}
+
+
+def status(value, flags=IN_SYNC):
+    return TrainingStatus(value, dict(flags))
+
+
+def test_finished_after_in_progress_is_ours():
+    tracker = CompletionTracker(grace_seconds=10)
+    assert tracker.observe(status("Finished"), 1) is Verdict.WAITING  # stale: the previous training
+    assert tracker.observe(status("Inprogress"), 2) is Verdict.WAITING
+    assert tracker.observe(status("Finished"), 3) is Verdict.FINISHED
+
+
+def test_failed_after_in_progress_is_ours():
+    tracker = CompletionTracker(grace_seconds=10)
+    tracker.observe(status("Inprogress"), 1)
+    assert tracker.observe(status("Failed"), 2) is Verdict.FAILED
+
+
+def test_finished_right_after_queueing_is_not_trusted_within_grace():
+    tracker = CompletionTracker(grace_seconds=10)
+    assert tracker.observe(status("Finished"), 1) is Verdict.WAITING
+    assert tracker.observe(status("Finished"), 9.9) is Verdict.WAITING
+    assert tracker.observe(status("Finished"), 10) is Verdict.FINISHED
+
+
+def test_finished_but_out_of_sync_with_sentences_is_stale_whatever_the_time():
+    tracker = CompletionTracker(grace_seconds=10)
+    assert tracker.observe(status("Finished", STALE), 50) is Verdict.WAITING
+    assert tracker.observe(status("Finished", STALE), 500) is Verdict.WAITING
+
+
+def test_stale_failed_is_not_reported_within_grace():
+    tracker = CompletionTracker(grace_seconds=10)
+    assert tracker.observe(status("Failed"), 1) is Verdict.WAITING
+    assert tracker.observe(status("Failed"), 11) is Verdict.FAILED
+
+
+def test_unknown_non_terminal_status_counts_as_running():
+    tracker = CompletionTracker(grace_seconds=10)
+    assert tracker.observe(status("Queued"), 1) is Verdict.WAITING
+    assert tracker.observe(status("Finished", STALE), 2) is Verdict.FINISHED
+
+
+def test_status_parsing_keeps_only_sync_flags():
+    parsed = TrainingStatus.from_api(
+        {"trainingStatus": "Finished", "isMlInSyncWithSentences": False, "trainDetails": {"nlpVersion": 3}}
+    )
+    assert parsed.training_status == "Finished"
+    assert parsed.in_sync == {"isMlInSyncWithSentences": False}
+    assert parsed.sentences_in_sync is False and parsed.is_terminal
+
+
+@pytest.mark.parametrize("payload", [[], {"status": "Finished"}, {"trainingStatus": 3}, None])
+def test_status_parsing_rejects_other_shapes(payload):
+    with pytest.raises(ValueError, match="trainingStatus"):
+        TrainingStatus.from_api(payload)
+
+
+def test_poll_delay_is_ten_percent_of_elapsed_within_bounds():
+    assert poll_delay(0, 100) == MIN_POLL_SECONDS
+    assert poll_delay(50, 100) == 5.0
+    assert poll_delay(3000, 1000) == MAX_POLL_SECONDS
+    assert poll_delay(50, 2.5) == 2.5  # never sleeps past the deadline
+    assert poll_delay(50, -1) == 0.0
