@@ -1,0 +1,50 @@
+"""Shared fixtures: a real Kore.ai sandbox on 127.0.0.1 and providers configured against it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from kore_resources import BotTrainingProvider
+from kore_resources.sandbox import DEMO_APP, DEMO_BOTS, Sandbox
+
+BOT = DEMO_BOTS[0].bot_id
+OTHER_BOT = DEMO_BOTS[1].bot_id
+SECRET = DEMO_APP.client_secret
+CREDENTIALS_CONFIG = {"kore:clientId": DEMO_APP.client_id, "kore:clientSecret": DEMO_APP.client_secret}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A sandbox with short trainings: queued for 0.3 s (status still stale), then 1.2 s in progress."""
+    with Sandbox(training_seconds=1.2, queue_seconds=0.3) as sb:
+        yield sb
+
+
+def make_provider(config: dict[str, Any] | None = None) -> BotTrainingProvider:
+    provider = BotTrainingProvider()
+    provider.configure(ConfigureRequest(Config(dict(config or {}), "kore-bots")))
+    return provider
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> BotTrainingProvider:
+    for name in ("KORE_CLIENT_ID", "KORE_CLIENT_SECRET", "KORE_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    return make_provider(CREDENTIALS_CONFIG)
+
+
+def training_inputs(sandbox: Sandbox, **changes: Any) -> dict[str, Any]:
+    """Inputs as they arrive from the engine after Check (numbers are floats on the wire)."""
+    return {
+        "bot_id": BOT,
+        "utterances_hash": "sha256:" + "1" * 64,
+        "language": "en",
+        "host": sandbox.url,
+        "wait_for_completion": True,
+        "timeout_seconds": 60.0,
+        **changes,
+    }
