@@ -6,7 +6,9 @@ import pytest
 from kore_resources.auth import Credentials, mint_jwt, resolve_credentials
 from kore_resources.errors import ConfigurationError
 
-CREDS = Credentials("cs-11111111-2222-3333-4444-555555555555", "s3cret-value-of-a-realistic-length-0123456789")
+CREDS = Credentials(
+    "cs-11111111-2222-3333-4444-555555555555", "s3cret-value-of-a-realistic-length-0123456789"
+)
 
 
 def test_jwt_carries_app_id_expiry_and_random_jti():
