@@ -239,6 +239,16 @@ class TrainingInputs:
 
 # -- process-wide state of the plugin (module level: the provider is pickled by reference) ----------------
 
+
+class _Clock:
+    """Time as the providers see it. Benchmarks swap in a virtual clock (shared with the sandbox) to run a
+    five-minute training in seconds; nothing else should touch it."""
+
+    monotonic: Callable[[], float] = staticmethod(time.monotonic)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+
+clock = _Clock()
 _locks_guard = threading.Lock()
 _bot_locks: dict[tuple[str, str], threading.Lock] = {}
 _sessions = threading.local()
@@ -249,7 +259,7 @@ def _one_training_per_bot(inputs: TrainingInputs, deadline: float, describe: str
     """Trainings of one bot run one after another in this process; other bots proceed in parallel."""
     with _locks_guard:
         lock = _bot_locks.setdefault((inputs.host, inputs.bot_id), threading.Lock())
-    if not lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+    if not lock.acquire(timeout=max(0.0, deadline - clock.monotonic())):
         raise TrainingTimeoutError(
             f"{describe}: timed out after timeout_seconds={inputs.timeout_seconds:g} waiting for another "
             "training of this bot to finish first. Nothing was recorded; raise timeout_seconds.",
@@ -273,19 +283,29 @@ def _session() -> requests.Session:
     return session
 
 
-class BotTrainingProvider(ResourceProvider):
-    """Trains a Kore.ai bot language when its utterances hash changes. See `BotTraining`."""
+class KoreProvider(ResourceProvider):
+    """What every kore_resources provider shares: credentials from config or the environment, read in the
+    plugin process, and an HTTP client per call on the worker thread's keep-alive session."""
 
     # Nothing secret is captured in the pickle (credentials come from config or the environment at run
     # time), so `__provider` need not be encrypted in state; encrypting it costs every operation.
     serialize_as_secret_always = False
 
-    #: Seconds to wait before trusting a terminal status never preceded by a running one (see training.py).
-    grace_seconds: float = 10.0
-
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the plugin process, after unpickling: nothing read here is ever serialized into state.
         self._config_get: Callable[[str], str | None] = req.config.get
+
+    def _client(self, host: str) -> KoreClient:
+        config_get = getattr(self, "_config_get", lambda _key: None)
+        credentials: Credentials = resolve_credentials(config_get)
+        return KoreClient(host, credentials, session=_session(), sleep=clock.sleep, clock=clock.monotonic)
+
+
+class BotTrainingProvider(KoreProvider):
+    """Trains a Kore.ai bot language when its utterances hash changes. See `BotTraining`."""
+
+    #: Seconds to wait before trusting a terminal status never preceded by a running one (see training.py).
+    grace_seconds: float = 10.0
 
     # -- engine calls -------------------------------------------------------------------------------------
 
@@ -307,7 +327,7 @@ class BotTrainingProvider(ResourceProvider):
         """Refresh: the bot language's current training status; every recorded output is kept."""
         inputs = TrainingInputs.from_props(props)
         client = self._client(inputs.host)
-        deadline = time.monotonic() + min(inputs.timeout_seconds, 120.0)
+        deadline = clock.monotonic() + min(inputs.timeout_seconds, 120.0)
         status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
         outs = {key: props[key] for key in (*INPUT_KEYS, *OUTPUT_KEYS) if key in props}
         outs["training_status"] = status.training_status
@@ -322,26 +342,21 @@ class BotTrainingProvider(ResourceProvider):
 
     # -- the work -----------------------------------------------------------------------------------------
 
-    def _client(self, host: str) -> KoreClient:
-        config_get = getattr(self, "_config_get", lambda _key: None)
-        credentials: Credentials = resolve_credentials(config_get)
-        return KoreClient(host, credentials, session=_session())
-
     def _train(self, inputs: TrainingInputs) -> dict[str, Any]:
         """Queue a training and (unless told not to) wait for it. Raises unless it finished successfully,
         so a failed or timed-out training is never recorded and the next `pulumi up` tries again."""
         client = self._client(inputs.host)
         describe = f"bot {inputs.bot_id} ({inputs.language})"
-        started = time.monotonic()
+        started = clock.monotonic()
         deadline = started + inputs.timeout_seconds
         with _one_training_per_bot(inputs, deadline, describe):
             ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
-            queued = time.monotonic()
+            queued = clock.monotonic()
             _log(f"{describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
             if not inputs.wait_for_completion:
                 return inputs.outputs(ticket.training_id, QUEUED, _utc_now())
             self._wait(client, inputs, ticket.training_id, queued, deadline, describe)
-        _log(f"{describe}: training {ticket.training_id} finished after {time.monotonic() - started:.0f}s")
+        _log(f"{describe}: training {ticket.training_id} finished after {clock.monotonic() - started:.0f}s")
         return inputs.outputs(ticket.training_id, FINISHED, _utc_now())
 
     def _wait(
@@ -357,9 +372,9 @@ class BotTrainingProvider(ResourceProvider):
         last_status = ""
         last_logged = queued
         while True:
-            now = time.monotonic()
-            time.sleep(poll_delay(now - queued, deadline - now))
-            if time.monotonic() >= deadline:
+            now = clock.monotonic()
+            clock.sleep(poll_delay(now - queued, deadline - now))
+            if clock.monotonic() >= deadline:
                 raise TrainingTimeoutError(
                     f"{describe}: training {training_id} did not finish within timeout_seconds="
                     f"{inputs.timeout_seconds:g} (last status: {last_status or 'none read'}). Nothing was "
@@ -369,7 +384,7 @@ class BotTrainingProvider(ResourceProvider):
                     training_id=training_id,
                 )
             status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
-            elapsed = time.monotonic() - queued
+            elapsed = clock.monotonic() - queued
             verdict = tracker.observe(status, elapsed)
             if verdict is Verdict.FINISHED:
                 return
@@ -382,7 +397,7 @@ class BotTrainingProvider(ResourceProvider):
                     language=inputs.language,
                     training_id=training_id,
                 )
-            if status.training_status != last_status or time.monotonic() - last_logged >= 30:
+            if status.training_status != last_status or clock.monotonic() - last_logged >= 30:
                 state = (
                     f"still queued (the status still describes the previous training: "
                     f"{status.training_status})"
@@ -392,4 +407,4 @@ class BotTrainingProvider(ResourceProvider):
                     else f"reported as {status.training_status!r}"
                 )
                 _log(f"{describe}: training {training_id} {state}, {elapsed:.0f}s elapsed")
-                last_status, last_logged = status.training_status, time.monotonic()
+                last_status, last_logged = status.training_status, clock.monotonic()
