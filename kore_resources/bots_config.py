@@ -8,6 +8,10 @@
           utterances: utterances/travel # one sub-folder per language: utterances/travel/en, .../de
           timeoutSeconds: 1800          # optional
           waitForCompletion: true       # optional
+          importUtterances: true        # optional: import each export file into the bot before training
+          publish:                      # optional: publish the bot after its trainings
+            versionComment: "travel bot from git"
+            timeoutSeconds: 900         # optional
 
 Parsing is pure and strict: every mistake names the config key and says what is expected.
 """
@@ -21,10 +25,31 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .pipeline_providers import DEFAULT_PUBLISH_TIMEOUT_SECONDS
 from .provider import DEFAULT_TIMEOUT_SECONDS
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*", re.IGNORECASE)
-KNOWN_KEYS = frozenset({"name", "botId", "languages", "utterances", "timeoutSeconds", "waitForCompletion"})
+KNOWN_KEYS = frozenset(
+    {
+        "name",
+        "botId",
+        "languages",
+        "utterances",
+        "timeoutSeconds",
+        "waitForCompletion",
+        "importUtterances",
+        "publish",
+    }
+)
+PUBLISH_KEYS = frozenset({"versionComment", "timeoutSeconds"})
+
+
+@dataclass(frozen=True)
+class PublishSpec:
+    """A bot's `publish` settings: publish it after its trainings, with this version comment."""
+
+    version_comment: str
+    timeout_seconds: int = DEFAULT_PUBLISH_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -35,6 +60,8 @@ class BotSpec:
     utterances: Path
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     wait_for_completion: bool = True
+    import_utterances: bool = False
+    publish: PublishSpec | None = None
 
     def utterances_folder(self, language: str) -> Path:
         return self.utterances / language
@@ -72,10 +99,39 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
         wait = entry.get("waitForCompletion", True)
         if not isinstance(wait, bool):
             raise ConfigurationError(f"{where}.waitForCompletion must be true or false")
-        bots.append(BotSpec(name, _require_str(entry, "botId", where), languages, folder, timeout, wait))
+        import_utterances = entry.get("importUtterances", False)
+        if not isinstance(import_utterances, bool):
+            raise ConfigurationError(f"{where}.importUtterances must be true or false")
+        publish = _publish(entry.get("publish"), f"{where}.publish")
+        if publish is not None and not wait:
+            raise ConfigurationError(
+                f"{where}.publish needs waitForCompletion: true; otherwise the bot would be published "
+                "before its trainings finished"
+            )
+        bot_id = _require_str(entry, "botId", where)
+        bots.append(BotSpec(name, bot_id, languages, folder, timeout, wait, import_utterances, publish))
     _reject_duplicates([b.name for b in bots], key, "name")
     _reject_duplicates([b.bot_id for b in bots], key, "botId")
     return bots
+
+
+def _publish(value: Any, where: str) -> PublishSpec | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            f'{where} must be an object such as {{versionComment: "travel bot from git"}}'
+        )
+    unknown = sorted(set(value) - PUBLISH_KEYS)
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(PUBLISH_KEYS))}"
+        )
+    comment = _require_str(value, "versionComment", where)
+    timeout = value.get("timeoutSeconds", DEFAULT_PUBLISH_TIMEOUT_SECONDS)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
+    return PublishSpec(comment, timeout)
 
 
 def _require_str(entry: dict[str, Any], field: str, where: str) -> str:

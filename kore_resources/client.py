@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
 
 from .auth import Credentials, mint_jwt
 from .errors import AuthenticationError, KoreApiError, RateLimitedError
+from .jobs import ImportJob, PublishStatus, PublishTicket, UploadedFile
 from .retry import AttemptFailure, FailureKind, RetryPolicy, retry_delay
 from .training import TrainingStatus
 
@@ -70,6 +72,19 @@ def parse_train_response(body: Any) -> TrainingTicket:
     if isinstance(entry, dict) and isinstance(entry.get("Training_ID"), str) and entry["Training_ID"]:
         return TrainingTicket(training_id=entry["Training_ID"], message=str(entry.get("message", "")))
     raise ValueError(f'expected [{{"message": ..., "Training_ID": ...}}], got {body!r:.200}')
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    """A request body: JSON (`json`), or multipart form fields (`data`) with files (`files`: field name ->
+    (file name, content, content type)). The JSON content type is set unless files are sent."""
+
+    json: Any = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    data: Mapping[str, str] | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"json": self.json, "files": self.files, "data": self.data}
 
 
 class KoreClient:
@@ -148,6 +163,7 @@ class KoreClient:
         deadline: float,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        body: RequestBody | None = None,
     ) -> Any:
         url = self.host + path
         tried: list[str] = []
@@ -160,7 +176,7 @@ class KoreClient:
                     f"{method} {url}: the deadline passed before the request could be sent"
                     + (f" (tried: {', '.join(tried)})" if tried else "")
                 )
-            failure, response = self._attempt(method, url, headers, params, remaining)
+            failure, response = self._attempt(method, url, headers, params, remaining, body=body)
             if failure is None and response is not None:
                 return _json_body(response, method, url)
             assert failure is not None
@@ -184,14 +200,22 @@ class KoreClient:
         headers: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         remaining: float,
+        *,
+        body: RequestBody | None = None,
     ) -> tuple[AttemptFailure | None, requests.Response | None]:
         all_headers = {"auth": mint_jwt(self._credentials), "User-Agent": USER_AGENT, **(headers or {})}
-        if method == "POST":
+        if method == "POST" and (body is None or body.files is None):  # multipart sets its own boundary
             all_headers["Content-Type"] = "application/json"
         timeout = (min(self._connect_timeout, remaining), min(self._read_timeout, remaining))
         try:
             response = self._session.request(
-                method, url, headers=all_headers, params=params, timeout=timeout, allow_redirects=False
+                method,
+                url,
+                headers=all_headers,
+                params=params,
+                timeout=timeout,
+                allow_redirects=False,
+                **(body.as_kwargs() if body is not None else {}),
             )
         except requests.exceptions.ConnectTimeout:
             return AttemptFailure(FailureKind.CONNECT), None
@@ -265,6 +289,110 @@ class KoreClient:
                 "`pulumi up` will train again because nothing was recorded."
             )
         return KoreApiError(prefix, status=status, code=code, api_message=api_msg)
+
+    # -- the promotion pipeline: upload, ML import, publish -------------------------------------------------
+
+    def upload_file(self, file_name: str, content: bytes, extension: str, *, deadline: float) -> UploadedFile:
+        """POST /api/public/uploadfile, multipart with `fileContext=bulkImport`: store a file for an import.
+        `extension` is `json` or `csv` for ML utterances."""
+        form = {"fileContext": "bulkImport", "fileExtension": extension}
+        content_type = UPLOAD_CONTENT_TYPES.get(extension, "application/octet-stream")
+        files = {"file": (file_name, content, content_type)}
+        with _pipeline_call(SCOPE_ADVICE_IMPORT, "upload and import"):
+            body = self._request(
+                "POST",
+                "/api/public/uploadfile",
+                idempotent=False,
+                deadline=deadline,
+                body=RequestBody(files=files, data=form),
+            )
+        return _parsed(UploadedFile.from_api, body, f"the upload of {file_name}")
+
+    def ml_import(
+        self, bot_id: str, language: str, file_name: str, file_id: str, *, deadline: float
+    ) -> ImportJob:
+        """POST /api/public/bot/{BotID}/mlimport `{"fileName", "fileId"}` with `bot-language`: start an import
+        of uploaded ML utterances."""
+        with _pipeline_call(SCOPE_ADVICE_IMPORT, "upload and import"):
+            body = self._request(
+                "POST",
+                f"/api/public/bot/{quote(bot_id, safe='')}/mlimport",
+                headers={"bot-language": language},
+                idempotent=False,
+                deadline=deadline,
+                body=RequestBody(json={"fileName": file_name, "fileId": file_id}),
+            )
+        return _parsed(ImportJob.from_api, body, f"the ML import call for bot {bot_id} ({language})")
+
+    def ml_import_status(self, bot_id: str, import_id: str, *, deadline: float) -> ImportJob:
+        """GET /api/public/bot/{BotID}/mlimport/status/{importId}."""
+        with _pipeline_call(SCOPE_ADVICE_IMPORT, "upload and import"):
+            body = self._request(
+                "GET",
+                f"/api/public/bot/{quote(bot_id, safe='')}/mlimport/status/{quote(import_id, safe='')}",
+                idempotent=True,
+                deadline=deadline,
+            )
+        return _parsed(ImportJob.from_api, body, f"the ML import status call for bot {bot_id} ({import_id})")
+
+    def publish(
+        self, bot_id: str, version_comment: str, *, initiate_training: bool, deadline: float
+    ) -> PublishTicket:
+        """POST /api/public/bot/{BotID}/publish `{"versionComment", "initiateTraining"}`."""
+        with _pipeline_call(SCOPE_ADVICE_PUBLISH, "publish"):
+            body = self._request(
+                "POST",
+                f"/api/public/bot/{quote(bot_id, safe='')}/publish",
+                idempotent=False,
+                deadline=deadline,
+                body=RequestBody(
+                    json={"versionComment": version_comment, "initiateTraining": initiate_training}
+                ),
+            )
+        return _parsed(PublishTicket.from_api, body, f"the publish call for bot {bot_id}")
+
+    def publish_status(self, bot_id: str, *, deadline: float) -> PublishStatus:
+        """GET /api/public/bot/{BotID}/publish/status: the bot's latest publish job."""
+        with _pipeline_call(SCOPE_ADVICE_PUBLISH, "publish"):
+            body = self._request(
+                "GET",
+                f"/api/public/bot/{quote(bot_id, safe='')}/publish/status",
+                idempotent=True,
+                deadline=deadline,
+            )
+        return _parsed(PublishStatus.from_api, body, f"the publish status call for bot {bot_id}")
+
+
+UPLOAD_CONTENT_TYPES = {"json": "application/json", "csv": "text/csv"}
+SCOPE_ADVICE_IMPORT = "Utterances Import"
+SCOPE_ADVICE_PUBLISH = "Bot Publish > Publish and Publish Status, which only an Admin Console app has"
+
+_Parsed = TypeVar("_Parsed")
+
+
+def _parsed(parse: Callable[[Any], _Parsed], body: Any, call: str) -> _Parsed:
+    try:
+        return parse(body)
+    except ValueError as exc:
+        raise KoreApiError(f"Kore.ai answered {call} with an unexpected body: {exc}") from None
+
+
+@contextmanager
+def _pipeline_call(scope: str, redo: str) -> Iterator[None]:
+    """Errors of the pipeline calls name the API scope they need and what the next `pulumi up` redoes (the
+    shared error texts speak of the Train ML scope and of training)."""
+    try:
+        yield
+    except KoreApiError as exc:
+        message = (
+            str(exc)
+            .replace("(Train ML)", f"({scope})")
+            .replace("will train again", f"will {redo} again")
+            .replace("check the bot's training status", "check the bot")
+        )
+        if message == str(exc):
+            raise
+        raise type(exc)(message, status=exc.status, code=exc.code, api_message=exc.api_message) from None
 
 
 def _connection_failure_kind(exc: requests.exceptions.ConnectionError) -> FailureKind:

@@ -69,3 +69,42 @@ class TrainingFailedError(TrainingError):
 
 class TrainingTimeoutError(TrainingError):
     """The training did not finish within `timeout_seconds`."""
+
+
+class UtteranceImportError(KoreError):
+    """An ML utterances import did not finish successfully. Names the bot, language, file and import id."""
+
+    def __init__(self, message: str, *, bot_id: str, language: str, import_id: str | None) -> None:
+        super().__init__(message)
+        self.bot_id = bot_id
+        self.language = language
+        self.import_id = import_id
+
+
+class UtteranceImportFailedError(UtteranceImportError):
+    """Kore.ai reported the import as failed."""
+
+
+class UtteranceImportTimeoutError(UtteranceImportError):
+    """The import did not finish within `timeout_seconds`."""
+
+
+class PublishError(KoreError):
+    """A publish of a bot did not finish successfully. Names the bot and, where known, the publish job."""
+
+    def __init__(self, message: str, *, bot_id: str, publish_id: str | None) -> None:
+        super().__init__(message)
+        self.bot_id = bot_id
+        self.publish_id = publish_id
+
+
+class PublishFailedError(PublishError):
+    """Kore.ai reported the publish as failed."""
+
+
+class PublishTimeoutError(PublishError):
+    """The publish did not finish within `timeout_seconds`."""
+
+
+class PromotionRefusedError(KoreError):
+    """The stack would deploy utterances that the stack it promotes from has not trained successfully."""

@@ -254,15 +254,22 @@ _bot_locks: dict[tuple[str, str], threading.Lock] = {}
 _sessions = threading.local()
 
 
+def bot_lock(host: str, bot_id: str) -> threading.Lock:
+    """The lock that serializes this process's operations on one bot (trainings here; ML imports and
+    publishes in pipeline_providers.py)."""
+    with _locks_guard:
+        return _bot_locks.setdefault((host, bot_id), threading.Lock())
+
+
 @contextmanager
 def _one_training_per_bot(inputs: TrainingInputs, deadline: float, describe: str) -> Iterator[None]:
     """Trainings of one bot run one after another in this process; other bots proceed in parallel."""
-    with _locks_guard:
-        lock = _bot_locks.setdefault((inputs.host, inputs.bot_id), threading.Lock())
+    lock = bot_lock(inputs.host, inputs.bot_id)
     if not lock.acquire(timeout=max(0.0, deadline - clock.monotonic())):
         raise TrainingTimeoutError(
             f"{describe}: timed out after timeout_seconds={inputs.timeout_seconds:g} waiting for another "
-            "training of this bot to finish first. Nothing was recorded; raise timeout_seconds.",
+            "training, ML import or publish of this bot to finish first. Nothing was recorded; raise "
+            "timeout_seconds.",
             bot_id=inputs.bot_id,
             language=inputs.language,
             training_id=None,

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, UtteranceFileError
+from .pipeline_providers import (
+    DEFAULT_IMPORT_TIMEOUT_SECONDS,
+    DEFAULT_PUBLISH_TIMEOUT_SECONDS,
+    EXPORT_SUFFIXES,
+    BotPublishProvider,
+    MlUtterancesProvider,
+)
 from .provider import DEFAULT_LANGUAGE, DEFAULT_TIMEOUT_SECONDS, BotTrainingProvider
+from .utterances import hash_utterances
 
 HOST_KEY = "kore:host"
 HOST_ENV = "KORE_HOST"
@@ -93,3 +104,147 @@ class BotTraining(Resource, module="kore", name="BotTraining"):
             "trained_at": None,
         }
         super().__init__(BotTrainingProvider(), resource_name, props, opts)
+
+
+def export_file(file: str | os.PathLike[str]) -> str:
+    """The path of one ML utterance export as MlUtterances records it: relative to the project directory
+    (the working directory of both the program and the provider plugin) when the file is inside it, so
+    the state does not depend on where the project is checked out."""
+    path = Path(file)
+    if path.is_dir():
+        raise UtteranceFileError(
+            path,
+            "is a folder; MlUtterances imports one export file (the import API takes one file): declare "
+            "one MlUtterances per *.json or *.csv file",
+        )
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        raise UtteranceFileError(path, "not a .json or .csv file; expected a Kore.ai ML utterance export")
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        path = path.relative_to(Path.cwd())  # else outside the project: keep it absolute
+    return path.as_posix()
+
+
+@dataclass
+class MlUtterancesArgs:
+    """Inputs of an `MlUtterances`.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `file`: one ML utterance export (`*.json` or `*.csv`), as Kore.ai's builder exports it. A plain path
+      (not a `pulumi.Input`): it is hashed when the program runs. Relative paths start from the project.
+    - `language`: the bot language to import into (`en`, `de`, ...), sent as `bot-language`.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (upload, import, waiting).
+    """
+
+    bot_id: pulumi.Input[str]
+    file: str | os.PathLike[str]
+    language: pulumi.Input[str] = DEFAULT_LANGUAGE
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[int] = DEFAULT_IMPORT_TIMEOUT_SECONDS
+
+
+class MlUtterances(Resource, module="kore", name="MlUtterances"):
+    """The ML utterances of one export file, imported into one language of a Kore.ai bot, imported again
+    whenever the file's content changes.
+
+    The file is hashed with `hash_utterances` when the program runs; that `content_hash` is the trigger,
+    so reformatting or reordering the export imports nothing. `pulumi up` uploads the file
+    (`/api/public/uploadfile`), imports it (`/api/public/bot/{id}/mlimport`) and waits for the import to
+    succeed; the provider re-hashes the file before uploading and fails if it changed since the program
+    ran. Another `bot_id`, `language` or `host` replaces the resource. Destroying it makes no API call:
+    an import cannot be undone. Give a `BotTraining` `utterances_hash=mlu.content_hash` to train after it.
+    """
+
+    bot_id: pulumi.Output[str]
+    file: pulumi.Output[str]
+    language: pulumi.Output[str]
+    host: pulumi.Output[str]
+    #: `hash_utterances(file)` when the program ran; what the last successful import imported.
+    content_hash: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    #: The `fileId` Upload File returned.
+    file_id: pulumi.Output[str]
+    #: The `bir-...` id of the import request.
+    import_id: pulumi.Output[str]
+    #: `success`, or after `pulumi refresh` what the import status reports.
+    import_status: pulumi.Output[str]
+    #: When the import was recorded (ISO 8601, UTC).
+    imported_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: MlUtterancesArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        file = export_file(args.file)
+        props = {
+            "bot_id": args.bot_id,
+            "file": file,
+            "language": args.language,
+            "host": args.host if args.host is not None else default_host(),
+            "content_hash": hash_utterances(file),
+            "timeout_seconds": args.timeout_seconds,
+            "file_id": None,
+            "import_id": None,
+            "import_status": None,
+            "imported_at": None,
+        }
+        super().__init__(MlUtterancesProvider(), resource_name, props, opts)
+
+
+@dataclass
+class BotPublishArgs:
+    """Inputs of a `BotPublish`.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `version_comment`: the comment of the published version. Changing it alone does not publish.
+    - `triggers`: a list of values; when it changes, the bot is published again. Usually the
+      `training_id`s of the bot's `BotTraining`s, so a publish follows every successful training.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (publish call and waiting).
+    """
+
+    bot_id: pulumi.Input[str]
+    version_comment: pulumi.Input[str]
+    triggers: pulumi.Input[Sequence[pulumi.Input[Any]]]
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[int] = DEFAULT_PUBLISH_TIMEOUT_SECONDS
+
+
+class BotPublish(Resource, module="kore", name="BotPublish"):
+    """A publish of a Kore.ai bot, redone whenever `triggers` change.
+
+    `pulumi up` calls `/api/public/bot/{id}/publish` with the `version_comment` and
+    `initiateTraining: false` (the bot's `BotTraining`s trained it already), then waits for
+    `/api/public/bot/{id}/publish/status` to report `successful`. Another `bot_id` or `host` replaces the
+    resource. Destroying it makes no API call: the public API cannot unpublish. Publishing needs an
+    Admin Console app with the Bot Publish scopes.
+    """
+
+    bot_id: pulumi.Output[str]
+    version_comment: pulumi.Output[str]
+    triggers: pulumi.Output[list[Any]]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    #: `successful`, or after `pulumi refresh` the status of the bot's latest publish.
+    publish_status: pulumi.Output[str]
+    #: When the publish was recorded (ISO 8601, UTC).
+    published_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: BotPublishArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "bot_id": args.bot_id,
+            "version_comment": args.version_comment,
+            "triggers": args.triggers,
+            "host": args.host if args.host is not None else default_host(),
+            "timeout_seconds": args.timeout_seconds,
+            "publish_status": None,
+            "published_at": None,
+        }
+        super().__init__(BotPublishProvider(), resource_name, props, opts)

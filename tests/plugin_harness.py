@@ -67,13 +67,18 @@ class PluginError(Exception):
 class Plugin:
     """One `python -u -m pulumi.dynamic` process, configured with stack config like the engine does."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        module: str = "pulumi.dynamic",  # bench/ runs a wrapper that installs a scaled clock first
+    ) -> None:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
         base_env.update({"PULUMI_PROJECT": PROJECT, "PULUMI_CONFIG": json.dumps(dict(config or {}))})
         base_env.update(env or {})
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the plugin process
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            [sys.executable, "-u", "-m", module],
             cwd=PROJECT_DIR,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -103,9 +108,10 @@ class Plugin:
         return response
 
     def check(
-        self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+        self, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any], provider: str | None = None
     ) -> tuple[dict[str, Any], list]:
-        news = {**news, "__provider": self.provider}
+        """`provider`: another serialized provider than the plugin's BotTrainingProvider."""
+        news = {**news, "__provider": provider or self.provider}
         response = self._call("Check", pb.CheckRequest(urn=urn, olds=to_struct(olds), news=to_struct(news)))
         return from_struct(response.inputs), [(f.property, f.reason) for f in response.failures]
 
@@ -165,14 +171,17 @@ class Recorded:
 
 @dataclass
 class MiniEngine:
-    """Just enough of the engine's step generation for one flat stack of BotTrainings."""
+    """Just enough of the engine's step generation for one flat stack of resources of one type
+    (BotTrainings unless `type_` and `provider`, the serialized provider, say otherwise)."""
 
     plugin: Plugin
     stack: str = "test"
     state: dict[str, Recorded] = field(default_factory=dict)
+    type_: str = TYPE
+    provider: str | None = None
 
     def urn(self, name: str) -> str:
-        return f"urn:pulumi:{self.stack}::{PROJECT}::{TYPE}::{name}"
+        return f"urn:pulumi:{self.stack}::{PROJECT}::{self.type_}::{name}"
 
     def plan(self, resources: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         """`pulumi preview`: Check and Diff only. Returns name -> create/same/update/replace/delete."""
@@ -180,7 +189,7 @@ class MiniEngine:
         for name, news in resources.items():
             urn = self.urn(name)
             old = self.state.get(urn)
-            inputs, failures = self.plugin.check(urn, old.inputs if old else {}, news)
+            inputs, failures = self.plugin.check(urn, old.inputs if old else {}, news, self.provider)
             if failures:
                 raise CheckFailed(name, failures)
             steps[name] = self._step(old, urn, inputs)
@@ -206,7 +215,7 @@ class MiniEngine:
         for name, news in resources.items():
             urn = self.urn(name)
             old = self.state.get(urn)
-            inputs, failures = self.plugin.check(urn, old.inputs if old else {}, news)
+            inputs, failures = self.plugin.check(urn, old.inputs if old else {}, news, self.provider)
             if failures:
                 raise CheckFailed(name, failures)
             step = self._step(old, urn, inputs)

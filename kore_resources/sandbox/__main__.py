@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--training-seconds", type=_non_negative, default=5.0, help="training duration (5)")
     p.add_argument("--queue-seconds", type=_non_negative, default=1.0, help="time queued before training (1)")
     p.add_argument("--fail-rate", type=_rate, default=0.0, help="probability a training fails (0)")
+    p.add_argument("--import-seconds", type=_non_negative, default=1.0, help="ML import duration (1)")
+    p.add_argument("--publish-seconds", type=_non_negative, default=2.0, help="publish duration (2)")
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     return p
 
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             args.queue_seconds,
             fail_rate=args.fail_rate,
             log_requests=not args.quiet,
+            import_seconds=args.import_seconds,
+            publish_seconds=args.publish_seconds,
         ).start()
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
@@ -79,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"bot {bot.name}: {bot.bot_id}  (languages: {', '.join(bot.languages)})")
     lines.append(
         f"training {args.training_seconds:g} s after {args.queue_seconds:g} s queued, "
-        f"fail rate {args.fail_rate:g}; admin API at {sandbox.url}/_sandbox/info; Ctrl-C to stop"
+        f"fail rate {args.fail_rate:g}; ML imports {args.import_seconds:g} s, publishes "
+        f"{args.publish_seconds:g} s; admin API at {sandbox.url}/_sandbox/info; Ctrl-C to stop"
     )
     print("\n".join(lines), flush=True)
     try:

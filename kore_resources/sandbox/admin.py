@@ -7,6 +7,9 @@ its faults. No auth; the handler only serves it to loopback clients. Not recorde
     POST   /_sandbox/reset       back to the initial state
     GET    /_sandbox/faults      settings and pending faults  DELETE: clear pending faults
     POST   /_sandbox/faults      set knobs / add faults (see `FAULT_KEYS`); validated first, then applied
+    GET    /_sandbox/imports     {"imports": [...]}     ML import requests (pipeline.py)
+    GET    /_sandbox/publishes   {"publishes": [...]}   publish requests (pipeline.py)
+    GET    /_sandbox/files       {"files": [...]}       uploaded files, without their content
 """
 
 from __future__ import annotations
@@ -99,6 +102,13 @@ _ROUTES: dict[str, dict[str, Handler]] = {
         "POST": apply_faults,
         "DELETE": _clear_faults,
     },
+    f"{ADMIN_PREFIX}/imports": {
+        "GET": lambda sb, _b: {"imports": [i.to_json() for i in sb.pipeline.imports]}
+    },
+    f"{ADMIN_PREFIX}/publishes": {
+        "GET": lambda sb, _b: {"publishes": [p.to_json() for p in sb.pipeline.publishes]}
+    },
+    f"{ADMIN_PREFIX}/files": {"GET": lambda sb, _b: {"files": [f.to_json() for f in sb.pipeline.files]}},
 }
 
 
@@ -247,6 +257,30 @@ def _rate_limits(sb: Sandbox, value: object) -> Action:
     return lambda: sb.set_rate_limits(train=train, status=status)
 
 
+def _import_seconds(sb: Sandbox, value: object) -> Action:
+    seconds = check_seconds("import_seconds", _get_num({"import_seconds": value}, "import_seconds"))
+    return lambda: sb.pipeline.set_import_seconds(seconds)
+
+
+def _publish_seconds(sb: Sandbox, value: object) -> Action:
+    seconds = check_seconds("publish_seconds", _get_num({"publish_seconds": value}, "publish_seconds"))
+    return lambda: sb.pipeline.set_publish_seconds(seconds)
+
+
+def _fail_next_import(sb: Sandbox, value: object) -> Action:
+    d = _obj({} if value is True else value, "fail_next_import")
+    _check_keys(d, "fail_next_import", {"bot_id", "language", "count"})
+    bot_id, language, count = _get_str(d, "bot_id"), _get_str(d, "language"), _get_count(d)
+    return lambda: sb.pipeline.fail_next_import(bot_id, language, count)
+
+
+def _fail_next_publish(sb: Sandbox, value: object) -> Action:
+    d = _obj({} if value is True else value, "fail_next_publish")
+    _check_keys(d, "fail_next_publish", {"bot_id", "count"})
+    bot_id, count = _get_str(d, "bot_id"), _get_count(d)
+    return lambda: sb.pipeline.fail_next_publish(bot_id, count)
+
+
 #: The keys POST /_sandbox/faults understands (object-valued ones also take a list of objects).
 FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "training_seconds": _training_seconds,
@@ -260,5 +294,18 @@ FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "delay_response": _delay_response,
     "mark_sentences_changed": _sentences_changed,
     "rate_limits": _rate_limits,
+    "import_seconds": _import_seconds,
+    "publish_seconds": _publish_seconds,
+    "fail_next_import": _fail_next_import,
+    "fail_next_publish": _fail_next_publish,
 }
-_SCALAR_KEYS = {"training_seconds", "queue_seconds", "fail_rate", "hang_trainings", "clear", "rate_limits"}
+_SCALAR_KEYS = {
+    "training_seconds",
+    "queue_seconds",
+    "fail_rate",
+    "hang_trainings",
+    "clear",
+    "rate_limits",
+    "import_seconds",
+    "publish_seconds",
+}

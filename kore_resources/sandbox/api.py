@@ -51,6 +51,7 @@ class ApiRequest:
     path: str
     query: Mapping[str, str]
     headers: Mapping[str, str]  # keys lower-cased
+    body: bytes = b""  # read by the pipeline endpoints (pipeline.py); the train endpoints ignore it
 
 
 @dataclass

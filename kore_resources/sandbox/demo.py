@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from .state import SandboxApp, SandboxBot
+from .pipeline import SCOPE_ML_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS
+from .state import SCOPE_TRAIN_ML, SandboxApp, SandboxBot
+
+#: The demo apps may do the whole pipeline: import utterances, train, publish.
+PIPELINE_SCOPES = frozenset({SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS})
 
 DEMO_APP = SandboxApp(
     name="demo",
     client_id="cs-3b1f6a52-8c0d-4e57-9a11-6f2d0c9e7b44",
     client_secret="sandbox-demo-secret-not-for-production",
+    scopes=PIPELINE_SCOPES,
 )
 
 #: A bot-level app with "Enforce JTI" on (used by tests).
@@ -15,6 +20,7 @@ DEMO_JTI_APP = SandboxApp(
     name="demo-jti",
     client_id="cs-9d4e2f17-6a3c-4b8d-8e25-0c1f7a6b5d92",
     client_secret="sandbox-jti-secret-not-for-production",
+    scopes=PIPELINE_SCOPES,
     enforce_jti=True,
 )
 

@@ -27,6 +27,7 @@ from .api import ApiRequest, ApiResponse, SandboxApi, match_route, requested_lan
 from .auth import error_body
 from .demo import DEMO_APPS, DEMO_BOTS
 from .faults import Fault, FaultKind, FaultQueue
+from .pipeline import PipelineApi, PipelineControls, PipelineModel, match_pipeline_route
 from .state import (
     Clock,
     FailureRule,
@@ -39,7 +40,7 @@ from .state import (
     check_seconds,
 )
 
-MAX_BODY_BYTES = 1 << 20
+MAX_BODY_BYTES = 16 << 20  # ASSUMPTION: uploads of up to 16 MiB are accepted (the limit is not documented)
 DEFAULT_RATE_LIMIT = RateLimit()  # 60/min, 1800/hour (koreai-api.md §6)
 _SECRET_WORDS = ("auth", "token", "secret", "jwt", "password", "key")
 
@@ -133,6 +134,8 @@ class Sandbox:
         seed: int | None = None,
         log_requests: bool = False,
         log_stream: TextIO | None = None,
+        import_seconds: float = 1.0,
+        publish_seconds: float = 2.0,
     ) -> None:
         if not is_loopback_host(host):
             raise ValueError(
@@ -167,6 +170,14 @@ class Sandbox:
             status_limiter=RateLimiter(status_rate_limit, clock),
             wall_clock=wall_clock,
         )
+        self._pipeline_model = PipelineModel(
+            import_seconds=import_seconds,
+            publish_seconds=publish_seconds,
+            clock=clock,
+            wall_clock=wall_clock,
+            on_import_success=self._model.mark_sentences_changed,
+        )
+        self._pipeline_api = PipelineApi(self._api, self._pipeline_model)
         for app in (*(DEMO_APPS if demo_data else ()), *apps):
             self.add_app(app)
         for bot in (*(DEMO_BOTS if demo_data else ()), *bots):
@@ -277,6 +288,7 @@ class Sandbox:
     ) -> dict[str, object]:
         """What the status endpoint would answer now (no auth, no rate limit, not logged)."""
         with self._lock:
+            self._pipeline_model.settle()
             bot = self.bot(bot_id)
             return self._model.status(
                 bot_id,
@@ -387,6 +399,12 @@ class Sandbox:
         with self._lock:
             self._faults.clear()
             self._model.clear_failures()
+            self._pipeline_model.clear_failures()
+
+    @property
+    def pipeline(self) -> PipelineControls:
+        """Uploads, ML imports and publishes (pipeline.py): their knobs, fault rules and records."""
+        return PipelineControls(self._lock, self._pipeline_model)
 
     @property
     def pending_faults(self) -> list[Fault]:
@@ -410,6 +428,7 @@ class Sandbox:
             self._api.jti_cache.clear()
             self._faults.clear()
             self._calls.clear()
+            self._pipeline_model.reset()
 
     # -- internals used by the handler -----------------------------------------------------------------
     def _on_connect(self, sock: socket.socket) -> int:
@@ -431,12 +450,17 @@ class Sandbox:
 
     def _handle_api(self, req: ApiRequest) -> ApiResponse:
         with self._lock:
+            self._pipeline_model.settle()  # finished imports change the training status first
+            pipeline_route = match_pipeline_route(req.path)
+            if pipeline_route is not None:
+                return self._pipeline_api.handle(req, pipeline_route)
             return self._api.handle(req)
 
     def _describe(self, req: _Incoming) -> tuple[str | None, str | None]:
         route = match_route(req.path)
         if route is None:
-            return None, None
+            pipeline_route = match_pipeline_route(req.path)
+            return (pipeline_route.bot_id if pipeline_route else None), None
         with self._lock:
             api_req = ApiRequest(req.method, req.path, req.query, req.headers)
             return route.bot_id, requested_language(api_req, route, self._api.bots)
@@ -513,6 +537,7 @@ class Sandbox:
                 "hang_trainings": self._model.hanging,
                 "pending_faults": [f.to_json() for f in self._faults.pending()],
                 "pending_training_failures": [r.to_json() for r in self._model.pending_failures],
+                **self._pipeline_model.settings(),
                 "rate_limits": {
                     "train": train.to_json() if train else None,
                     "status": status.to_json() if status else None,
@@ -559,6 +584,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "KoreSandbox/1.0"
+    # TCP_NODELAY: headers and body go out in two writes; with Nagle on, a client that sends its next
+    # request right away (keep-alive) waits ~40 ms for the body (delayed ACK). bench/ found it.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return self.server_version
@@ -640,7 +668,7 @@ class _Handler(BaseHTTPRequestHandler):
             sandbox._record(req, at, self.connection_id, None, bot_id=bot_id, language=language, fault="drop")
             self.close_connection = True
             return
-        self._read_body()  # ASSUMPTION: any body is ignored (the documented train call has none)
+        body = self._read_body()  # ASSUMPTION: the train endpoints ignore any body (documented: none)
         if fault is not None and fault.kind == "error":
             assert fault.status is not None
             sandbox._record(
@@ -648,7 +676,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send_json(fault.status, fault.error_body(), fault.error_headers())
             return
-        response = sandbox._handle_api(ApiRequest(req.method, req.path, req.query, req.headers))
+        response = sandbox._handle_api(ApiRequest(req.method, req.path, req.query, req.headers, body))
         kind = fault.kind if fault is not None else None
         dropped = fault is not None and fault.kind == "drop"
         sandbox._record(

@@ -1,0 +1,769 @@
+"""The sandbox's promotion pipeline endpoints: upload a file, import it as ML utterances, publish the bot.
+
+    POST /api/public/uploadfile                            multipart: file, fileContext, fileExtension
+    POST /api/public/bot/{BotID}/mlimport                  {"fileName": ..., "fileId": ...}
+    GET  /api/public/bot/{BotID}/mlimport/status/{bir-id}
+    POST /api/public/bot/{BotID}/publish                   {"versionComment": ..., "initiateTraining": bool}
+    GET  /api/public/bot/{BotID}/publish/status
+
+Shapes, messages and status vocabularies follow koreai-api.md (§2, §4, §5, §6, §9); everything the
+documentation leaves open is marked `ASSUMPTION:` here and listed in the package docstring.
+
+`PipelineModel` is the state (files, import jobs, publish jobs), pure and driven by injected clocks like
+`state.TrainingModel`. `PipelineApi` turns requests into responses; it reuses `SandboxApi`'s apps, bots,
+JWT checks and rate limiters. `PipelineControls` is the thread-safe test/admin handle (`Sandbox.pipeline`).
+Not thread-safe by themselves: `server.Sandbox` calls the model and the API under its lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import Message
+from email.parser import BytesParser
+from typing import Literal
+from urllib.parse import unquote
+
+from .api import ApiRequest, ApiResponse, SandboxApi
+from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, MSG_SCOPE, ApiError, authenticate
+from .state import Clock, FailureRule, RateLimiter, SandboxApp, SandboxBot, check_seconds
+
+#: App Builder scope of ML Utterances Import and its status (koreai-api.md §2).
+SCOPE_ML_IMPORT = "Utterances Import"
+#: Admin Console scopes "Bot Publish > Publish" and "Bot Publish > Publish Status" (koreai-api.md §2).
+SCOPE_PUBLISH = "Bot Publish"
+SCOPE_PUBLISH_STATUS = "Bot Publish Status"
+
+MSG_VALIDATION = "Validation errors/ Invalid arguments"
+MSG_INVALID_FILE_ID = "Invalid file id"
+MSG_INVALID_REQUEST_ID = "Invalid request ID"
+
+#: Upload File's documented `fileExtension` values (koreai-api.md §2); a leading dot is accepted too.
+UPLOAD_EXTENSIONS = frozenset({"json", "js", "csv", "png", "zip"})
+#: What the ML import can read.
+IMPORT_EXTENSIONS = frozenset({"json", "csv"})
+
+ImportStatus = Literal["pending", "success", "failure"]
+PublishStatus = Literal["in-progress", "successful", "failed"]
+RouteKind = Literal["upload", "mlimport", "mlimport_status", "publish", "publish_status"]
+
+ALLOWED_METHOD: dict[RouteKind, str] = {
+    "upload": "POST",
+    "mlimport": "POST",
+    "mlimport_status": "GET",
+    "publish": "POST",
+    "publish_status": "GET",
+}
+
+# ASSUMPTION: like the train endpoints, `/api/1.1/public/...` and a trailing slash are accepted.
+_UPLOAD = re.compile(r"^/api(?:/1\.1)?/public/uploadfile/?$")
+_BOT_JOB = re.compile(
+    r"^/api(?:/1\.1)?/public/bot/(?P<bot>[^/]+)/"
+    r"(?:(?P<mlimport>mlimport)(?:/status/(?P<request>[^/]+))?|(?P<publish>publish)(?P<status>/status)?)/?$"
+)
+
+
+@dataclass(frozen=True)
+class PipelineRoute:
+    kind: RouteKind
+    bot_id: str | None = None
+    request_id: str | None = None
+
+
+def match_pipeline_route(path: str) -> PipelineRoute | None:
+    if _UPLOAD.match(path):
+        return PipelineRoute("upload")
+    m = _BOT_JOB.match(path)
+    if m is None:
+        return None
+    bot = unquote(m.group("bot"))
+    if m.group("mlimport"):
+        request = m.group("request")
+        if request is not None:
+            return PipelineRoute("mlimport_status", bot, unquote(request))
+        return PipelineRoute("mlimport", bot)
+    return PipelineRoute("publish_status" if m.group("status") else "publish", bot)
+
+
+def iso_time(wall: float) -> str:
+    """`2019-06-27T12:03:30.748Z`, the documented timestamp format."""
+    milliseconds = int(wall * 1000) % 1000
+    return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds:03d}Z"
+
+
+def user_id(client_id: str) -> str:
+    """ASSUMPTION: `createdBy` is a stable `u-<uuid>` per app (the sandbox has no users)."""
+    return f"u-{uuid.uuid5(uuid.NAMESPACE_URL, 'kore-sandbox/user/' + client_id)}"
+
+
+def count_utterances(content: bytes, extension: str) -> tuple[int, str | None]:
+    """(number of utterances, None), or (0, why the file cannot be imported).
+
+    ASSUMPTION: the import accepts a JSON array of objects, or a CSV with a header row, where every
+    utterance has a non-empty `sentence` and `taskName` (the shape of the files Kore's QA suite imports).
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return 0, "the file is not UTF-8 text"
+    if extension == "json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return 0, "the file is not valid JSON"
+        if not isinstance(data, list):
+            return 0, "expected a JSON array of utterances"
+        records: list[dict[str, object]] = [r for r in data if isinstance(r, dict)]
+        if len(records) != len(data):
+            return 0, "expected every utterance to be a JSON object"
+    elif extension == "csv":
+        try:
+            records = list(csv.DictReader(io.StringIO(text, newline="")))
+        except csv.Error:
+            return 0, "the file is not valid CSV"
+    else:
+        return 0, f"ML utterances cannot be imported from a .{extension} file; use .json or .csv"
+    for number, record in enumerate(records, start=1):
+        for key in ("sentence", "taskName"):
+            value = record.get(key)
+            if not isinstance(value, str) or not value.strip():
+                return 0, f"utterance {number} has no {key}"
+    return len(records), None
+
+
+# -- the model ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    file_id: str
+    file_name: str
+    extension: str
+    file_context: str
+    content: bytes
+    client_id: str
+    uploaded_wall: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file_id": self.file_id,
+            "file_name": self.file_name,
+            "extension": self.extension,
+            "file_context": self.file_context,
+            "size": len(self.content),
+            "client_id": self.client_id,
+            "uploaded_wall": self.uploaded_wall,
+        }
+
+
+@dataclass
+class _Import:
+    import_id: str
+    bot_id: str
+    language: str
+    file_id: str
+    file_name: str
+    created_by: str
+    created_at: float
+    created_wall: float
+    done_at: float
+    outcome: Literal["success", "failure"]
+    message: str
+    applied: bool = False
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """A snapshot of one ML import request."""
+
+    import_id: str
+    bot_id: str
+    language: str
+    file_id: str
+    file_name: str
+    status: ImportStatus
+    message: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "import_id": self.import_id,
+            "bot_id": self.bot_id,
+            "language": self.language,
+            "file_id": self.file_id,
+            "file_name": self.file_name,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+@dataclass
+class _Publish:
+    publish_id: str
+    bot_id: str
+    version_comment: str
+    initiate_training: bool | None
+    created_by: str
+    requested_at: float
+    requested_wall: float
+    done_at: float
+    done_wall: float
+    outcome: Literal["successful", "failed"]
+    languages: tuple[str, ...]
+    initial: bool = False
+
+
+@dataclass(frozen=True)
+class PublishRecord:
+    """A snapshot of one publish job. `initiate_training` is None when the request left it out."""
+
+    publish_id: str
+    bot_id: str
+    version_comment: str
+    initiate_training: bool | None
+    status: PublishStatus
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "publish_id": self.publish_id,
+            "bot_id": self.bot_id,
+            "version_comment": self.version_comment,
+            "initiate_training": self.initiate_training,
+            "status": self.status,
+        }
+
+
+class PipelineModel:
+    """Uploaded files, ML import jobs and publish jobs, on injected clocks (pure: no I/O, no locks).
+
+    ASSUMPTION: an import is `pending` for `import_seconds`, then `success` (or `failure`); a publish is
+    `in-progress` for `publish_seconds`, then `successful` (or `failed`). Durations are taken when the job
+    starts. A successful import calls `on_import_success(bot_id, language)` once, when `settle()` first runs
+    after it finished (the server settles before every API request), so the training status reports the ML
+    model out of sync with the sentences until the next training.
+    """
+
+    def __init__(
+        self,
+        *,
+        import_seconds: float = 1.0,
+        publish_seconds: float = 2.0,
+        clock: Clock,
+        wall_clock: Clock,
+        on_import_success: Callable[[str, str], None],
+    ) -> None:
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._on_import_success = on_import_success
+        self._initial = (
+            check_seconds("import_seconds", import_seconds),
+            check_seconds("publish_seconds", publish_seconds),
+        )
+        self.import_seconds = import_seconds
+        self.publish_seconds = publish_seconds
+        self._started_wall = wall_clock()
+        self._files: dict[str, UploadedFile] = {}
+        self._imports: dict[str, _Import] = {}
+        self._publishes: dict[str, list[_Publish]] = {}
+        self._import_failures: list[FailureRule] = []
+        self._publish_failures: list[FailureRule] = []
+
+    # -- knobs ----------------------------------------------------------------------------------------
+    @property
+    def import_seconds(self) -> float:
+        return self._import_seconds
+
+    @import_seconds.setter
+    def import_seconds(self, seconds: float) -> None:
+        self._import_seconds = check_seconds("import_seconds", seconds)
+
+    @property
+    def publish_seconds(self) -> float:
+        return self._publish_seconds
+
+    @publish_seconds.setter
+    def publish_seconds(self, seconds: float) -> None:
+        self._publish_seconds = check_seconds("publish_seconds", seconds)
+
+    def fail_next_import(
+        self, bot_id: str | None = None, language: str | None = None, count: int = 1
+    ) -> None:
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        self._import_failures.append(FailureRule(bot_id, language, count))
+
+    def fail_next_publish(self, bot_id: str | None = None, count: int = 1) -> None:
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        self._publish_failures.append(FailureRule(bot_id, None, count))
+
+    def clear_failures(self) -> None:
+        self._import_failures.clear()
+        self._publish_failures.clear()
+
+    def reset(self) -> None:
+        self._files.clear()
+        self._imports.clear()
+        self._publishes.clear()
+        self.clear_failures()
+        self.import_seconds, self.publish_seconds = self._initial
+
+    def settings(self) -> dict[str, object]:
+        return {
+            "import_seconds": self.import_seconds,
+            "publish_seconds": self.publish_seconds,
+            "pending_import_failures": [r.to_json() for r in self._import_failures],
+            "pending_publish_failures": [
+                {"bot_id": r.bot_id, "count": r.remaining} for r in self._publish_failures
+            ],
+        }
+
+    # -- observation ----------------------------------------------------------------------------------
+    def files(self) -> list[UploadedFile]:
+        return list(self._files.values())
+
+    def imports(self) -> list[ImportRecord]:
+        now = self._clock()
+        return [self._import_record(job, now) for job in self._imports.values()]
+
+    def publishes(self) -> list[PublishRecord]:
+        now = self._clock()
+        jobs = sorted((j for chain in self._publishes.values() for j in chain), key=lambda j: j.requested_at)
+        return [
+            PublishRecord(j.publish_id, j.bot_id, j.version_comment, j.initiate_training, self._phase(j, now))
+            for j in jobs
+            if not j.initial
+        ]
+
+    def settle(self) -> None:
+        """Apply the effect of every import that has succeeded by now (once, in completion order)."""
+        now = self._clock()
+        done = [j for j in self._imports.values() if not j.applied and j.done_at <= now]
+        for job in sorted(done, key=lambda j: j.done_at):
+            job.applied = True
+            if job.outcome == "success":
+                self._on_import_success(job.bot_id, job.language)
+
+    # -- API operations -------------------------------------------------------------------------------
+    def upload(self, client_id: str, file_name: str, extension: str, context: str, content: bytes) -> str:
+        file_id = uuid.uuid4().hex[:24]  # ASSUMPTION: a 24-hex, ObjectId-like id (the docs' sample)
+        self._files[file_id] = UploadedFile(
+            file_id, file_name, extension, context, content, client_id, self._wall_clock()
+        )
+        return file_id
+
+    def file(self, file_id: str) -> UploadedFile | None:
+        return self._files.get(file_id)
+
+    def start_import(
+        self, bot_id: str, language: str, upload: UploadedFile, file_name: str, client_id: str
+    ) -> dict[str, object]:
+        count, problem = count_utterances(upload.content, upload.extension)
+        failed = self._take(self._import_failures, bot_id, language)
+        if failed:
+            outcome: Literal["success", "failure"] = "failure"
+            # ASSUMPTION: the failure message (the docs show only the success message).
+            message = "File import failed. The sandbox was told to fail this import (fail_next_import)"
+        elif problem is not None:
+            outcome, message = "failure", f"File import failed. {problem}"
+        else:
+            outcome, message = "success", f"File imported completed. {count} utterances copied successfully"
+        now = self._clock()
+        job = _Import(
+            import_id=f"bir-{uuid.uuid4()}",
+            bot_id=bot_id,
+            language=language,
+            file_id=upload.file_id,
+            file_name=file_name,
+            created_by=user_id(client_id),
+            created_at=now,
+            created_wall=self._wall_clock(),
+            done_at=now + self.import_seconds,
+            outcome=outcome,
+            message=message,
+        )
+        self._imports[job.import_id] = job
+        return self._import_body(job, now)
+
+    def import_status(self, bot_id: str, import_id: str) -> dict[str, object] | None:
+        job = self._imports.get(import_id)
+        if job is None or job.bot_id != bot_id:
+            return None
+        return self._import_body(job, self._clock())
+
+    def start_publish(
+        self,
+        bot_id: str,
+        languages: tuple[str, ...],
+        version_comment: str,
+        initiate_training: bool | None,
+        client_id: str,
+    ) -> list[dict[str, object]]:
+        now = self._clock()
+        wall = self._wall_clock()
+        self._chain(bot_id, languages)  # the earlier, initial publish comes first
+        job = _Publish(
+            publish_id=f"ds-{uuid.uuid4()}",
+            bot_id=bot_id,
+            version_comment=version_comment,
+            initiate_training=initiate_training,
+            created_by=user_id(client_id),
+            requested_at=now,
+            requested_wall=wall,
+            done_at=now + self.publish_seconds,
+            done_wall=wall + self.publish_seconds,
+            outcome="failed" if self._take(self._publish_failures, bot_id, None) else "successful",
+            languages=languages,
+        )
+        self._publishes[bot_id].append(job)
+        dialog = f"dg-{uuid.uuid5(uuid.NAMESPACE_URL, 'kore-sandbox/dialog/' + bot_id)}"
+        # ASSUMPTION: the sandbox's bot has one dialog task; the documented response lists per-resource
+        # results, of which we keep the identifying fields and a small `result`.
+        return [
+            {
+                "resourceType": "dialog",
+                "resourceId": dialog,
+                "sbResourceId": dialog,
+                "status": "SUCCESS",
+                "result": {
+                    "_id": dialog,
+                    "botId": bot_id,
+                    "name": "Book Flight",
+                    "state": "published",
+                    "versionComment": version_comment,
+                    "publishedOn": iso_time(wall),
+                },
+            }
+        ]
+
+    def publish_status(self, bot_id: str, languages: tuple[str, ...]) -> dict[str, object]:
+        job = self._chain(bot_id, languages)[-1]
+        now = self._clock()
+        phase = self._phase(job, now)
+        if phase == "successful":
+            percentage = 100
+        else:  # ASSUMPTION: progress grows linearly; a failed job stops short of 100.
+            duration = job.done_at - job.requested_at
+            done = 1.0 if duration <= 0 else min(1.0, (now - job.requested_at) / duration)
+            percentage = math.floor(done * 99)
+        body: dict[str, object] = {
+            "_id": job.publish_id,
+            "action": "RUN",
+            "jobType": "PUBLISH_BOT",
+            "streamId": bot_id,
+            "__v": 0,
+            "countOfDockStatuses": 1,
+            "createdBy": job.created_by,
+            "percentageComplete": percentage,
+            "requestedTime": iso_time(job.requested_wall),
+            "status": phase,
+            "lastModifiedOn": iso_time(job.done_wall if phase != "in-progress" else self._wall_clock()),
+            "initiatedOn": iso_time(job.requested_wall),
+            "statusSummary": _status_summary(phase, job.languages),
+        }
+        return body
+
+    # -- internals ------------------------------------------------------------------------------------
+    @staticmethod
+    def _take(rules: list[FailureRule], bot_id: str, language: str | None) -> bool:
+        for rule in rules:
+            if rule.matches(bot_id, language if language is not None else ""):
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    rules.remove(rule)
+                return True
+        return False
+
+    def _chain(self, bot_id: str, languages: tuple[str, ...]) -> list[_Publish]:
+        chain = self._publishes.get(bot_id)
+        if chain is None:
+            # ASSUMPTION: every bot starts with one earlier, successful publish (like trainings do), so the
+            # status endpoint always has a job to report.
+            now = self._clock()
+            initial = _Publish(
+                publish_id=f"ds-{uuid.uuid5(uuid.NAMESPACE_URL, 'kore-sandbox/publish/' + bot_id)}",
+                bot_id=bot_id,
+                version_comment="initial version (sandbox)",
+                initiate_training=None,
+                created_by=user_id("kore-sandbox"),
+                requested_at=now,
+                requested_wall=self._started_wall,
+                done_at=now,
+                done_wall=self._started_wall,
+                outcome="successful",
+                languages=languages,
+                initial=True,
+            )
+            chain = self._publishes[bot_id] = [initial]
+        return chain
+
+    @staticmethod
+    def _phase(job: _Publish, now: float) -> PublishStatus:
+        return "in-progress" if now < job.done_at else job.outcome
+
+    def _import_record(self, job: _Import, now: float) -> ImportRecord:
+        status: ImportStatus = "pending" if now < job.done_at else job.outcome
+        return ImportRecord(
+            job.import_id,
+            job.bot_id,
+            job.language,
+            job.file_id,
+            job.file_name,
+            status,
+            None if status == "pending" else job.message,
+        )
+
+    def _import_body(self, job: _Import, now: float) -> dict[str, object]:
+        record = self._import_record(job, now)
+        body: dict[str, object] = {
+            "_id": job.import_id,
+            "status": record.status,
+            "streamId": job.bot_id,
+            "createdBy": job.created_by,
+            "requestType": "MLimport",
+            "statusLogs": [],
+            "createdOn": iso_time(job.created_wall),
+            "__v": 0,
+        }
+        if record.message is not None:
+            body["message"] = record.message
+        return body
+
+
+def _status_summary(phase: PublishStatus, languages: tuple[str, ...]) -> list[dict[str, object]]:
+    """ASSUMPTION: the summary is empty while in progress; on failure the NL resource reports FAILED."""
+    if phase == "in-progress":
+        return []
+    summary: list[dict[str, object]] = []
+    for resource_id, name, modules in (
+        ("SETTINGS", "Settings", ["general", "bot_variables"]),
+        ("CHANNELS", "Channels", ["rtm"]),
+        ("BOTLANGUAGES", "BotLanguages", {"enabledLanguages": list(languages)}),
+        ("NL", "Natural Language", ["nl_model", "settings"]),
+    ):
+        entry: dict[str, object] = {
+            "resourceId": resource_id,
+            "resourceType": resource_id,
+            "name": name,
+            "modules": modules,
+            "status": "SUCCESS",
+        }
+        if phase == "failed" and resource_id == "NL":
+            entry["status"] = "FAILED"
+            entry["message"] = "Publishing the natural language model failed (sandbox fail_next_publish)"
+        summary.append(entry)
+    return summary
+
+
+# -- the requests ------------------------------------------------------------------------------------------
+
+
+class PipelineApi:
+    """Answers the pipeline endpoints with `SandboxApi`'s apps, bots, JWT checks and rate limiters."""
+
+    def __init__(self, core: SandboxApi, model: PipelineModel) -> None:
+        self.core = core
+        self.model = model
+
+    def handle(self, req: ApiRequest, route: PipelineRoute) -> ApiResponse:
+        response = ApiResponse(200, None, bot_id=route.bot_id)
+        try:
+            response.body = self._handle(req, route, response)
+        except ApiError as err:
+            response.status = err.status
+            response.body = err.body()
+            response.headers.update(err.headers)
+        return response
+
+    def _handle(self, req: ApiRequest, route: PipelineRoute, response: ApiResponse) -> object:
+        allowed = ALLOWED_METHOD[route.kind]
+        if req.method != allowed:
+            raise ApiError(405, "Method Not Allowed", 405, {"Allow": allowed})
+        core = self.core
+        app = authenticate(req.headers.get("auth"), core.apps, core._wall_clock, core.jti_cache)
+        if route.kind == "upload":
+            # Upload File needs no API scope ("any app created by the account administrator").
+            name, extension, context, content = _parse_upload(req)
+            self._limit(self.core.train_limiter, ("uploadfile", app.client_id))
+            return {"fileId": self.model.upload(app.client_id, name, extension, context, content)}
+        assert route.bot_id is not None
+        bot = self.core.bots.get(route.bot_id)
+        if bot is None or app.client_id not in bot.linked_apps:
+            raise ApiError(401, MSG_INVALID_CREDENTIALS, CODE_AUTH)
+        if route.kind == "mlimport":
+            return self._import(req, app, bot, response)
+        if route.kind == "mlimport_status":
+            _require_scope(app, SCOPE_ML_IMPORT)
+            assert route.request_id is not None
+            body = self.model.import_status(bot.bot_id, route.request_id)
+            if body is None:
+                # ASSUMPTION: an id of another bot is as unknown as an invented one.
+                raise ApiError(400, MSG_INVALID_REQUEST_ID, 400)
+            self._limit(self.core.status_limiter, ("mlimport-status", route.request_id))
+            return body
+        if route.kind == "publish":
+            _require_scope(app, SCOPE_PUBLISH)
+            comment, initiate = _parse_publish(req)
+            self._limit(self.core.train_limiter, ("publish", bot.bot_id))
+            return self.model.start_publish(bot.bot_id, bot.languages, comment, initiate, app.client_id)
+        _require_scope(app, SCOPE_PUBLISH_STATUS)
+        # ASSUMPTION: the status API's rate-limit "request_id" is the bot (the path has no request id).
+        self._limit(self.core.status_limiter, ("publish-status", bot.bot_id))
+        return self.model.publish_status(bot.bot_id, bot.languages)
+
+    def _import(self, req: ApiRequest, app: SandboxApp, bot: SandboxBot, response: ApiResponse) -> object:
+        _require_scope(app, SCOPE_ML_IMPORT)
+        # ASSUMPTION: the import applies to the language named by `bot-language` (as on train), else the
+        # bot's default language; an unknown or disabled language is a 400, as on train.
+        language = req.headers.get("bot-language", "").strip().lower() or bot.default_language
+        response.language = language
+        SandboxApi._check_language(bot, language)
+        payload = _json_object(req.body)
+        file_name, file_id = payload.get("fileName"), payload.get("fileId")
+        if not (isinstance(file_name, str) and file_name.strip() and isinstance(file_id, str) and file_id):
+            raise ApiError(412, MSG_VALIDATION, 412)
+        upload = self.model.file(file_id)
+        if upload is None:
+            raise ApiError(400, MSG_INVALID_FILE_ID, 400)
+        self._limit(self.core.train_limiter, ("mlimport", bot.bot_id))
+        return self.model.start_import(bot.bot_id, language, upload, file_name, app.client_id)
+
+    @staticmethod
+    def _limit(limiter: RateLimiter, key: tuple[str, ...]) -> None:
+        # ASSUMPTION: each endpoint has its own budget: the "bot"-keyed APIs (upload, import, publish) use
+        # the train limit's numbers, the status APIs the status limit's.
+        refused = limiter.hit(key)
+        if refused is not None:
+            raise ApiError(429, refused.message, 429, {"Retry-After": str(refused.retry_after)})
+
+
+def _require_scope(app: SandboxApp, scope: str) -> None:
+    if scope not in app.scopes:
+        raise ApiError(401, MSG_SCOPE, CODE_AUTH)
+
+
+def _json_object(body: bytes) -> dict[str, object]:
+    """ASSUMPTION: a body that is not a JSON object is a "bad payload" (412), like a missing field."""
+    try:
+        payload = json.loads(body or b"null")
+    except ValueError:
+        raise ApiError(412, MSG_VALIDATION, 412) from None
+    if not isinstance(payload, dict):
+        raise ApiError(412, MSG_VALIDATION, 412)
+    return payload
+
+
+def _parse_publish(req: ApiRequest) -> tuple[str, bool | None]:
+    payload = _json_object(req.body)
+    comment = payload.get("versionComment")
+    initiate = payload.get("initiateTraining")
+    # ASSUMPTION: a missing or empty versionComment, or a non-boolean initiateTraining, is a 412.
+    if not isinstance(comment, str) or not comment.strip():
+        raise ApiError(412, MSG_VALIDATION, 412)
+    if initiate is not None and not isinstance(initiate, bool):
+        raise ApiError(412, MSG_VALIDATION, 412)
+    return comment, initiate
+
+
+def _parse_upload(req: ApiRequest) -> tuple[str, str, str, bytes]:
+    """(file name, extension, fileContext, content) of a multipart upload.
+
+    ASSUMPTION: anything other than multipart/form-data with a `file` part, `fileContext=bulkImport` and a
+    documented `fileExtension` is a 412 `Validation errors/ Invalid arguments`.
+    """
+    content_type = req.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise ApiError(412, MSG_VALIDATION, 412)
+    message = BytesParser().parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + req.body
+    )
+    parts: dict[str, Message] = {}
+    if message.is_multipart():
+        for part in message.get_payload():
+            assert isinstance(part, Message)
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str):
+                parts.setdefault(name, part)
+    upload = parts.get("file")
+    context = _text_field(parts.get("fileContext"))
+    extension = _text_field(parts.get("fileExtension")).lower().lstrip(".")
+    content = upload.get_payload(decode=True) if upload is not None else None
+    if not isinstance(content, bytes) or context != "bulkImport" or extension not in UPLOAD_EXTENSIONS:
+        raise ApiError(412, MSG_VALIDATION, 412)
+    assert upload is not None
+    file_name = upload.get_filename() or f"upload.{extension}"
+    return file_name, extension, context, content
+
+
+def _text_field(part: Message | None) -> str:
+    if part is None:
+        return ""
+    value = part.get_payload(decode=True)
+    return value.decode("utf-8", "replace").strip() if isinstance(value, bytes) else ""
+
+
+# -- the thread-safe handle for tests and the admin API ----------------------------------------------------
+
+
+class PipelineControls:
+    """`Sandbox.pipeline`: knobs, fault rules and views of the pipeline jobs, under the sandbox's lock."""
+
+    def __init__(self, lock: threading.RLock, model: PipelineModel) -> None:
+        self._lock = lock
+        self._model = model
+
+    @property
+    def import_seconds(self) -> float:
+        with self._lock:
+            return self._model.import_seconds
+
+    @property
+    def publish_seconds(self) -> float:
+        with self._lock:
+            return self._model.publish_seconds
+
+    def set_import_seconds(self, seconds: float) -> None:
+        """How long imports started from now on stay `pending`."""
+        with self._lock:
+            self._model.import_seconds = seconds
+
+    def set_publish_seconds(self, seconds: float) -> None:
+        """How long publishes started from now on stay `in-progress`."""
+        with self._lock:
+            self._model.publish_seconds = seconds
+
+    def fail_next_import(
+        self, bot_id: str | None = None, language: str | None = None, count: int = 1
+    ) -> None:
+        """The next `count` imports (of that bot / language, if given) end `failure`."""
+        with self._lock:
+            self._model.fail_next_import(bot_id, language, count)
+
+    def fail_next_publish(self, bot_id: str | None = None, count: int = 1) -> None:
+        """The next `count` publishes (of that bot, if given) end `failed`."""
+        with self._lock:
+            self._model.fail_next_publish(bot_id, count)
+
+    @property
+    def files(self) -> list[UploadedFile]:
+        with self._lock:
+            return self._model.files()
+
+    @property
+    def imports(self) -> list[ImportRecord]:
+        with self._lock:
+            self._model.settle()
+            return self._model.imports()
+
+    @property
+    def publishes(self) -> list[PublishRecord]:
+        """Publishes requested through the API (not the initial one every bot starts with)."""
+        with self._lock:
+            return self._model.publishes()

@@ -1,0 +1,145 @@
+"""The promotion pipeline end to end with the real `pulumi` CLI against the sandbox: dev imports, trains and
+publishes; staging (kore:promoteFrom dev) deploys the same utterances; after an utterance changes in git,
+staging's preview is refused until dev has trained it. Skipped, with the reason, where `pulumi` is not on
+PATH; without it the same behaviour is covered by tests/test_program.py (the guard, under mocks) and
+tests/test_plugin_pipeline.py (the providers, through the plugin process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CREDENTIALS_CONFIG
+from kore_resources import hash_utterances
+from kore_resources.sandbox import DEMO_BOTS, Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+PULUMI = shutil.which("pulumi")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        PULUMI is None, reason="the pulumi CLI is not on PATH (install: https://get.pulumi.com)"
+    ),
+]
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project with its own utterances, so the test can edit them; the venv is shared."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(
+        ROOT / "kore_resources", project / "kore_resources", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(ROOT / "utterances", project / "utterances")
+    (project / "venv").symlink_to(ROOT / "venv")
+    return project
+
+
+@pytest.fixture
+def cli(project: Path, tmp_path: Path) -> Iterator[Run]:
+    state = tmp_path / "state"
+    state.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KORE_", "PULUMI_"))}
+    env.update(
+        {
+            "PULUMI_BACKEND_URL": f"file://{state}",
+            "PULUMI_CONFIG_PASSPHRASE": "e2e-test",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            # credentials from the environment: the stack files below hold no secret
+            "KORE_CLIENT_ID": CREDENTIALS_CONFIG["kore:clientId"],
+            "KORE_CLIENT_SECRET": CREDENTIALS_CONFIG["kore:clientSecret"],
+        }
+    )
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [PULUMI or "pulumi", *args, "--non-interactive"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            pytest.fail(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    yield run
+
+
+def stack_config(project: Path, stack: str, host: str, bot_id: str, promote_from: str | None = None) -> None:
+    config: dict[str, object] = {
+        "kore:host": host,
+        "kore-bots:bots": [
+            {
+                "name": "travel",
+                "botId": bot_id,
+                "languages": ["en", "de"],
+                "utterances": "utterances/travel",
+                "timeoutSeconds": 120,
+                "importUtterances": True,
+                "publish": {"versionComment": f"travel on {stack}"},
+            }
+        ],
+    }
+    if promote_from is not None:
+        config["kore:promoteFrom"] = promote_from
+    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+
+
+def test_staging_deploys_only_what_dev_trained(project: Path, cli: Run) -> None:
+    dev_bot, staging_bot = DEMO_BOTS[1].bot_id, DEMO_BOTS[2].bot_id
+    with Sandbox(training_seconds=1.0, queue_seconds=0.2, import_seconds=0.3, publish_seconds=0.5) as sandbox:
+        stack_config(project, "dev", sandbox.url, dev_bot)
+        stack_config(project, "staging", sandbox.url, staging_bot, promote_from="organization/kore-bots/dev")
+        cli("stack", "init", "dev")
+        cli("stack", "init", "staging")
+
+        # dev: import, train, publish
+        cli("up", "--yes", "--skip-preview", "--stack", "dev")
+        assert {i.bot_id for i in sandbox.pipeline.imports} == {dev_bot}
+        assert [p.bot_id for p in sandbox.pipeline.publishes] == [dev_bot]
+        dev_outputs = json.loads(cli("stack", "output", "--json", "--stack", "dev").stdout)
+        en_hash = hash_utterances(project / "utterances/travel/en")
+        assert dev_outputs["utterancesHashes"]["travel"]["en"] == en_hash
+
+        # staging promotes the same utterances: allowed
+        cli("preview", "--stack", "staging")
+        cli("up", "--yes", "--stack", "staging")
+        assert [p.bot_id for p in sandbox.pipeline.publishes] == [dev_bot, staging_bot]
+
+        # an utterance changes in git: staging refuses at preview, before any call to its bot
+        export = project / "utterances/travel/en/ml-utterances.json"
+        records = json.loads(export.read_text(encoding="utf-8"))
+        export.write_text(
+            json.dumps([*records, {**records[-1], "sentence": "Fly me to Porto", "entities": []}])
+        )
+        new_hash = hash_utterances(project / "utterances/travel/en")
+        sandbox.clear_calls()
+        refused = cli("preview", "--stack", "staging", check=False)
+        assert refused.returncode != 0
+        output = refused.stdout + refused.stderr
+        assert "bot travel (en)" in output and new_hash in output and en_hash in output
+        assert "organization/kore-bots/dev" in output
+        assert not [c for c in sandbox.calls if c.bot_id == staging_bot]
+
+        # once dev has trained it, staging may deploy it
+        cli("up", "--yes", "--stack", "dev")
+        cli("up", "--yes", "--stack", "staging")
+        staging_outputs = json.loads(cli("stack", "output", "--json", "--stack", "staging").stdout)
+        assert staging_outputs["utterancesHashes"]["travel"]["en"] == new_hash

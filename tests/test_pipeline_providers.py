@@ -1,0 +1,351 @@
+"""MlUtterancesProvider and BotPublishProvider against the Kore.ai sandbox over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, training_inputs
+from kore_resources import (
+    AuthenticationError,
+    BotPublishProvider,
+    BotTrainingProvider,
+    KoreApiError,
+    MlUtterancesProvider,
+    PublishFailedError,
+    PublishTimeoutError,
+    UtteranceFileError,
+    UtteranceImportFailedError,
+    UtteranceImportTimeoutError,
+    hash_utterances,
+)
+from kore_resources.sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
+
+ROOT = Path(__file__).resolve().parent.parent
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+UTTERANCES = [
+    {
+        "taskName": "Book Flight",
+        "sentence": "Book a flight to Lisbon",
+        "type": "DialogIntent",
+        "language": "en",
+    },
+    {
+        "taskName": "Flight Status",
+        "sentence": "Is my flight on time?",
+        "type": "DialogIntent",
+        "language": "en",
+    },
+]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """Imports take 0.5 s, publishes 0.8 s, trainings 1.2 s after 0.3 s queued."""
+    with Sandbox(training_seconds=1.2, queue_seconds=0.3, import_seconds=0.5, publish_seconds=0.8) as sb:
+        yield sb
+
+
+def configured(cls: type, config: dict[str, Any] | None = None) -> Any:
+    provider = cls()
+    provider.configure(
+        ConfigureRequest(Config(dict(CREDENTIALS_CONFIG if config is None else config), "kore-bots"))
+    )
+    return provider
+
+
+@pytest.fixture(autouse=True)
+def no_kore_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("KORE_CLIENT_ID", "KORE_CLIENT_SECRET", "KORE_HOST"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "ml-utterances.json"
+    path.write_text(json.dumps(UTTERANCES), encoding="utf-8")
+    return path
+
+
+def import_inputs(sandbox: Sandbox, file: Path | str, **changes: Any) -> dict[str, Any]:
+    """Inputs as they arrive from the engine after Check (numbers are floats on the wire)."""
+    return {
+        "bot_id": BOT,
+        "file": str(file),
+        "language": "en",
+        "host": sandbox.url,
+        "content_hash": hash_utterances(file),
+        "timeout_seconds": 30.0,
+        **changes,
+    }
+
+
+def publish_inputs(sandbox: Sandbox, **changes: Any) -> dict[str, Any]:
+    return {
+        "bot_id": BOT,
+        "version_comment": "travel: from git",
+        "triggers": ["training-1"],
+        "host": sandbox.url,
+        "timeout_seconds": 30.0,
+        **changes,
+    }
+
+
+def calls(sandbox: Sandbox, method: str | None = None, contains: str = "") -> list[Any]:
+    return [c for c in sandbox.calls if (method is None or c.method == method) and contains in c.path]
+
+
+# -- MlUtterances -----------------------------------------------------------------------------------------
+def test_create_uploads_imports_waits_and_returns_full_outputs(sandbox, export, capfd):
+    inputs = import_inputs(sandbox, export, language="de")
+    result = configured(MlUtterancesProvider).create(inputs)
+
+    [uploaded] = sandbox.pipeline.files
+    [job] = sandbox.pipeline.imports
+    assert uploaded.content == export.read_bytes() and uploaded.extension == "json"
+    assert (job.bot_id, job.language, job.file_id, job.status) == (BOT, "de", uploaded.file_id, "success")
+    assert result.id == f"{BOT}/de/ml-utterances.json"
+    assert result.outs == {
+        **inputs,
+        "timeout_seconds": 30,
+        "file_id": uploaded.file_id,
+        "import_id": job.import_id,
+        "import_status": "success",
+        "imported_at": result.outs["imported_at"],
+    }
+    assert ISO_UTC.fullmatch(result.outs["imported_at"])
+    # the import changed the sentences: the bot language now needs a training
+    assert sandbox.training_status(BOT, "de")["isMlInSyncWithSentences"] is False
+    assert sandbox.training_status(BOT, "en")["isMlInSyncWithSentences"] is True
+    assert [c.method for c in sandbox.calls if "status" not in c.path] == ["POST", "POST"]
+    log = capfd.readouterr().err
+    assert f"uploaded as file {uploaded.file_id}" in log and f"import {job.import_id} finished" in log
+    assert "2 utterances copied successfully" in log
+
+
+def test_a_relative_file_is_read_from_the_project_directory(sandbox, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the plugin's working directory
+    relative = "utterances/travel/de/ml-utterances.csv"
+    result = configured(MlUtterancesProvider).create(import_inputs(sandbox, relative, language="de"))
+    assert result.outs["file"] == relative
+    assert sandbox.pipeline.files[0].content == (ROOT / relative).read_bytes()
+    assert sandbox.pipeline.files[0].extension == "csv"
+
+
+def test_update_imports_the_new_content_again(sandbox, export):
+    provider = configured(MlUtterancesProvider)
+    created = provider.create(import_inputs(sandbox, export))
+    export.write_text(
+        json.dumps([*UTTERANCES, {**UTTERANCES[0], "sentence": "Fly me to Rome"}]), encoding="utf-8"
+    )
+    news = import_inputs(sandbox, export)
+    updated = provider.update(created.id, created.outs, news)
+    assert updated.outs["content_hash"] == news["content_hash"] != created.outs["content_hash"]
+    assert updated.outs["import_id"] != created.outs["import_id"]
+    assert updated.outs["file_id"] != created.outs["file_id"]
+    assert set(updated.outs) == set(created.outs)
+    assert len(sandbox.pipeline.imports) == 2
+
+
+def test_a_file_changed_after_the_plan_is_not_uploaded(sandbox, export):
+    planned = import_inputs(sandbox, export)
+    export.write_text(json.dumps(UTTERANCES[:1]), encoding="utf-8")
+    with pytest.raises(UtteranceFileError) as info:
+        configured(MlUtterancesProvider).create(planned)
+    assert planned["content_hash"] in str(info.value) and hash_utterances(export) in str(info.value)
+    assert sandbox.calls == []
+
+
+def test_failed_import_raises_naming_bot_language_file_and_import_id(sandbox, export):
+    sandbox.pipeline.fail_next_import(BOT, "en")
+    with pytest.raises(UtteranceImportFailedError) as info:
+        configured(MlUtterancesProvider).create(import_inputs(sandbox, export))
+    [job] = sandbox.pipeline.imports
+    message = str(info.value)
+    assert BOT in message and "(en)" in message and str(export) in message and job.import_id in message
+    assert "'failure'" in message and "File import failed" in message and "next `pulumi up`" in message
+    assert (info.value.bot_id, info.value.language, info.value.import_id) == (BOT, "en", job.import_id)
+
+
+def test_import_that_never_finishes_times_out(sandbox, export):
+    sandbox.pipeline.set_import_seconds(60)
+    started = time.monotonic()
+    with pytest.raises(UtteranceImportTimeoutError) as info:
+        configured(MlUtterancesProvider).create(import_inputs(sandbox, export, timeout_seconds=2.5))
+    assert 2 <= time.monotonic() - started < 6
+    assert "timeout_seconds=2.5" in str(info.value) and sandbox.pipeline.imports[0].import_id in str(
+        info.value
+    )
+
+
+def test_read_refreshes_the_import_status_and_delete_calls_nothing(sandbox, export, capfd):
+    provider = configured(MlUtterancesProvider)
+    created = provider.create(import_inputs(sandbox, export))
+    sandbox.clear_calls()
+    read = provider.read(created.id, {**created.outs, "__provider": "x"})
+    assert read.outs == created.outs
+    [status_call] = sandbox.calls
+    assert status_call.path.endswith(f"/mlimport/status/{created.outs['import_id']}")
+    forgotten = provider.read(created.id, {**created.outs, "import_id": "bir-unknown"})
+    assert forgotten.outs["import_status"] == "success"  # Kore no longer knows it: keep what was recorded
+    sandbox.clear_calls()
+    provider.delete(created.id, created.outs)
+    assert sandbox.calls == []
+    assert f"forgetting import {created.outs['import_id']}" in capfd.readouterr().err
+
+
+def test_missing_import_scope_names_the_scope_to_add(sandbox, export):
+    train_only = SandboxApp(
+        "train-only", "cs-00000000-0000-4000-8000-0000000000e1", "e" * 40, frozenset({SCOPE_TRAIN_ML})
+    )
+    sandbox.add_app(train_only)
+    sandbox.add_bot(dataclasses.replace(sandbox.bot(BOT), linked_apps=(train_only.client_id,)))
+    provider = configured(
+        MlUtterancesProvider,
+        {"kore:clientId": train_only.client_id, "kore:clientSecret": train_only.client_secret},
+    )
+    with pytest.raises(AuthenticationError) as info:
+        provider.create(import_inputs(sandbox, export))
+    assert "(Utterances Import)" in str(info.value) and "Train ML" not in str(info.value)
+    assert "Permission denied" in str(info.value)
+
+
+def test_server_error_on_the_upload_is_not_resent(sandbox, export):
+    sandbox.inject_error(503, method="POST", path_contains="uploadfile")
+    with pytest.raises(KoreApiError) as info:
+        configured(MlUtterancesProvider).create(import_inputs(sandbox, export))
+    assert "503" in str(info.value) and "upload and import again" in str(info.value)
+    assert len(calls(sandbox, "POST")) == 1
+
+
+def test_transient_import_status_errors_are_retried(sandbox, export):
+    sandbox.inject_error(503, method="GET", path_contains="mlimport/status", count=2)
+    result = configured(MlUtterancesProvider).create(import_inputs(sandbox, export))
+    assert result.outs["import_status"] == "success"
+    assert [c.status for c in calls(sandbox, "GET", "mlimport/status")][:2] == [503, 503]
+
+
+def test_an_import_and_a_training_of_one_bot_never_overlap(sandbox, export):
+    sandbox.pipeline.set_import_seconds(1.5)
+    errors: list[BaseException] = []
+    done: dict[str, float] = {}
+
+    def run(name: str, job: Any) -> None:
+        try:
+            job()
+            done[name] = time.time()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    mlu, trainer = configured(MlUtterancesProvider), configured(BotTrainingProvider)
+    jobs = {
+        "import": lambda: mlu.create(import_inputs(sandbox, export)),
+        "train": lambda: trainer.create(training_inputs(sandbox)),
+        "other-bot": lambda: trainer.create(training_inputs(sandbox, bot_id=OTHER_BOT)),
+    }
+    threads = [threading.Thread(target=run, args=(name, job)) for name, job in jobs.items()]
+    threads[0].start()
+    time.sleep(0.3)  # the import holds the bot when the trainings start
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    trainings = {t.bot_id: t for t in sandbox.trainings}
+    import_finished = [c for c in calls(sandbox, "GET", "mlimport/status") if c.status == 200][-1].wall_time
+    assert trainings[BOT].queued_wall >= import_finished  # same bot: after the import
+    assert trainings[OTHER_BOT].queued_wall < import_finished  # another bot: in parallel
+    # queued after the import finished, this training brings the model back in sync
+    assert sandbox.training_status(BOT, "en")["isMlInSyncWithSentences"] is True
+
+
+# -- BotPublish ---------------------------------------------------------------------------------------------
+def test_publish_without_training_waits_and_returns_full_outputs(sandbox, capfd):
+    inputs = publish_inputs(sandbox)
+    result = configured(BotPublishProvider).create(inputs)
+    [record] = sandbox.pipeline.publishes
+    assert (record.bot_id, record.version_comment, record.initiate_training, record.status) == (
+        BOT,
+        "travel: from git",
+        False,
+        "successful",
+    )
+    assert result.id == BOT
+    assert result.outs == {
+        **inputs,
+        "timeout_seconds": 30,
+        "publish_status": "successful",
+        "published_at": result.outs["published_at"],
+    }
+    assert ISO_UTC.fullmatch(result.outs["published_at"])
+    # the status was read before publishing (to tell our job from the previous one), then polled
+    methods = [c.method for c in sandbox.calls]
+    assert methods[:2] == ["GET", "POST"] and set(methods[2:]) == {"GET"}
+    assert f"publish {record.publish_id} successful" in capfd.readouterr().err
+
+
+def test_update_publishes_again_and_keeps_every_output(sandbox):
+    provider = configured(BotPublishProvider)
+    created = provider.create(publish_inputs(sandbox))
+    updated = provider.update(created.id, created.outs, publish_inputs(sandbox, triggers=["training-2"]))
+    assert updated.outs["triggers"] == ["training-2"] and set(updated.outs) == set(created.outs)
+    assert len(sandbox.pipeline.publishes) == 2
+
+
+def test_failed_publish_raises_naming_bot_job_and_resource(sandbox):
+    sandbox.pipeline.fail_next_publish(BOT)
+    with pytest.raises(PublishFailedError) as info:
+        configured(BotPublishProvider).create(publish_inputs(sandbox))
+    [record] = sandbox.pipeline.publishes
+    message = str(info.value)
+    assert BOT in message and record.publish_id in message and "'failed'" in message
+    assert "NL: FAILED" in message and "next `pulumi up` publishes again" in message
+    assert info.value.publish_id == record.publish_id
+
+
+def test_publish_that_never_finishes_times_out(sandbox):
+    sandbox.pipeline.set_publish_seconds(60)
+    started = time.monotonic()
+    with pytest.raises(PublishTimeoutError) as info:
+        configured(BotPublishProvider).create(publish_inputs(sandbox, timeout_seconds=2.5))
+    assert 2 <= time.monotonic() - started < 6
+    assert "timeout_seconds=2.5" in str(info.value) and "in-progress" in str(info.value)
+
+
+def test_publish_read_and_delete(sandbox, capfd):
+    provider = configured(BotPublishProvider)
+    created = provider.create(publish_inputs(sandbox))
+    sandbox.pipeline.fail_next_publish(BOT)
+    with pytest.raises(PublishFailedError):
+        provider.update(created.id, created.outs, publish_inputs(sandbox, triggers=["training-2"]))
+    # refresh reports the bot's latest publish (the failed one); everything else stays as recorded
+    assert provider.read(created.id, created.outs).outs == {**created.outs, "publish_status": "failed"}
+    sandbox.clear_calls()
+    provider.delete(created.id, created.outs)
+    assert sandbox.calls == []
+    assert "forgetting the publish" in capfd.readouterr().err
+
+
+def test_missing_publish_scope_names_the_scope_to_add(sandbox):
+    train_only = SandboxApp(
+        "train-only", "cs-00000000-0000-4000-8000-0000000000e2", "f" * 40, frozenset({SCOPE_TRAIN_ML})
+    )
+    sandbox.add_app(train_only)
+    sandbox.add_bot(dataclasses.replace(sandbox.bot(BOT), linked_apps=(train_only.client_id,)))
+    provider = configured(
+        BotPublishProvider,
+        {"kore:clientId": train_only.client_id, "kore:clientSecret": train_only.client_secret},
+    )
+    with pytest.raises(AuthenticationError) as info:
+        provider.create(publish_inputs(sandbox))
+    assert "Bot Publish" in str(info.value) and "Admin Console app" in str(info.value)
+    assert sandbox.pipeline.publishes == []
