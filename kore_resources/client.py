@@ -1,17 +1,24 @@
-"""A small HTTP client for the Kore.ai public APIs BotTraining uses.
+"""A small HTTP client for the Kore.ai public APIs the providers use.
 
 Thin I/O: it sends requests, retries what `retry` says is safe to retry, and turns Kore.ai's error envelope
-(`{"errors": [{"msg": ..., "code": ...}]}`) into exceptions a user can act on. Every request carries a
-freshly minted JWT and explicit connect/read timeouts, and never follows redirects (a redirect would carry
-the `auth` header to wherever it points).
+(`{"errors": [{"msg": ..., "code": ...}]}`) into exceptions a user can act on. Every request:
+
+- carries a freshly minted JWT (never logged, never in a message) and explicit connect/read timeouts;
+- verifies TLS (always; a private CA goes in the standard `REQUESTS_CA_BUNDLE`);
+- never follows redirects: requests strips `Authorization` on a cross-host redirect, but not our custom
+  `auth` header, so following one would hand the token to wherever it points;
+- waits for room in the process-wide rate budget (`ratelimit`), so four concurrent operations together
+  stay within Kore.ai's documented limits;
+- is built only from validated values (`validation`): no input can change its path or query, or add a
+  header.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -19,14 +26,60 @@ from urllib.parse import quote
 import requests
 
 from .auth import Credentials, mint_jwt
-from .errors import AuthenticationError, KoreApiError, RateLimitedError
+from .errors import (
+    AmbiguousRequestError,
+    AuthenticationError,
+    ConfigurationError,
+    KoreApiError,
+    RateLimitedError,
+)
 from .jobs import ImportJob, PublishStatus, PublishTicket, UploadedFile
-from .retry import AttemptFailure, FailureKind, RetryPolicy, retry_delay
+from .ratelimit import RateBudget
+from .retry import AttemptFailure, FailureKind, RetryPolicy, is_retryable, retry_delay
 from .training import TrainingStatus
+from .validation import bot_id_problem, host_problem, language_problem
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 60.0
 USER_AGENT = "kore-resources (Pulumi dynamic provider)"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One Kore.ai API operation, as errors and the rate budget need to know it."""
+
+    name: str  # for messages: "the train call"
+    scope: str  # the API scope the JWT app needs
+    idempotent: bool  # safe to send twice (reads); starting a job is not
+    budget: str  # rate-limit family: "bot" (training/definition APIs) or "status" (status APIs)
+    redo: str  # what the next `pulumi up` does again after a failure, e.g. "train"
+
+
+TRAIN = Endpoint("the train call", "Train ML", idempotent=False, budget="bot", redo="train")
+TRAIN_STATUS = Endpoint(
+    "the training status call", "Train ML", idempotent=True, budget="status", redo="train"
+)
+SCOPE_IMPORT = "Utterances Import"
+SCOPE_PUBLISH = "Bot Publish > Publish and Publish Status, which only an Admin Console app has"
+UPLOAD = Endpoint("the file upload", SCOPE_IMPORT, idempotent=False, budget="bot", redo="upload and import")
+ML_IMPORT = Endpoint(
+    "the ML import call", SCOPE_IMPORT, idempotent=False, budget="bot", redo="upload and import"
+)
+ML_IMPORT_STATUS = Endpoint(
+    "the ML import status call", SCOPE_IMPORT, idempotent=True, budget="status", redo="upload and import"
+)
+PUBLISH = Endpoint("the publish call", SCOPE_PUBLISH, idempotent=False, budget="bot", redo="publish")
+PUBLISH_STATUS = Endpoint(
+    "the publish status call", SCOPE_PUBLISH, idempotent=True, budget="status", redo="publish"
+)
+
+
+def auth_advice(scope: str) -> str:
+    return (
+        "Check kore:clientId and kore:clientSecret (or KORE_CLIENT_ID / KORE_CLIENT_SECRET), that the JWT "
+        f"app has the API scope for this call ({scope}), that the bot id is right and the bot is linked to "
+        "the app, and that the bot and its API scope mapping are published."
+    )
 
 
 @dataclass(frozen=True)
@@ -35,13 +88,6 @@ class TrainingTicket:
 
     training_id: str
     message: str
-
-
-AUTH_ADVICE = (
-    "Check kore:clientId and kore:clientSecret (or KORE_CLIENT_ID / KORE_CLIENT_SECRET), that the JWT app "
-    "has the API scope for this call (Train ML), that the bot id is right and the bot is linked to the app, "
-    "and that the bot and its API scope mapping are published."
-)
 
 
 def parse_error_envelope(body: Any) -> tuple[str | None, int | None]:
@@ -88,7 +134,8 @@ class RequestBody:
 
 
 class KoreClient:
-    """Calls one Kore.ai host with one app's credentials. Safe to use from one thread at a time."""
+    """Calls one Kore.ai host with one app's credentials. Use one client per thread (sessions are not
+    shared between threads); the rate budget may be shared by every client of the process."""
 
     def __init__(
         self,
@@ -96,15 +143,20 @@ class KoreClient:
         credentials: Credentials,
         *,
         session: requests.Session | None = None,
+        budget: RateBudget | None = None,
         policy: RetryPolicy | None = None,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         read_timeout: float = READ_TIMEOUT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.host = host.rstrip("/")
+        problem = host_problem(host)
+        if problem:
+            raise ConfigurationError(f"kore:host (or the resource's host): {problem}")
+        self.host = host.strip().rstrip("/")
         self._credentials = credentials
         self._session = session if session is not None else requests.Session()
+        self._budget = budget
         self._policy = policy if policy is not None else RetryPolicy()
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -114,69 +166,129 @@ class KoreClient:
     def __repr__(self) -> str:
         return f"KoreClient(host={self.host!r}, client_id={self._credentials.client_id!r})"
 
-    # -- the API -------------------------------------------------------------------------------------------
+    # -- ML training -----------------------------------------------------------------------------------------
 
     def train(self, bot_id: str, language: str, *, deadline: float) -> TrainingTicket:
         """POST /api/public/bot/{BotID}/ml/train with `bot-language`: queue an ML training."""
         body = self._request(
+            TRAIN,
             "POST",
-            f"/api/public/bot/{quote(bot_id, safe='')}/ml/train",
-            headers={"bot-language": language},
-            idempotent=False,
+            f"{_bot_path(bot_id)}/ml/train",
+            bot_id=bot_id,
+            headers={"bot-language": _language(language)},
             deadline=deadline,
         )
-        try:
-            return parse_train_response(body)
-        except ValueError as exc:
-            raise KoreApiError(
-                f"Kore.ai answered the train call for bot {bot_id} ({language}) with an "
-                f"unexpected body: {exc}"
-            ) from None
+        return _parsed(parse_train_response, body, f"{TRAIN.name} for bot {bot_id} ({language})")
 
     def training_status(
         self, bot_id: str, language: str, *, deadline: float, state: str = "configured"
     ) -> TrainingStatus:
         """GET /api/public/bot/{BotID}/ml/train/status?language=..&state=..: the latest training's status."""
         body = self._request(
+            TRAIN_STATUS,
             "GET",
-            f"/api/public/bot/{quote(bot_id, safe='')}/ml/train/status",
-            params={"language": language, "state": state},
-            idempotent=True,
+            f"{_bot_path(bot_id)}/ml/train/status",
+            bot_id=bot_id,
+            params={"language": _language(language), "state": state},
             deadline=deadline,
         )
-        try:
-            return TrainingStatus.from_api(body)
-        except ValueError as exc:
-            raise KoreApiError(
-                f"Kore.ai answered the training status call for bot {bot_id} ({language}) "
-                f"with an unexpected body: {exc}"
-            ) from None
+        return _parsed(TrainingStatus.from_api, body, f"{TRAIN_STATUS.name} for bot {bot_id} ({language})")
 
-    # -- plumbing ------------------------------------------------------------------------------------------
+    # -- the promotion pipeline: upload, ML import, publish -----------------------------------------------
+
+    def upload_file(self, file_name: str, content: bytes, extension: str, *, deadline: float) -> UploadedFile:
+        """POST /api/public/uploadfile, multipart with `fileContext=bulkImport`: store a file for an import.
+        `extension` is `json` or `csv` for ML utterances."""
+        form = {"fileContext": "bulkImport", "fileExtension": extension}
+        content_type = UPLOAD_CONTENT_TYPES.get(extension, "application/octet-stream")
+        body = self._request(
+            UPLOAD,
+            "POST",
+            "/api/public/uploadfile",
+            bot_id=None,
+            deadline=deadline,
+            body=RequestBody(files={"file": (file_name, content, content_type)}, data=form),
+        )
+        return _parsed(UploadedFile.from_api, body, f"the upload of {file_name}")
+
+    def ml_import(
+        self, bot_id: str, language: str, file_name: str, file_id: str, *, deadline: float
+    ) -> ImportJob:
+        """POST /api/public/bot/{BotID}/mlimport `{"fileName", "fileId"}` with `bot-language`: start an import
+        of uploaded ML utterances."""
+        body = self._request(
+            ML_IMPORT,
+            "POST",
+            f"{_bot_path(bot_id)}/mlimport",
+            bot_id=bot_id,
+            headers={"bot-language": _language(language)},
+            deadline=deadline,
+            body=RequestBody(json={"fileName": file_name, "fileId": file_id}),
+        )
+        return _parsed(ImportJob.from_api, body, f"{ML_IMPORT.name} for bot {bot_id} ({language})")
+
+    def ml_import_status(self, bot_id: str, import_id: str, *, deadline: float) -> ImportJob:
+        """GET /api/public/bot/{BotID}/mlimport/status/{importId}."""
+        body = self._request(
+            ML_IMPORT_STATUS,
+            "GET",
+            f"{_bot_path(bot_id)}/mlimport/status/{quote(import_id, safe='')}",
+            bot_id=bot_id,
+            deadline=deadline,
+        )
+        return _parsed(ImportJob.from_api, body, f"{ML_IMPORT_STATUS.name} for bot {bot_id} ({import_id})")
+
+    def publish(
+        self, bot_id: str, version_comment: str, *, initiate_training: bool, deadline: float
+    ) -> PublishTicket:
+        """POST /api/public/bot/{BotID}/publish `{"versionComment", "initiateTraining"}`."""
+        body = self._request(
+            PUBLISH,
+            "POST",
+            f"{_bot_path(bot_id)}/publish",
+            bot_id=bot_id,
+            deadline=deadline,
+            body=RequestBody(json={"versionComment": version_comment, "initiateTraining": initiate_training}),
+        )
+        return _parsed(PublishTicket.from_api, body, f"{PUBLISH.name} for bot {bot_id}")
+
+    def publish_status(self, bot_id: str, *, deadline: float) -> PublishStatus:
+        """GET /api/public/bot/{BotID}/publish/status: the bot's latest publish job."""
+        body = self._request(
+            PUBLISH_STATUS, "GET", f"{_bot_path(bot_id)}/publish/status", bot_id=bot_id, deadline=deadline
+        )
+        return _parsed(PublishStatus.from_api, body, f"{PUBLISH_STATUS.name} for bot {bot_id}")
+
+    # -- plumbing ----------------------------------------------------------------------------------------
 
     def _request(
         self,
+        endpoint: Endpoint,
         method: str,
         path: str,
         *,
-        idempotent: bool,
+        bot_id: str | None,
         deadline: float,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         body: RequestBody | None = None,
     ) -> Any:
         url = self.host + path
+        budget_key = (self.host, bot_id or "", endpoint.budget)
         tried: list[str] = []
         attempt = 0
         while True:
             attempt += 1
+            if self._budget is not None:
+                self._budget.acquire(budget_key, deadline, f"{method} {url}")
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise KoreApiError(
                     f"{method} {url}: the deadline passed before the request could be sent"
-                    + (f" (tried: {', '.join(tried)})" if tried else "")
+                    + (f" (tried: {', '.join(tried)})" if tried else ""),
+                    transient=bool(tried),
                 )
-            failure, response = self._attempt(method, url, headers, params, remaining, body=body)
+            failure, response = self._attempt(method, url, headers, params, remaining, body)
             if failure is None and response is not None:
                 return _json_body(response, method, url)
             assert failure is not None
@@ -184,13 +296,17 @@ class KoreClient:
             delay = retry_delay(
                 failure,
                 attempt=attempt,
-                idempotent=idempotent,
+                idempotent=endpoint.idempotent,
                 remaining=deadline - self._clock(),
                 policy=self._policy,
                 jitter=random.random(),  # jitter, not cryptography
             )
+            if failure.status == 429 and self._budget is not None:
+                # Kore.ai's own count disagrees with ours (other clients share the bot): hold back every
+                # operation of this process on this bot, not just this one.
+                self._budget.block(budget_key, failure.retry_after or self._policy.base_delay)
             if delay is None:
-                raise self._final_error(method, url, failure, response, tried, idempotent)
+                raise self._final_error(endpoint, method, url, failure, response, tried)
             self._sleep(delay)
 
     def _attempt(
@@ -200,8 +316,7 @@ class KoreClient:
         headers: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         remaining: float,
-        *,
-        body: RequestBody | None = None,
+        body: RequestBody | None,
     ) -> tuple[AttemptFailure | None, requests.Response | None]:
         all_headers = {"auth": mint_jwt(self._credentials), "User-Agent": USER_AGENT, **(headers or {})}
         if method == "POST" and (body is None or body.files is None):  # multipart sets its own boundary
@@ -215,8 +330,11 @@ class KoreClient:
                 params=params,
                 timeout=timeout,
                 allow_redirects=False,
+                verify=True,  # never off; requests still applies REQUESTS_CA_BUNDLE for verify=True
                 **(body.as_kwargs() if body is not None else {}),
             )
+        except requests.exceptions.SSLError as exc:
+            return AttemptFailure(FailureKind.TLS, detail=_tls_reason(exc)), None
         except requests.exceptions.ConnectTimeout:
             return AttemptFailure(FailureKind.CONNECT), None
         except requests.exceptions.ReadTimeout:
@@ -236,136 +354,63 @@ class KoreClient:
 
     def _final_error(
         self,
+        endpoint: Endpoint,
         method: str,
         url: str,
         failure: AttemptFailure,
         response: requests.Response | None,
         tried: list[str],
-        idempotent: bool,
     ) -> KoreApiError:
         history = f" after {len(tried)} attempts ({', '.join(tried)})" if len(tried) > 1 else ""
+        transient = is_retryable(failure, idempotent=True)
+        ambiguous = not endpoint.idempotent and not is_retryable(failure, idempotent=False) and transient
+        not_resent = (
+            f" The request may have reached Kore.ai, so it was not sent again; nothing was recorded, so the "
+            f"next `pulumi up` will {endpoint.redo} again."
+        )
+        if failure.kind is FailureKind.TLS:
+            return KoreApiError(
+                f"TLS verification failed for {self.host}: {failure.detail}. If the host uses a private CA, "
+                "point REQUESTS_CA_BUNDLE at its CA bundle; verification cannot be turned off."
+            )
+        if failure.kind is FailureKind.CONNECT:
+            return KoreApiError(
+                f"Could not connect to {self.host}{history}. Check kore:host (or the resource's host) and "
+                "that the host is reachable from here.",
+                transient=True,
+            )
         if response is None:
-            if failure.kind is FailureKind.CONNECT:
-                return KoreApiError(
-                    f"Could not connect to {self.host}{history}. Check kore:host (or the "
-                    "resource's host) and that the host is reachable from here."
-                )
-            outcome = f"{failure.describe()} for {method} {url}{history}."
-            if not idempotent:
-                outcome += (
-                    " The request may have reached Kore.ai, so it was not sent again: check the "
-                    "bot's training status in the Kore.ai builder; the next `pulumi up` will train "
-                    "again because nothing was recorded."
-                )
-            return KoreApiError(outcome)
+            message = f"{failure.describe()} for {method} {url}{history}."
+            if ambiguous:
+                return AmbiguousRequestError(message + not_resent, outcome=failure.describe(), transient=True)
+            return KoreApiError(message, transient=transient)
         status = response.status_code
         api_msg, code = parse_error_envelope(_try_json(response))
         detail = f"HTTP {status}" + (f" '{api_msg}'" if api_msg else "") + (f" (code {code})" if code else "")
         prefix = f"Kore.ai answered {detail} to {method} {url}{history}."
+        fields: dict[str, Any] = {"status": status, "code": code, "api_message": api_msg}
         if 300 <= status < 400:
             location = response.headers.get("Location", "?")
             return KoreApiError(
-                f"{prefix} It redirects to {location}; redirects are not followed so the "
-                "auth token stays on the configured host. Set kore:host to the final host.",
-                status=status,
-                code=code,
-                api_message=api_msg,
+                f"{prefix} It redirects to {location}; redirects are not followed, so the auth token stays "
+                "on the configured host. Set kore:host to the final host.",
+                **fields,
             )
         if status == 401 or code == 4002:
-            return AuthenticationError(
-                f"{prefix} {AUTH_ADVICE}", status=status, code=code, api_message=api_msg
-            )
+            return AuthenticationError(f"{prefix} {auth_advice(endpoint.scope)}", **fields)
         if status == 429:
             return RateLimitedError(
-                f"{prefix} Kore.ai allows 60 calls per minute and 1,800 per hour per bot; "
-                "wait and run again, or ask Kore.ai support for a higher limit.",
-                status=status,
-                code=code,
-                api_message=api_msg,
+                f"{prefix} Kore.ai allows 60 calls per minute and 1,800 per hour per bot; wait and run "
+                "again, or ask Kore.ai support for a higher limit.",
+                transient=True,
+                **fields,
             )
-        if status >= 500 and not idempotent:
-            prefix += (
-                " The request may have been processed, so it was not sent again; the next "
-                "`pulumi up` will train again because nothing was recorded."
-            )
-        return KoreApiError(prefix, status=status, code=code, api_message=api_msg)
-
-    # -- the promotion pipeline: upload, ML import, publish -------------------------------------------------
-
-    def upload_file(self, file_name: str, content: bytes, extension: str, *, deadline: float) -> UploadedFile:
-        """POST /api/public/uploadfile, multipart with `fileContext=bulkImport`: store a file for an import.
-        `extension` is `json` or `csv` for ML utterances."""
-        form = {"fileContext": "bulkImport", "fileExtension": extension}
-        content_type = UPLOAD_CONTENT_TYPES.get(extension, "application/octet-stream")
-        files = {"file": (file_name, content, content_type)}
-        with _pipeline_call(SCOPE_ADVICE_IMPORT, "upload and import"):
-            body = self._request(
-                "POST",
-                "/api/public/uploadfile",
-                idempotent=False,
-                deadline=deadline,
-                body=RequestBody(files=files, data=form),
-            )
-        return _parsed(UploadedFile.from_api, body, f"the upload of {file_name}")
-
-    def ml_import(
-        self, bot_id: str, language: str, file_name: str, file_id: str, *, deadline: float
-    ) -> ImportJob:
-        """POST /api/public/bot/{BotID}/mlimport `{"fileName", "fileId"}` with `bot-language`: start an import
-        of uploaded ML utterances."""
-        with _pipeline_call(SCOPE_ADVICE_IMPORT, "upload and import"):
-            body = self._request(
-                "POST",
-                f"/api/public/bot/{quote(bot_id, safe='')}/mlimport",
-                headers={"bot-language": language},
-                idempotent=False,
-                deadline=deadline,
-                body=RequestBody(json={"fileName": file_name, "fileId": file_id}),
-            )
-        return _parsed(ImportJob.from_api, body, f"the ML import call for bot {bot_id} ({language})")
-
-    def ml_import_status(self, bot_id: str, import_id: str, *, deadline: float) -> ImportJob:
-        """GET /api/public/bot/{BotID}/mlimport/status/{importId}."""
-        with _pipeline_call(SCOPE_ADVICE_IMPORT, "upload and import"):
-            body = self._request(
-                "GET",
-                f"/api/public/bot/{quote(bot_id, safe='')}/mlimport/status/{quote(import_id, safe='')}",
-                idempotent=True,
-                deadline=deadline,
-            )
-        return _parsed(ImportJob.from_api, body, f"the ML import status call for bot {bot_id} ({import_id})")
-
-    def publish(
-        self, bot_id: str, version_comment: str, *, initiate_training: bool, deadline: float
-    ) -> PublishTicket:
-        """POST /api/public/bot/{BotID}/publish `{"versionComment", "initiateTraining"}`."""
-        with _pipeline_call(SCOPE_ADVICE_PUBLISH, "publish"):
-            body = self._request(
-                "POST",
-                f"/api/public/bot/{quote(bot_id, safe='')}/publish",
-                idempotent=False,
-                deadline=deadline,
-                body=RequestBody(
-                    json={"versionComment": version_comment, "initiateTraining": initiate_training}
-                ),
-            )
-        return _parsed(PublishTicket.from_api, body, f"the publish call for bot {bot_id}")
-
-    def publish_status(self, bot_id: str, *, deadline: float) -> PublishStatus:
-        """GET /api/public/bot/{BotID}/publish/status: the bot's latest publish job."""
-        with _pipeline_call(SCOPE_ADVICE_PUBLISH, "publish"):
-            body = self._request(
-                "GET",
-                f"/api/public/bot/{quote(bot_id, safe='')}/publish/status",
-                idempotent=True,
-                deadline=deadline,
-            )
-        return _parsed(PublishStatus.from_api, body, f"the publish status call for bot {bot_id}")
+        if ambiguous:
+            return AmbiguousRequestError(prefix + not_resent, outcome=detail, transient=True, **fields)
+        return KoreApiError(prefix, transient=transient, **fields)
 
 
 UPLOAD_CONTENT_TYPES = {"json": "application/json", "csv": "text/csv"}
-SCOPE_ADVICE_IMPORT = "Utterances Import"
-SCOPE_ADVICE_PUBLISH = "Bot Publish > Publish and Publish Status, which only an Admin Console app has"
 
 _Parsed = TypeVar("_Parsed")
 
@@ -377,22 +422,25 @@ def _parsed(parse: Callable[[Any], _Parsed], body: Any, call: str) -> _Parsed:
         raise KoreApiError(f"Kore.ai answered {call} with an unexpected body: {exc}") from None
 
 
-@contextmanager
-def _pipeline_call(scope: str, redo: str) -> Iterator[None]:
-    """Errors of the pipeline calls name the API scope they need and what the next `pulumi up` redoes (the
-    shared error texts speak of the Train ML scope and of training)."""
-    try:
-        yield
-    except KoreApiError as exc:
-        message = (
-            str(exc)
-            .replace("(Train ML)", f"({scope})")
-            .replace("will train again", f"will {redo} again")
-            .replace("check the bot's training status", "check the bot")
-        )
-        if message == str(exc):
-            raise
-        raise type(exc)(message, status=exc.status, code=exc.code, api_message=exc.api_message) from None
+def _bot_path(bot_id: str) -> str:
+    """The bot's base path; the id is checked again here, right before it becomes part of a URL."""
+    problem = bot_id_problem(bot_id)
+    if problem:
+        raise ConfigurationError(f"bot_id: {problem}")
+    return f"/api/public/bot/{quote(bot_id, safe='')}"
+
+
+def _language(language: str) -> str:
+    """A language code, checked again right before it becomes a header or query value."""
+    problem = language_problem(language)
+    if problem:
+        raise ConfigurationError(f"language: {problem}")
+    return language
+
+
+def _tls_reason(exc: requests.exceptions.SSLError) -> str:
+    match = re.search(r"certificate verify failed: [^')(]*", str(exc))
+    return match.group(0).strip() if match else str(exc)[:200]
 
 
 def _connection_failure_kind(exc: requests.exceptions.ConnectionError) -> FailureKind:

@@ -7,6 +7,7 @@ Every message says what went wrong *and* what the user can do about it, because 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class KoreError(Exception):
@@ -38,11 +39,15 @@ class KoreApiError(KoreError):
         status: int | None = None,
         code: int | None = None,
         api_message: str | None = None,
+        transient: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.api_message = api_message
+        #: The last failure was of a kind that may pass (5xx, 429, a dropped connection): polling callers
+        #: may go on until their deadline.
+        self.transient = transient
 
 
 class AuthenticationError(KoreApiError):
@@ -51,6 +56,16 @@ class AuthenticationError(KoreApiError):
 
 class RateLimitedError(KoreApiError):
     """Kore.ai's rate limit was hit and retrying within the deadline did not help."""
+
+
+class AmbiguousRequestError(KoreApiError):
+    """A request that is not safe to repeat (it starts a job) may or may not have reached Kore.ai: the
+    connection dropped, the response timed out, or a gateway answered 5xx. It was not sent again.
+    `outcome` says what happened, briefly (e.g. "HTTP 503")."""
+
+    def __init__(self, message: str, *, outcome: str, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.outcome = outcome
 
 
 class TrainingError(KoreError):

@@ -41,12 +41,11 @@ from .provider import (
     _utc_now,
     bot_lock,
     clock,
-    host_problem,
-    normalize_host,
     validate_inputs,
 )
 from .training import Verdict, poll_delay
 from .utterances import hash_utterances
+from .validation import host_problem, normalize_host
 
 DEFAULT_IMPORT_TIMEOUT_SECONDS = 600
 DEFAULT_PUBLISH_TIMEOUT_SECONDS = 900

@@ -17,6 +17,7 @@ class FailureKind(enum.Enum):
     DROPPED = "connection dropped before a response"  # it may have reached the server
     READ_TIMEOUT = "no response within the read timeout"  # it may have reached the server
     HTTP = "HTTP error status"
+    TLS = "TLS verification failed"  # permanent until the certificate or the CA bundle changes
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class AttemptFailure:
     kind: FailureKind
     status: int | None = None
     retry_after: float | None = None  # seconds, from a Retry-After header
+    detail: str = ""
 
     def describe(self) -> str:
         if self.kind is FailureKind.HTTP:
@@ -55,6 +57,8 @@ class RetryPolicy:
 
 def is_retryable(failure: AttemptFailure, *, idempotent: bool) -> bool:
     """Whether repeating the request is safe and may help."""
+    if failure.kind is FailureKind.TLS:
+        return False
     if failure.kind is FailureKind.CONNECT:
         return True
     if failure.kind is FailureKind.HTTP:

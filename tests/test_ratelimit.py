@@ -1,0 +1,101 @@
+"""The shared rate-limit budget (pure decision + thread-safe bookkeeping, on a fake clock)."""
+
+import threading
+
+import pytest
+
+from kore_resources.errors import RateLimitedError
+from kore_resources.ratelimit import KORE_LIMITS, RateBudget, Window, next_allowed
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.lock = threading.Lock()
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def test_next_allowed_is_now_below_the_limit():
+    assert next_allowed([1.0, 2.0], 3.0) == 3.0
+
+
+def test_minute_window_full_waits_for_the_oldest_call_to_leave():
+    history = [100.0 + i for i in range(60)]
+    assert next_allowed(history, 170.0) == 170.0  # 100.0 + 60 <= 170: already out of the window
+    assert next_allowed(history, 150.0) == 160.0
+
+
+def test_hour_window_is_checked_too():
+    history = [float(i * 2) for i in range(1800)]  # 30 per minute: the minute window is fine
+    assert next_allowed(history, 3599.0) == 3600.0
+
+
+def test_budget_spaces_calls_to_the_documented_limits():
+    fake = FakeTime()
+    budget = RateBudget(clock=fake.clock, sleep=fake.sleep)
+    key = ("https://platform.kore.ai", "st-1", "train")
+    start = fake.now
+    for _ in range(61):
+        budget.acquire(key, deadline=start + 600, describe="x")
+    assert fake.now == start + 60.0  # the 61st call waited for the first to leave the minute window
+    assert budget.calls_in_window(key, 60.5) == 61  # 60 at the start, one 60 s later
+
+
+def test_budgets_are_per_key():
+    fake = FakeTime()
+    budget = RateBudget([Window(1, 60.0)], clock=fake.clock, sleep=fake.sleep)
+    budget.acquire(("h", "bot-a", "train"), deadline=2000, describe="a")
+    budget.acquire(("h", "bot-b", "train"), deadline=2000, describe="b")
+    assert fake.now == 1000.0
+
+
+def test_no_room_before_the_deadline_is_a_clear_error():
+    fake = FakeTime()
+    budget = RateBudget([Window(1, 60.0)], clock=fake.clock, sleep=fake.sleep)
+    budget.acquire(("h", "bot", "status"), deadline=1100, describe="bot st-1 (en)")
+    with pytest.raises(RateLimitedError, match=r"bot st-1 \(en\).*timeout_seconds"):
+        budget.acquire(("h", "bot", "status"), deadline=1030, describe="bot st-1 (en)")
+
+
+def test_a_429_blocks_every_caller_of_the_key():
+    fake = FakeTime()
+    budget = RateBudget(clock=fake.clock, sleep=fake.sleep)
+    budget.block(("h", "bot", "train"), 30.0)
+    budget.acquire(("h", "bot", "train"), deadline=2000, describe="x")
+    assert fake.now == 1030.0
+
+
+def test_concurrent_callers_never_exceed_the_window():
+    budget = RateBudget([Window(5, 0.5)])
+    key = ("h", "bot", "status")
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def worker():
+        import time
+
+        for _ in range(5):
+            budget.acquire(key, deadline=time.monotonic() + 30, describe="x")
+            with lock:
+                times.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    times.sort()
+    assert len(times) == 20
+    for i in range(len(times) - 5):
+        assert times[i + 5] - times[i] >= 0.5 - 1e-3  # never 6 calls inside one 0.5 s window
+
+
+def test_documented_limits():
+    assert (60, 60.0) in [(w.calls, w.seconds) for w in KORE_LIMITS]
+    assert (1800, 3600.0) in [(w.calls, w.seconds) for w in KORE_LIMITS]
