@@ -10,8 +10,6 @@ thin I/O around them.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import sys
 import threading
 import time
@@ -20,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from pulumi.dynamic import (
@@ -37,11 +34,28 @@ from pulumi.output import Unknown
 
 from .auth import Credentials, resolve_credentials
 from .client import KoreClient
-from .errors import TrainingFailedError, TrainingTimeoutError
-from .training import FAILED, FINISHED, IN_PROGRESS, QUEUED, CompletionTracker, Verdict, poll_delay
+from .errors import AmbiguousRequestError, KoreApiError, TrainingFailedError, TrainingTimeoutError
+from .ratelimit import RateBudget
+from .training import (
+    FAILED,
+    FINISHED,
+    IN_PROGRESS,
+    QUEUED,
+    CompletionTracker,
+    IdleTracker,
+    LostTrainTracker,
+    Tracker,
+    TrainingStatus,
+    Verdict,
+    poll_delay,
+)
+from .validation import bot_id_problem, host_problem, language_problem, normalize_host
 
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIMEOUT_SECONDS = 1800
+#: Recorded as `training_id` when a train call's response was lost but its training finished: the status
+#: API never reports training ids.
+UNKNOWN_TRAINING_ID = "unknown"
 
 #: Inputs as they appear on the wire, in state, and echoed in the outputs.
 INPUT_KEYS = ("bot_id", "utterances_hash", "language", "host", "wait_for_completion", "timeout_seconds")
@@ -49,14 +63,6 @@ INPUT_KEYS = ("bot_id", "utterances_hash", "language", "host", "wait_for_complet
 OUTPUT_KEYS = ("training_id", "training_status", "trained_at")
 #: A change of any of these is a different training (another bot, language or platform): replace.
 REPLACE_KEYS = ("bot_id", "language", "host")
-
-BOT_ID_PATTERN = re.compile(r"st-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-
-#: Kore.ai's supported NLU languages (docs: "Building multi-language bots", Supported NLU Languages), plus
-#: `vi`, which appears among the locale keys of real bot exports.
-NLU_LANGUAGES = frozenset(
-    "ar ca de en es fi fr hi id it ja kk ko mr nb nl pl pt pt_pt ru sl sv ta te tl uk vi zh_cn zh_tw".split()
-)
 
 
 def _log(message: str) -> None:
@@ -71,44 +77,6 @@ def _utc_now() -> str:
 # -- pure decisions --------------------------------------------------------------------------------------
 
 
-def is_loopback_host(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
-
-
-def normalize_host(host: str) -> str:
-    """`https://Platform.Kore.ai/` and `https://platform.kore.ai` are the same host."""
-    parts = urlsplit(host.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-
-
-def host_problem(host: str) -> str | None:
-    """Why `host` is not a usable Kore.ai base URL, or None if it is."""
-    try:
-        parts = urlsplit(host.strip())
-        port = parts.port
-    except ValueError as exc:
-        return f"{host!r} is not a URL ({exc}); expected e.g. https://platform.kore.ai"
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"{host!r} must be an https:// URL such as https://platform.kore.ai"
-    if parts.username or parts.password:
-        return f"{host!r} must not contain credentials; set kore:clientId and kore:clientSecret instead"
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return f"{host!r} must be the bare host (https://platform.kore.ai), without a path or query"
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        return (
-            f"{host!r} uses plain http://, which would send the auth token unencrypted; use https:// "
-            "(http:// is only accepted for loopback addresses such as the local sandbox)"
-        )
-    if port == 0:
-        return f"{host!r} has port 0"
-    return None
-
-
 def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(property, reason) for every invalid input. Unknown values (during preview) are not judged."""
     failures: list[tuple[str, str]] = []
@@ -119,30 +87,18 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     bot_id = news.get("bot_id")
     if "bot_id" not in news or bot_id is None:
         failures.append(("bot_id", "bot_id is required: the Kore.ai bot (stream) id, st-<uuid>"))
-    elif known("bot_id") and not (isinstance(bot_id, str) and BOT_ID_PATTERN.fullmatch(bot_id)):
-        failures.append(
-            (
-                "bot_id",
-                f"{bot_id!r} is not a Kore.ai bot id; expected st- followed by a UUID, "
-                "as shown in the bot's App Settings (Bot ID)",
-            )
-        )
+    elif known("bot_id") and (problem := bot_id_problem(bot_id)):
+        failures.append(("bot_id", problem))
     language = news.get("language", DEFAULT_LANGUAGE)
-    if known("language") and language not in NLU_LANGUAGES:
-        failures.append(
-            (
-                "language",
-                f"{language!r} is not a Kore.ai NLU language code; expected one of "
-                f"{', '.join(sorted(NLU_LANGUAGES))}",
-            )
-        )
+    if known("language") and (problem := language_problem(language)):
+        failures.append(("language", problem))
     host = news.get("host")
     if "host" not in news or host is None:
         failures.append(("host", "host is required: set stack config kore:host or KORE_HOST"))
     elif known("host"):
-        problem = host_problem(host) if isinstance(host, str) else f"{host!r} is not a string"
-        if problem:
-            failures.append(("host", problem))
+        host_issue = host_problem(host) if isinstance(host, str) else f"{host!r} is not a string"
+        if host_issue:
+            failures.append(("host", host_issue))
     utterances_hash = news.get("utterances_hash")
     if known("utterances_hash") and not (isinstance(utterances_hash, str) and utterances_hash.strip()):
         failures.append(
@@ -249,6 +205,9 @@ class _Clock:
 
 
 clock = _Clock()
+#: One rate budget for the whole plugin process: its (up to four) concurrent operations share Kore.ai's
+#: per-bot limits. The lambdas read the clock hook at call time.
+_budget = RateBudget(clock=lambda: clock.monotonic(), sleep=lambda s: clock.sleep(s))  # noqa: PLW0108
 _locks_guard = threading.Lock()
 _bot_locks: dict[tuple[str, str], threading.Lock] = {}
 _sessions = threading.local()
@@ -305,7 +264,9 @@ class KoreProvider(ResourceProvider):
     def _client(self, host: str) -> KoreClient:
         config_get = getattr(self, "_config_get", lambda _key: None)
         credentials: Credentials = resolve_credentials(config_get)
-        return KoreClient(host, credentials, session=_session(), sleep=clock.sleep, clock=clock.monotonic)
+        return KoreClient(
+            host, credentials, session=_session(), budget=_budget, sleep=clock.sleep, clock=clock.monotonic
+        )
 
 
 class BotTrainingProvider(KoreProvider):
@@ -357,61 +318,134 @@ class BotTrainingProvider(KoreProvider):
         started = clock.monotonic()
         deadline = started + inputs.timeout_seconds
         with _one_training_per_bot(inputs, deadline, describe):
-            ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
-            queued = clock.monotonic()
+            # A training still running (left by an interrupted `pulumi up`, or started in the builder) would
+            # be taken for ours once we queue: let it finish first.
+            self._poll(
+                client, inputs, IdleTracker(), "already running", started, deadline, describe, first=0.0
+            )
+            try:
+                ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
+            except AmbiguousRequestError as lost:
+                return self._recover_lost_train(client, inputs, lost, deadline, describe)
             _log(f"{describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
             if not inputs.wait_for_completion:
                 return inputs.outputs(ticket.training_id, QUEUED, _utc_now())
-            self._wait(client, inputs, ticket.training_id, queued, deadline, describe)
+            tracker = CompletionTracker(grace_seconds=self.grace_seconds)
+            verdict = self._poll(
+                client, inputs, tracker, ticket.training_id, clock.monotonic(), deadline, describe
+            )
+            if verdict is Verdict.FAILED:
+                raise self._failed(inputs, ticket.training_id, describe)
         _log(f"{describe}: training {ticket.training_id} finished after {clock.monotonic() - started:.0f}s")
         return inputs.outputs(ticket.training_id, FINISHED, _utc_now())
 
-    def _wait(
+    def _recover_lost_train(
         self,
         client: KoreClient,
         inputs: TrainingInputs,
-        training_id: str,
-        queued: float,
+        lost: AmbiguousRequestError,
         deadline: float,
         describe: str,
-    ) -> None:
-        tracker = CompletionTracker(grace_seconds=self.grace_seconds)
+    ) -> dict[str, Any]:
+        """The train POST may or may not have queued a training. Sending it again blindly could train twice,
+        so read the status until it tells (training.LostTrainTracker), and send it again only if nothing
+        started."""
+        _log(
+            f"{describe}: the train call got no clear answer ({lost.outcome}); it may have queued a "
+            "training, so the training status is read before the call is sent again"
+        )
+        tracker = LostTrainTracker(grace_seconds=self.grace_seconds)
+        verdict = self._poll(
+            client, inputs, tracker, "(response lost)", clock.monotonic(), deadline, describe
+        )
+        if verdict is Verdict.FAILED:
+            raise self._failed(inputs, None, describe)
+        if verdict is Verdict.FINISHED:
+            # The training's id was in the lost response; the status API never reports it.
+            _log(
+                f"{describe}: a training ran and finished; its id was in the lost response, so training_id "
+                f"is recorded as {UNKNOWN_TRAINING_ID!r}"
+            )
+            return inputs.outputs(UNKNOWN_TRAINING_ID, FINISHED, _utc_now())
+        _log(f"{describe}: no training started, so the train call is sent again")
+        ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
+        _log(f"{describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
+        if not inputs.wait_for_completion:
+            return inputs.outputs(ticket.training_id, QUEUED, _utc_now())
+        tracker2 = CompletionTracker(grace_seconds=self.grace_seconds)
+        if self._poll(
+            client, inputs, tracker2, ticket.training_id, clock.monotonic(), deadline, describe
+        ) is (Verdict.FAILED):
+            raise self._failed(inputs, ticket.training_id, describe)
+        return inputs.outputs(ticket.training_id, FINISHED, _utc_now())
+
+    def _failed(self, inputs: TrainingInputs, training_id: str | None, describe: str) -> TrainingFailedError:
+        which = f"training {training_id}" if training_id else "the training"
+        return TrainingFailedError(
+            f"{describe}: Kore.ai reports {which} as {FAILED}. Nothing was recorded, so the next `pulumi up` "
+            "trains again; check the bot's ML utterances and training messages in the Kore.ai builder "
+            "(Build > Natural Language > Training).",
+            bot_id=inputs.bot_id,
+            language=inputs.language,
+            training_id=training_id,
+        )
+
+    def _poll(
+        self,
+        client: KoreClient,
+        inputs: TrainingInputs,
+        tracker: Tracker,
+        label: str,
+        since: float,
+        deadline: float,
+        describe: str,
+        *,
+        first: float | None = None,
+    ) -> Verdict:
+        """Read the training status until `tracker` decides, backing off (training.poll_delay) and riding
+        out transient status errors until the deadline. `first`: the delay before the first read."""
         last_status = ""
-        last_logged = queued
+        last_logged = since
+        last_error: KoreApiError | None = None
+        read_any = False
+        # Reads are scheduled from when the previous one was *sent*: a slow response does not add lag.
+        next_read = since + (poll_delay(0.0, deadline - since) if first is None else first)
         while True:
-            now = clock.monotonic()
-            clock.sleep(poll_delay(now - queued, deadline - now))
+            clock.sleep(max(0.0, min(next_read, deadline) - clock.monotonic()))
             if clock.monotonic() >= deadline:
+                if last_error is not None and not read_any:
+                    raise last_error  # no status was ever read: the cause, not a timeout, is the news
                 raise TrainingTimeoutError(
-                    f"{describe}: training {training_id} did not finish within timeout_seconds="
+                    f"{describe}: training {label} did not finish within timeout_seconds="
                     f"{inputs.timeout_seconds:g} (last status: {last_status or 'none read'}). Nothing was "
                     "recorded, so the next `pulumi up` trains again; raise timeout_seconds for large bots.",
                     bot_id=inputs.bot_id,
                     language=inputs.language,
-                    training_id=training_id,
+                    training_id=None if label.startswith(("(", "already")) else label,
                 )
-            status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
-            elapsed = clock.monotonic() - queued
+            read_at = clock.monotonic()
+            next_read = read_at + poll_delay(read_at - since, deadline - read_at)
+            try:
+                status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
+            except KoreApiError as exc:
+                if not exc.transient:
+                    raise
+                _log(f"{describe}: reading the training status failed ({exc}); trying again")
+                last_error = exc
+                continue
+            read_any = True
+            elapsed = clock.monotonic() - since
             verdict = tracker.observe(status, elapsed)
-            if verdict is Verdict.FINISHED:
-                return
-            if verdict is Verdict.FAILED:
-                raise TrainingFailedError(
-                    f"{describe}: Kore.ai reports training {training_id} as {FAILED}. Nothing was recorded, "
-                    "so the next `pulumi up` trains again; check the bot's ML utterances and training "
-                    "messages in the Kore.ai builder (Build > Natural Language > Training).",
-                    bot_id=inputs.bot_id,
-                    language=inputs.language,
-                    training_id=training_id,
-                )
+            if verdict is not Verdict.WAITING:
+                return verdict
             if status.training_status != last_status or clock.monotonic() - last_logged >= 30:
-                state = (
-                    f"still queued (the status still describes the previous training: "
-                    f"{status.training_status})"
-                    if status.is_terminal
-                    else "in progress"
-                    if status.training_status == IN_PROGRESS
-                    else f"reported as {status.training_status!r}"
-                )
-                _log(f"{describe}: training {training_id} {state}, {elapsed:.0f}s elapsed")
+                _log(f"{describe}: training {label} {_describe_wait(status)}, {elapsed:.0f}s elapsed")
                 last_status, last_logged = status.training_status, clock.monotonic()
+
+
+def _describe_wait(status: TrainingStatus) -> str:
+    if status.is_terminal:
+        return f"waiting (the status still describes the previous training: {status.training_status})"
+    if status.training_status == IN_PROGRESS:
+        return "in progress"
+    return f"reported as {status.training_status!r}"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 FINISHED = "Finished"
 IN_PROGRESS = "Inprogress"
@@ -40,8 +40,9 @@ DEFAULT_GRACE_SECONDS = 10.0
 #: Kore.ai allows 60 status calls per minute per request: never poll more often than once a second.
 MIN_POLL_SECONDS = 1.0
 MAX_POLL_SECONDS = 30.0
-#: Polling every 10% of the time already waited keeps completion lag under 10% of the training time.
-POLL_FRACTION = 0.1
+#: Reading every 8% of the time already waited keeps completion lag under 10% of the training time, even
+#: though "time waited" includes Kore.ai's queueing before the training starts (bench: completion lag).
+POLL_FRACTION = 0.08
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ class Verdict(enum.Enum):
     WAITING = "waiting"
     FINISHED = "finished"
     FAILED = "failed"
+    NOT_STARTED = "not started"  # only LostTrainTracker: the lost train call evidently queued nothing
+
+
+class Tracker(Protocol):
+    def observe(self, status: TrainingStatus, elapsed: float) -> Verdict: ...
 
 
 @dataclass
@@ -95,8 +101,39 @@ class CompletionTracker:
         return Verdict.WAITING if status.sentences_in_sync is False else Verdict.FINISHED
 
 
+@dataclass
+class IdleTracker:
+    """Before queueing: wait until no training of the bot language is running, for example one left over
+    from an interrupted `pulumi up` or started in the builder. Rule 1 above relies on it: after our POST,
+    a running status must be ours."""
+
+    def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
+        return Verdict.FINISHED if status.is_terminal else Verdict.WAITING
+
+
+@dataclass
+class LostTrainTracker:
+    """After a train POST whose outcome is unknown (connection dropped or timed out after sending, or a
+    5xx): did it queue a training? The bot language was idle before the POST (`IdleTracker`), so a running
+    status seen afterwards is that training, and its terminal status is the answer. If no running status
+    shows within the grace period, nothing was queued and the POST may be sent again. (A training that
+    queued, ran and ended between two reads a second apart would be trained twice; real trainings take
+    far longer than that.)"""
+
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
+    seen_running: bool = False
+
+    def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
+        if not status.is_terminal:
+            self.seen_running = True
+            return Verdict.WAITING
+        if self.seen_running:
+            return Verdict.FINISHED if status.training_status == FINISHED else Verdict.FAILED
+        return Verdict.WAITING if elapsed < self.grace_seconds else Verdict.NOT_STARTED
+
+
 def poll_delay(elapsed: float, remaining: float) -> float:
-    """How long to sleep before the next status read: about 10% of the time waited so far, within the
-    rate limit's floor and a ceiling, and never past the deadline (`remaining` seconds away)."""
+    """How long after one status read the next one is due: `POLL_FRACTION` of the time waited so far,
+    within the rate limit's floor and a ceiling, and never past the deadline (`remaining` seconds away)."""
     delay = min(MAX_POLL_SECONDS, max(MIN_POLL_SECONDS, elapsed * POLL_FRACTION))
     return max(0.0, min(delay, remaining))

@@ -105,7 +105,8 @@ def test_not_waiting_records_queued_without_polling(sandbox, provider):
     result = provider.create(training_inputs(sandbox, wait_for_completion=False))
     assert result.outs["training_status"] == "Queued"
     assert result.outs["training_id"] == sandbox.trainings[-1].training_id
-    assert api_calls(sandbox, "GET") == []
+    # one status read before queueing (is another training still running?), none after
+    assert [c.method for c in sandbox.calls] == ["GET", "POST"]
 
 
 def test_read_reports_current_status_and_keeps_outputs(sandbox, provider):
@@ -167,20 +168,36 @@ def test_rate_limited_train_is_retried_after_retry_after(sandbox, provider):
     assert result.outs["training_id"] == sandbox.trainings[-1].training_id
 
 
-def test_server_error_on_train_is_not_resent(sandbox, provider):
-    sandbox.inject_error(503, method="POST")
-    with pytest.raises(KoreApiError) as info:
-        provider.create(training_inputs(sandbox))
-    assert "503" in str(info.value) and "not sent again" in str(info.value)
+def test_server_error_on_train_is_checked_before_it_is_sent_again(sandbox, provider, capfd):
+    provider.grace_seconds = 2.0  # how long a lost train call gets to show up as a running training
+    sandbox.inject_error(503, method="POST")  # the sandbox answers 503 without queueing anything
+    result = provider.create(training_inputs(sandbox))
+    assert [c.status for c in api_calls(sandbox, "POST")] == [503, 200]
+    assert len(sandbox.trainings) == 1
+    assert result.outs["training_id"] == sandbox.trainings[0].training_id
+    assert "no training started, so the train call is sent again" in capfd.readouterr().err
+
+
+def test_dropped_connection_after_train_was_read_is_not_resent(sandbox, provider, capfd):
+    provider.grace_seconds = 2.0
+    sandbox.drop_connection(method="POST", after_read=True)  # the training IS queued, the answer is lost
+    result = provider.create(training_inputs(sandbox))
+    assert len(sandbox.trainings) == 1  # it waited for that training instead of queueing a second one
     assert len(api_calls(sandbox, "POST")) == 1
+    assert result.outs["training_status"] == "Finished"
+    assert result.outs["training_id"] == "unknown"  # the id was in the lost response
+    assert sandbox.trainings[0].phase == "Finished"
+    assert "its id was in the lost response" in capfd.readouterr().err
 
 
-def test_dropped_connection_after_train_was_read_is_not_resent(sandbox, provider):
+def test_lost_train_response_then_failed_training_raises(sandbox, provider):
+    provider.grace_seconds = 2.0
     sandbox.drop_connection(method="POST", after_read=True)
-    with pytest.raises(KoreApiError) as info:
+    sandbox.fail_next_training(bot_id=BOT, language="en")
+    with pytest.raises(TrainingFailedError) as info:
         provider.create(training_inputs(sandbox))
-    assert "may have reached Kore.ai" in str(info.value)
-    assert len(sandbox.trainings) == 1  # the sandbox queued it; we did not queue a second one
+    assert info.value.training_id is None and "Failed" in str(info.value)
+    assert len(sandbox.trainings) == 1
 
 
 def test_transient_status_errors_are_retried(sandbox, provider):
