@@ -94,6 +94,7 @@ class Plugin:
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.provider = serialize_provider(_provider())
         self.responses: list[Any] = []  # everything the plugin returned, for leak checks
+        self.later_stdout = ""  # what it printed after the port line (read at close)
         self.stub.Configure(pb.ConfigureRequest(args=to_struct(config or {}), acceptSecrets=True))
 
     # -- RPCs ---------------------------------------------------------------------------------------------
@@ -153,7 +154,16 @@ class Plugin:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+        if self.process.stdout is not None and not self.process.stdout.closed:
+            self.later_stdout = self.process.stdout.read().decode(errors="replace")
+            self.process.stdout.close()
         return self.stderr()
+
+    def interrupt(self) -> None:
+        """What Ctrl-C during `pulumi up` does to the plugin: the engine goes away and the process is ended
+        mid-call, whatever it was doing."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
 
 def _provider() -> Any:

@@ -779,3 +779,18 @@ def test_cli_refuses_non_loopback_host() -> None:
     assert result.returncode == 2
     assert "loopback" in result.stderr
     assert "listening" not in result.stdout
+
+
+def test_flapping_error_fails_every_nth_matching_request(sb: Sandbox) -> None:
+    sb.inject_error(503, method="GET", count=2, every=2)
+    codes = [status(sb).status_code for _ in range(5)]
+    assert codes == [503, 200, 503, 200, 200]
+    assert sb.pending_faults == []
+
+
+def test_flapping_error_via_admin_api(sb: Sandbox) -> None:
+    answer = requests.post(f"{sb.url}/_sandbox/faults", json={"inject_error": {"status": 502, "every": 3}})
+    assert answer.status_code == 200, answer.text
+    assert [status(sb).status_code for _ in range(4)] == [502, 200, 200, 200]
+    bad = requests.post(f"{sb.url}/_sandbox/faults", json={"inject_error": {"status": 502, "every": 0}})
+    assert bad.status_code == 400

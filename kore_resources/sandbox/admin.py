@@ -193,7 +193,9 @@ def _matching(d: Mapping[str, object]) -> tuple[int, str | None, str | None]:
 
 def _inject_error(sb: Sandbox, value: object) -> Action:
     d = _obj(value, "inject_error")
-    _check_keys(d, "inject_error", {"status", "count", "method", "path_contains", "retry_after", "body"})
+    _check_keys(
+        d, "inject_error", {"status", "count", "method", "path_contains", "retry_after", "body", "every"}
+    )
     status = d.get("status")
     if isinstance(status, bool) or not isinstance(status, int):
         raise ValueError("inject_error: 'status' must be an integer")
@@ -201,7 +203,12 @@ def _inject_error(sb: Sandbox, value: object) -> Action:
     if retry is not None and (isinstance(retry, bool) or not isinstance(retry, (int, float, str))):
         raise ValueError("inject_error: 'retry_after' must be a number or a string")
     count, method, contains = _matching(d)
-    fault = Fault("error", count, method, contains, status=status, retry_after=retry, body=d.get("body"))
+    every = d.get("every", 1)
+    if isinstance(every, bool) or not isinstance(every, int):
+        raise ValueError("inject_error: 'every' must be an integer")
+    fault = Fault(
+        "error", count, method, contains, status=status, retry_after=retry, body=d.get("body"), every=every
+    )
     return lambda: sb.add_fault(fault)
 
 

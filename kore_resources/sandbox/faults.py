@@ -29,10 +29,14 @@ class Fault:
     body: object = None  # error: JSON body instead of the envelope
     after_read: bool = True  # drop
     seconds: float = 0.0  # delay
+    every: int = 1  # apply to every `every`-th matching request only; the others pass (a flapping endpoint)
+    seen: int = 0  # matching requests so far (for `every`)
 
     def __post_init__(self) -> None:
         if self.remaining < 1:
             raise ValueError(f"count must be >= 1, got {self.remaining}")
+        if self.every < 1:
+            raise ValueError(f"every must be >= 1, got {self.every}")
         if self.method is not None:
             self.method = self.method.upper()
         if self.kind == "error" and (self.status is None or not 400 <= self.status <= 599):
@@ -65,6 +69,7 @@ class Fault:
             "count": self.remaining,
             "method": self.method,
             "path_contains": self.path_contains,
+            "every": self.every,
         }
         if self.kind == "error":
             out.update(status=self.status, retry_after=self.retry_after, body=self.body)
@@ -93,6 +98,9 @@ class FaultQueue:
         """Consume one use of the oldest matching rule and return a copy of it."""
         for rule in self._rules:
             if rule.matches(method, path):
+                rule.seen += 1
+                if (rule.seen - 1) % rule.every:
+                    return None  # a flapping rule lets this request through
                 rule.remaining -= 1
                 if rule.remaining <= 0:
                     self._rules.remove(rule)

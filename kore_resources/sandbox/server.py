@@ -361,9 +361,11 @@ class Sandbox:
         path_contains: str | None = None,
         retry_after: float | str | None = None,
         body: object = None,
+        every: int = 1,
     ) -> None:
         """The next `count` matching API requests are answered `status` with the error envelope (or `body`)
-        and a `Retry-After` header if given. They are not processed (nothing is queued)."""
+        and a `Retry-After` header if given. They are not processed (nothing is queued). With `every=2`
+        only every second matching request fails and the others pass: a flapping endpoint."""
         self.add_fault(
             Fault(
                 "error",
@@ -373,6 +375,7 @@ class Sandbox:
                 status=status,
                 retry_after=retry_after,
                 body=body,
+                every=every,
             )
         )
 

@@ -1,0 +1,400 @@
+"""Faults, rate limits, hostile input and credential hygiene (issue: hardening). Every test runs against a
+real server on 127.0.0.1 (the sandbox, or a tiny purpose-built one), through the plugin process where it
+matters. docs/reliability.md maps each fault to the test here that proves the behaviour."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, training_inputs
+from kore_resources import provider as provider_module
+from kore_resources.auth import Credentials
+from kore_resources.client import KoreClient
+from kore_resources.errors import AmbiguousRequestError, ConfigurationError, KoreApiError, RateLimitedError
+from kore_resources.ratelimit import RateBudget, Window
+from kore_resources.retry import RetryPolicy
+from kore_resources.sandbox import DEMO_APP
+from plugin_harness import MiniEngine, Plugin, PluginError
+
+CREDS = Credentials(DEMO_APP.client_id, DEMO_APP.client_secret)
+FAST = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=4)
+
+
+def client(url: str, **kwargs: Any) -> KoreClient:
+    return KoreClient(url, CREDS, policy=kwargs.pop("policy", FAST), **kwargs)
+
+
+def deadline(seconds: float = 30.0) -> float:
+    return time.monotonic() + seconds
+
+
+# -- a tiny loopback server for what the sandbox should not do (redirects, TLS, header inspection) ----------
+
+
+class Recorder(ThreadingHTTPServer):
+    """Answers every request with `answer(handler)`, and records method, path and headers."""
+
+    daemon_threads = True
+
+    def __init__(self, answer: Any, *, tls: tuple[Path, Path] | None = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.answer = answer
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                recorder.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
+                recorder.answer(self)
+
+            do_POST = do_GET
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Any:
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return answer
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    server = Recorder(json_answer(200, {"trainingStatus": "Finished", "isMlInSyncWithSentences": True}))
+    yield server
+    server.shutdown()
+
+
+# -- retries: which, how long, and what the final error says -------------------------------------------------
+
+
+def test_read_timeout_on_a_status_read_is_retried(sandbox):
+    sandbox.delay_response(2.0, method="GET")
+    status = client(sandbox.url, read_timeout=0.5).training_status(BOT, "en", deadline=deadline())
+    assert status.training_status == "Finished"
+    assert [c.method for c in sandbox.calls] == ["GET", "GET"]
+
+
+def test_connection_dropped_during_a_status_read_is_retried(sandbox):
+    sandbox.drop_connection(method="GET", after_read=True)
+    status = client(sandbox.url).training_status(BOT, "en", deadline=deadline())
+    assert status.training_status == "Finished"
+    assert [c.status for c in sandbox.calls] == [None, 200]  # None: dropped without an answer
+
+
+def test_read_timeout_on_the_train_call_is_not_resent(sandbox):
+    sandbox.delay_response(2.0, method="POST")  # processed (queued) at once, answered too late
+    with pytest.raises(AmbiguousRequestError) as info:
+        client(sandbox.url, read_timeout=0.5).train(BOT, "en", deadline=deadline())
+    assert info.value.outcome == "no response within the read timeout"
+    assert "not sent again" in str(info.value)
+    assert len([c for c in sandbox.calls if c.method == "POST"]) == 1
+    assert len(sandbox.trainings) == 1
+
+
+def test_connection_dropped_before_the_request_was_read_is_not_resent_either(sandbox):
+    # The client cannot tell "dropped before reading" from "dropped after": both are ambiguous for a POST.
+    sandbox.drop_connection(method="POST", after_read=False)
+    with pytest.raises(AmbiguousRequestError):
+        client(sandbox.url).train(BOT, "en", deadline=deadline())
+    assert sandbox.trainings == []
+
+
+def test_429_without_retry_after_backs_off_and_retries(sandbox):
+    sandbox.inject_error(429, method="POST")
+    ticket = client(sandbox.url).train(BOT, "en", deadline=deadline())
+    assert [c.status for c in sandbox.calls] == [429, 200]
+    assert ticket.training_id == sandbox.trainings[0].training_id
+
+
+def test_429_retry_after_is_honoured(sandbox):
+    sandbox.inject_error(429, method="GET", retry_after=1)
+    started = time.monotonic()
+    client(sandbox.url).training_status(BOT, "en", deadline=deadline())
+    assert time.monotonic() - started >= 1.0
+
+
+def test_429_beyond_the_deadline_fails_fast_and_says_so(sandbox):
+    sandbox.inject_error(429, method="GET", retry_after=60)
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError, match="60 calls per minute"):
+        client(sandbox.url).training_status(BOT, "en", deadline=deadline(5))
+    assert time.monotonic() - started < 2  # did not sleep into a deadline it could not meet
+    assert len(sandbox.calls) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 405, 412])
+def test_permanent_errors_are_not_retried(sandbox, status):
+    sandbox.inject_error(status, method="GET")
+    with pytest.raises(KoreApiError) as info:
+        client(sandbox.url).training_status(BOT, "en", deadline=deadline())
+    assert f"HTTP {status}" in str(info.value) and not info.value.transient
+    assert len(sandbox.calls) == 1
+
+
+def test_the_final_error_says_what_was_tried(sandbox):
+    sandbox.inject_error(503, method="GET", count=10)
+    with pytest.raises(KoreApiError) as info:
+        client(sandbox.url).training_status(BOT, "en", deadline=deadline())
+    assert "after 4 attempts (HTTP 503, HTTP 503, HTTP 503, HTTP 503)" in str(info.value)
+    assert info.value.transient
+
+
+def test_retries_stop_at_the_operation_deadline(sandbox):
+    sandbox.inject_error(503, method="GET", count=100)
+    slow = RetryPolicy(base_delay=1.0, max_delay=1.0, max_attempts=100)
+    started = time.monotonic()
+    with pytest.raises(KoreApiError):
+        client(sandbox.url, policy=slow).training_status(BOT, "en", deadline=deadline(2.5))
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_flapping_status_endpoint_does_not_fail_the_training(sandbox, provider):
+    sandbox.inject_error(503, method="GET", path_contains="/status", count=5, every=2)
+    result = provider.create(training_inputs(sandbox))
+    assert result.outs["training_status"] == "Finished"
+    statuses = [c.status for c in sandbox.calls if c.method == "GET"]
+    assert statuses.count(503) == 5 and statuses.count(200) >= 5
+
+
+# -- rate limits and concurrency -----------------------------------------------------------------------------
+
+
+def test_concurrent_operations_share_one_budget_per_bot(sandbox, provider, monkeypatch):
+    window = Window(4, 3.0)
+    monkeypatch.setattr(provider_module, "_budget", RateBudget([window]))
+    jobs = [(BOT, "en"), (BOT, "de"), (OTHER_BOT, "en"), (OTHER_BOT, "de")]
+    threads = [
+        threading.Thread(target=provider.create, args=(training_inputs(sandbox, bot_id=b, language=lang),))
+        for b, lang in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(sandbox.trainings) == 4
+    for bot in (BOT, OTHER_BOT):
+        for kind in ("POST", "GET"):
+            times = sorted(c.wall_time for c in sandbox.calls if c.bot_id == bot and c.method == kind)
+            over = [t for i, t in enumerate(times[window.calls :]) if t - times[i] < window.seconds - 0.05]
+            assert over == [], f"{bot} {kind}: more than {window.calls} calls within {window.seconds}s"
+    assert all(c.status == 200 for c in sandbox.calls)
+
+
+# -- hostile input ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bot_id", "language"),
+    [
+        (BOT + "/../../admin", "en"),
+        (BOT + "?state=published", "en"),
+        ("st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01%2F..", "en"),
+        (BOT, "en\r\nX-Injected: 1"),
+        (BOT, "en&state=published"),
+    ],
+)
+def test_inputs_cannot_change_the_path_query_or_headers(sandbox, bot_id, language):
+    with pytest.raises(ConfigurationError):
+        client(sandbox.url).train(bot_id, language, deadline=deadline())
+    with pytest.raises(ConfigurationError):
+        client(sandbox.url).training_status(bot_id, language, deadline=deadline())
+    assert sandbox.calls == []
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "http://platform.kore.ai",
+        "https://platform.kore.ai/evil?x=1",
+        "https://user:pw@platform.kore.ai",
+        "ftp://platform.kore.ai",
+    ],
+)
+def test_the_client_refuses_unsafe_hosts(host):
+    with pytest.raises(ConfigurationError, match="kore:host"):
+        KoreClient(host, CREDS)
+
+
+# -- credentials on the wire --------------------------------------------------------------------------------
+
+
+def test_every_request_carries_a_fresh_short_lived_token(recorder):
+    kore = client(recorder.url)
+    for _ in range(3):
+        kore.training_status(BOT, "en", deadline=deadline())
+    tokens = [r["headers"]["auth"] for r in recorder.requests]
+    claims = [jwt.decode(t, SECRET, algorithms=["HS256"]) for t in tokens]
+    assert len({c["jti"] for c in claims}) == 3
+    assert all(c["exp"] - c["iat"] <= 300 and c["appId"] == DEMO_APP.client_id for c in claims)
+    assert all(set(c) == {"appId", "sub", "iat", "exp", "jti"} for c in claims)
+
+
+def test_redirects_are_not_followed_so_the_token_stays_home(recorder):
+    elsewhere = recorder  # another host on loopback that must never see the token
+    redirector = Recorder(
+        json_answer(307, {}, {"Location": f"{elsewhere.url}/api/public/bot/{BOT}/ml/train"})
+    )
+    try:
+        with pytest.raises(KoreApiError, match=r"redirects to .* not followed"):
+            client(redirector.url).train(BOT, "en", deadline=deadline())
+    finally:
+        redirector.shutdown()
+    assert elsewhere.requests == []
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_tls_is_verified_and_a_private_ca_goes_in_requests_ca_bundle(certificate, monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    server = Recorder(json_answer(200, {"trainingStatus": "Finished"}), tls=certificate)
+    try:
+        with pytest.raises(KoreApiError) as info:
+            client(server.url).training_status(BOT, "en", deadline=deadline())
+        assert "TLS verification failed" in str(info.value) and "REQUESTS_CA_BUNDLE" in str(info.value)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
+        assert (
+            client(server.url).training_status(BOT, "en", deadline=deadline()).training_status == "Finished"
+        )
+    finally:
+        server.shutdown()
+
+
+# -- through the plugin process ---------------------------------------------------------------------------
+
+
+def test_interrupted_up_records_nothing_and_the_next_up_converges(sandbox):
+    sandbox.set_training_seconds(3.0)
+    resources = {"travel-en": training_inputs(sandbox)}
+    first = Plugin(config=CREDENTIALS_CONFIG)
+    engine = MiniEngine(first)
+    errors: list[BaseException] = []
+
+    def up() -> None:
+        try:
+            engine.up(resources, skip_preview=True)
+        except PluginError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=up)
+    thread.start()
+    while not sandbox.trainings:  # the train call went out: interrupt mid-wait, like Ctrl-C
+        time.sleep(0.05)
+    first.interrupt()
+    thread.join(timeout=30)
+    first.close()
+    assert errors and engine.state == {}  # nothing recorded
+
+    second = Plugin(config=CREDENTIALS_CONFIG)
+    try:
+        engine.plugin = second
+        assert engine.up(resources) == {"travel-en": "create"}
+    finally:
+        second.close()
+    interrupted, converged = sandbox.trainings
+    assert engine.state[engine.urn("travel-en")].outputs["training_id"] == converged.training_id
+    # it let the interrupted training finish before queueing its own, so it waited for the right one
+    assert converged.queued_wall >= interrupted.finished_wall
+
+
+def test_the_secret_never_leaves_on_any_error_path(sandbox):
+    plugin = Plugin(config=CREDENTIALS_CONFIG)
+    engine = MiniEngine(plugin)
+    scenarios = [
+        lambda: sandbox.fail_next_training(bot_id=BOT, language="en"),
+        lambda: sandbox.inject_error(500, method="POST"),
+        lambda: sandbox.inject_error(401, method="GET", count=1),
+        lambda: sandbox.inject_error(405, method="POST"),
+        lambda: sandbox.inject_error(429, method="POST", retry_after=3600),
+    ]
+    failures = 0
+    try:
+        for index, arrange in enumerate(scenarios):
+            arrange()
+            try:
+                engine.up({"travel-en": training_inputs(sandbox, utterances_hash=f"sha256:{index:064d}")})
+            except PluginError:
+                failures += 1
+        engine.refresh()
+        engine.destroy()
+    finally:
+        stderr = plugin.close()
+    everything = stderr + plugin.later_stdout + "".join(str(r) for r in plugin.responses)
+    assert failures >= 4  # the error paths really ran
+    assert SECRET not in everything
+    assert "eyJ" not in everything  # no JWT (base64url of '{"') was printed or returned either
+    for recorded in engine.state.values():
+        assert SECRET not in repr(recorded.outputs)
+
+
+def test_trainings_of_one_bot_never_overlap_through_the_plugin(sandbox):
+    plugin = Plugin(config=CREDENTIALS_CONFIG)
+    engine_a, engine_b = MiniEngine(plugin, stack="a"), MiniEngine(plugin, stack="b")
+    try:
+        threads = [
+            threading.Thread(target=engine_a.up, args=({"t-en": training_inputs(sandbox, language="en")},)),
+            threading.Thread(target=engine_b.up, args=({"t-de": training_inputs(sandbox, language="de")},)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        plugin.close()
+    first, second = sorted(sandbox.trainings, key=lambda t: t.queued_wall)
+    assert first.finished_wall is not None and second.queued_wall >= first.finished_wall
