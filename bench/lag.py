@@ -32,6 +32,8 @@ from bench.common import (
     training_news,
 )
 from kore_resources import BotTrainingProvider
+from kore_resources import provider as provider_module
+from kore_resources.ratelimit import RateBudget
 from kore_resources.sandbox import Sandbox
 from kore_resources.training import MIN_POLL_SECONDS, POLL_FRACTION
 
@@ -50,7 +52,11 @@ class TrainingRun:
 
     @property
     def target(self) -> float:
-        return max(1.0, POLL_FRACTION * self.training_seconds)
+        return max(1.0, TARGET_FRACTION * self.training_seconds)
+
+
+#: The issue's target: completion lag at most max(1 s, 10% of the training time).
+TARGET_FRACTION = 0.10
 
 
 class RealClock:
@@ -74,13 +80,25 @@ def training_bench(clock: Clock, bots: int = 1) -> Iterator[tuple[Sandbox, Calla
     provider = make_provider()
     quiet = io.StringIO()  # the provider logs progress to stderr, as the plugin would
     with (
-        Sandbox(queue_seconds=QUEUE_SECONDS, clock=clock.monotonic, bots=bot_list) as sandbox,
+        # Rate limits out of the way on both sides (see `train` below): this measures completion lag.
+        Sandbox(
+            queue_seconds=QUEUE_SECONDS,
+            clock=clock.monotonic,
+            bots=bot_list,
+            train_rate_limit=None,
+            status_rate_limit=None,
+        ) as sandbox,
         provider_clock(clock),
         contextlib.redirect_stderr(quiet),
     ):
 
         def train(training_seconds: float, bot: int = 0, language: str = "en") -> TrainingRun:
             sandbox.set_training_seconds(training_seconds)
+            # Each measured training starts with an unused rate budget. Back to back in virtual time, the
+            # trainings of one bot language read the status more than 60 times a virtual minute, and the
+            # provider's budget (rightly) holds reads back then, as the sandbox's limit would answer 429:
+            # that is not what this row measures.
+            provider_module._budget = RateBudget(clock=clock.monotonic, sleep=clock.sleep)
             before = len(sandbox.calls)
             props = training_news(bot_list[bot], language, sandbox.url, NEW_HASH)
             started = clock.monotonic()
@@ -102,8 +120,8 @@ def training_bench(clock: Clock, bots: int = 1) -> Iterator[tuple[Sandbox, Calla
 
 
 def phases(duration: float, count: int) -> list[float]:
-    """Training lengths from `duration` up to one poll interval longer (10% of it, at least the 1 s
-    between reads), evenly spread: the finish falls at every point between two reads."""
+    """Training lengths from `duration` up to one poll interval longer (`POLL_FRACTION` of it, at least
+    the 1 s between reads), evenly spread: the finish falls at every point between two reads."""
     spread = max(MIN_POLL_SECONDS, POLL_FRACTION * duration)
     return [duration + spread * i / count for i in range(count)]
 
@@ -180,7 +198,8 @@ def run_lag(settings: Settings) -> tuple[list[Row], dict[str, Any]]:
             [
                 "floor: one train POST and one status read; a fixed 1 s poll would read "
                 + ", ".join(f"{d + QUEUE_SECONDS:.0f}" for d in runs)
-                + " times; polls every 10% of the elapsed time (>= 1 s, <= 30 s) read far less",
+                + " times; reads every 8% of the time waited (>= 1 s, <= 30 s), plus one before the POST,"
+                + " are far fewer",
                 f"virtual time covered: {sum(r.total for g in runs.values() for r in g) / 60:.0f} min "
                 f"in {real_seconds:.1f} s real",
             ],

@@ -9,30 +9,11 @@ in more than one file, naming the intent and the files.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .errors import UtteranceFileError
-from .utterances import EXPORT_SUFFIXES, read_utterances
-
-
-def export_files(folder: Path) -> list[Path]:
-    """The export files `hash_utterances(folder)` reads, in the same order: *.json and *.csv, recursively,
-    hidden files and folders skipped."""
-    if not folder.is_dir():
-        raise UtteranceFileError(folder, "no such folder; expected a folder of Kore.ai ML utterance exports")
-    files: list[Path] = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files.extend(
-            Path(root, name)
-            for name in sorted(names)
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in EXPORT_SUFFIXES
-        )
-    if not files:
-        raise UtteranceFileError(folder, "the folder has no Kore.ai ML utterance exports (*.json or *.csv)")
-    return files
+from .utterances import export_files, read_utterances
 
 
 def shared_intents(intents_by_file: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -46,6 +27,8 @@ def shared_intents(intents_by_file: Mapping[str, Iterable[str]]) -> dict[str, li
 
 def plan_imports(folder: Path) -> list[Path]:
     """The files to import for one bot language, each holding its own intents."""
+    if not folder.is_dir():
+        raise UtteranceFileError(folder, "no such folder; expected a folder of Kore.ai ML utterance exports")
     files = export_files(folder)
     if len(files) > 1:
         intents = {file.as_posix(): [u.intent for u in read_utterances(file)] for file in files}

@@ -4,7 +4,7 @@
 They follow `BotTrainingProvider` (provider.py) in everything: pickled by reference, credentials read in
 the plugin process, pure decisions (validation, diff) at the top of this module, thin I/O in the methods,
 a deadline of `timeout_seconds` for the whole operation, nothing recorded unless the job succeeded, and
-every operation on one bot serialized with the trainings of that bot (`provider.bot_lock`): a training
+every operation on one bot serialized with the trainings of that bot (`provider.one_job_per_bot`): a training
 must not run while an import into the same bot is still replacing its utterances, and a publish should
 snapshot a bot that is not half-way through either.
 """
@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,8 @@ from .provider import (
     _differs,
     _log,
     _utc_now,
-    bot_lock,
     clock,
+    one_job_per_bot,
     validate_inputs,
 )
 from .training import Verdict, poll_delay
@@ -312,20 +311,6 @@ def read_planned_export(file: str, content_hash: str) -> tuple[str, bytes, str]:
     return path.name, content, path.suffix.lower().lstrip(".")
 
 
-@contextmanager
-def _one_job_per_bot(
-    host: str, bot_id: str, deadline: float, timed_out: Callable[[], KoreError]
-) -> Iterator[None]:
-    """Serialize with every training, import and publish of the same bot in this plugin process."""
-    lock = bot_lock(host, bot_id)
-    if not lock.acquire(timeout=max(0.0, deadline - clock.monotonic())):
-        raise timed_out()
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def _kept_outputs(props: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {key: props[key] for key in keys if key in props}
 
@@ -402,7 +387,7 @@ class MlUtterancesProvider(KoreProvider):
                 import_id=None,
             )
 
-        with _one_job_per_bot(inputs.host, inputs.bot_id, deadline, timed_out):
+        with one_job_per_bot(inputs.host, inputs.bot_id, deadline, timed_out):
             job = client.ml_import(
                 inputs.bot_id, inputs.language, file_name, uploaded.file_id, deadline=deadline
             )
@@ -503,7 +488,7 @@ class BotPublishProvider(KoreProvider):
                 publish_id=None,
             )
 
-        with _one_job_per_bot(inputs.host, inputs.bot_id, deadline, timed_out):
+        with one_job_per_bot(inputs.host, inputs.bot_id, deadline, timed_out):
             baseline = self._latest(client, inputs, deadline)
             ticket = client.publish(
                 inputs.bot_id, inputs.version_comment, initiate_training=False, deadline=deadline

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -213,30 +213,38 @@ _bot_locks: dict[tuple[str, str], threading.Lock] = {}
 _sessions = threading.local()
 
 
-def bot_lock(host: str, bot_id: str) -> threading.Lock:
-    """The lock that serializes this process's operations on one bot (trainings here; ML imports and
-    publishes in pipeline_providers.py)."""
-    with _locks_guard:
-        return _bot_locks.setdefault((host, bot_id), threading.Lock())
-
-
 @contextmanager
-def _one_training_per_bot(inputs: TrainingInputs, deadline: float, describe: str) -> Iterator[None]:
-    """Trainings of one bot run one after another in this process; other bots proceed in parallel."""
-    lock = bot_lock(inputs.host, inputs.bot_id)
+def one_job_per_bot(
+    host: str, bot_id: str, deadline: float, timed_out: Callable[[], Exception]
+) -> Iterator[None]:
+    """Trainings, ML imports and publishes of one bot run one after another in this process; other bots
+    proceed in parallel. `timed_out` makes the error to raise when the turn does not come by `deadline`."""
+    with _locks_guard:
+        lock = _bot_locks.setdefault((host, bot_id), threading.Lock())
     if not lock.acquire(timeout=max(0.0, deadline - clock.monotonic())):
-        raise TrainingTimeoutError(
+        raise timed_out()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _one_training_per_bot(
+    inputs: TrainingInputs, deadline: float, describe: str
+) -> AbstractContextManager[None]:
+    return one_job_per_bot(
+        inputs.host,
+        inputs.bot_id,
+        deadline,
+        lambda: TrainingTimeoutError(
             f"{describe}: timed out after timeout_seconds={inputs.timeout_seconds:g} waiting for another "
             "training, ML import or publish of this bot to finish first. Nothing was recorded; raise "
             "timeout_seconds.",
             bot_id=inputs.bot_id,
             language=inputs.language,
             training_id=None,
-        )
-    try:
-        yield
-    finally:
-        lock.release()
+        ),
+    )
 
 
 def _session() -> requests.Session:

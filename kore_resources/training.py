@@ -96,6 +96,10 @@ class CompletionTracker:
             return Verdict.FINISHED if status.training_status == FINISHED else Verdict.FAILED
         if elapsed < self.grace_seconds:
             return Verdict.WAITING
+        return self.unproven(status)
+
+    def unproven(self, status: TrainingStatus) -> Verdict:
+        """A terminal status after the grace period, with no running status seen since the POST (rule 3)."""
         if status.training_status == FAILED:
             return Verdict.FAILED
         return Verdict.WAITING if status.sentences_in_sync is False else Verdict.FINISHED
@@ -112,24 +116,16 @@ class IdleTracker:
 
 
 @dataclass
-class LostTrainTracker:
+class LostTrainTracker(CompletionTracker):
     """After a train POST whose outcome is unknown (connection dropped or timed out after sending, or a
     5xx): did it queue a training? The bot language was idle before the POST (`IdleTracker`), so a running
-    status seen afterwards is that training, and its terminal status is the answer. If no running status
-    shows within the grace period, nothing was queued and the POST may be sent again. (A training that
-    queued, ran and ended between two reads a second apart would be trained twice; real trainings take
-    far longer than that.)"""
+    status seen afterwards is that training, and its terminal status is the answer, as for any training.
+    If no running status shows within the grace period, nothing was queued and the POST may be sent again.
+    (A training that queued, ran and ended between two reads a second apart would be trained twice; real
+    trainings take far longer than that.)"""
 
-    grace_seconds: float = DEFAULT_GRACE_SECONDS
-    seen_running: bool = False
-
-    def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
-        if not status.is_terminal:
-            self.seen_running = True
-            return Verdict.WAITING
-        if self.seen_running:
-            return Verdict.FINISHED if status.training_status == FINISHED else Verdict.FAILED
-        return Verdict.WAITING if elapsed < self.grace_seconds else Verdict.NOT_STARTED
+    def unproven(self, status: TrainingStatus) -> Verdict:
+        return Verdict.NOT_STARTED
 
 
 def poll_delay(elapsed: float, remaining: float) -> float:

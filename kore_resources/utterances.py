@@ -290,12 +290,14 @@ def _canonical_extra(extra: Extra) -> str:
 
 def _tables(path: Path) -> Iterator[_Table]:
     """The one parser behind both public functions: every export file under `path`, normalised."""
-    for file in _export_files(path):
+    for file in export_files(path):
         text = _read_text(file)
         yield _csv_table(file, text) if file.suffix.lower() == ".csv" else _json_table(file, text)
 
 
-def _export_files(path: Path) -> list[Path]:
+def export_files(path: Path) -> list[Path]:
+    """The export files `path` stands for, in a stable order: the file itself, or every *.json and *.csv
+    below the folder (recursively; hidden files and folders skipped)."""
     if path.is_dir():
         files: list[Path] = []
         for root, dirs, names in os.walk(path):

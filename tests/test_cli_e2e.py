@@ -5,75 +5,29 @@ machines); every other layer is covered without it by the plugin-protocol and mo
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cli_harness import REQUIRES_PULUMI, Run, copy_project, pulumi_runner
 from conftest import CREDENTIALS_CONFIG, SECRET
+from kore_resources import hash_utterances
 from kore_resources.sandbox import DEMO_BOTS, Sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
-PULUMI = shutil.which("pulumi")
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        PULUMI is None, reason="the pulumi CLI is not on PATH (install: https://get.pulumi.com)"
-    ),
-]
+pytestmark = REQUIRES_PULUMI
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project with its own utterances, so the test can edit them; the venv is shared."""
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(
-        ROOT / "kore_resources", project / "kore_resources", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(ROOT / "utterances", project / "utterances")
-    (project / "venv").symlink_to(ROOT / "venv")
-    return project
+    return copy_project(tmp_path)
 
 
 @pytest.fixture
-def cli(project: Path, tmp_path: Path) -> Iterator[object]:
-    state = tmp_path / "state"
-    state.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KORE_", "PULUMI_"))}
-    env.update(
-        {
-            "PULUMI_BACKEND_URL": f"file://{state}",
-            "PULUMI_CONFIG_PASSPHRASE": "e2e-test",
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_SKIP_CONFIRMATIONS": "true",
-        }
-    )
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [PULUMI, *args, "--non-interactive"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            pytest.fail(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    yield run
+def cli(project: Path, tmp_path: Path) -> Run:
+    return pulumi_runner(project, tmp_path)
 
 
-def test_up_noop_change_refresh_destroy(project: Path, cli) -> None:
+def test_up_noop_change_refresh_destroy(project: Path, cli: Run) -> None:
     with Sandbox(training_seconds=1.5, queue_seconds=0.3) as sandbox:
         bot = DEMO_BOTS[0].bot_id
         cli("stack", "init", "e2e")
@@ -99,10 +53,12 @@ def test_up_noop_change_refresh_destroy(project: Path, cli) -> None:
         assert sandbox.calls == []
 
         # change one English utterance: only en retrains
-        en_folder = project / "utterances" / "travel" / "en"
-        export = next(p for p in sorted(en_folder.iterdir()) if p.suffix in (".json", ".csv"))
-        text = export.read_text(encoding="utf-8")
-        export.write_text(text.replace("flight", "plane", 1), encoding="utf-8")
+        export = project / "utterances" / "travel" / "en" / "ml-utterances.json"
+        records = json.loads(export.read_text(encoding="utf-8"))
+        records.append({**records[-1], "sentence": "Fly me to Porto", "entities": []})
+        before_hash = hash_utterances(export)
+        export.write_text(json.dumps(records, indent=2), encoding="utf-8")
+        assert hash_utterances(export) != before_hash  # a real change, and still a valid export
         preview = cli("preview", "--diff")
         assert "travel-en" in preview.stdout and "travel-de" not in preview.stdout.split("Resources:")[0]
         cli("up", "--yes")

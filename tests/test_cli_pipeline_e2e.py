@@ -7,79 +7,35 @@ tests/test_plugin_pipeline.py (the providers, through the plugin process)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from cli_harness import REQUIRES_PULUMI, Run, copy_project, pulumi_runner
 from conftest import CREDENTIALS_CONFIG
 from kore_resources import hash_utterances
 from kore_resources.sandbox import DEMO_BOTS, Sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
-PULUMI = shutil.which("pulumi")
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        PULUMI is None, reason="the pulumi CLI is not on PATH (install: https://get.pulumi.com)"
-    ),
-]
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
+pytestmark = REQUIRES_PULUMI
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project with its own utterances, so the test can edit them; the venv is shared."""
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
-        shutil.copy(ROOT / name, project / name)
-    shutil.copytree(
-        ROOT / "kore_resources", project / "kore_resources", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(ROOT / "utterances", project / "utterances")
-    (project / "venv").symlink_to(ROOT / "venv")
-    return project
+    return copy_project(tmp_path)
 
 
 @pytest.fixture
-def cli(project: Path, tmp_path: Path) -> Iterator[Run]:
-    state = tmp_path / "state"
-    state.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KORE_", "PULUMI_"))}
-    env.update(
+def cli(project: Path, tmp_path: Path) -> Run:
+    # credentials from the environment: the stack files below hold no secret
+    return pulumi_runner(
+        project,
+        tmp_path,
         {
-            "PULUMI_BACKEND_URL": f"file://{state}",
-            "PULUMI_CONFIG_PASSPHRASE": "e2e-test",
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_SKIP_CONFIRMATIONS": "true",
-            # credentials from the environment: the stack files below hold no secret
             "KORE_CLIENT_ID": CREDENTIALS_CONFIG["kore:clientId"],
             "KORE_CLIENT_SECRET": CREDENTIALS_CONFIG["kore:clientSecret"],
-        }
+        },
     )
-
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [PULUMI or "pulumi", *args, "--non-interactive"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            pytest.fail(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result
-
-    yield run
 
 
 def stack_config(project: Path, stack: str, host: str, bot_id: str, promote_from: str | None = None) -> None:

@@ -12,7 +12,7 @@ from pulumi.output import Unknown
 from kore_resources import PromotionRefusedError, UtteranceFileError, hash_utterances
 from kore_resources.bots_config import PublishSpec, parse_bots
 from kore_resources.errors import ConfigurationError
-from kore_resources.import_plan import export_files, plan_imports, shared_intents
+from kore_resources.import_plan import plan_imports, shared_intents
 from kore_resources.jobs import (
     ImportJob,
     PublishStatus,
@@ -34,6 +34,7 @@ from kore_resources.pipeline_providers import (
 from kore_resources.promotion import check_promotion, find_refusals, parse_promote_from
 from kore_resources.resources import export_file
 from kore_resources.training import Verdict
+from kore_resources.utterances import export_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"

@@ -6,6 +6,8 @@ from kore_resources.training import (
     MAX_POLL_SECONDS,
     MIN_POLL_SECONDS,
     CompletionTracker,
+    IdleTracker,
+    LostTrainTracker,
     TrainingStatus,
     Verdict,
     poll_delay,
@@ -78,3 +80,30 @@ def test_poll_delay_is_a_fraction_of_elapsed_within_bounds():
     assert poll_delay(3000, 1000) == MAX_POLL_SECONDS
     assert poll_delay(100, 2.5) == 2.5  # never sleeps past the deadline
     assert poll_delay(50, -1) == 0.0
+
+
+def test_idle_means_no_training_running():
+    tracker = IdleTracker()
+    assert tracker.observe(status("Inprogress"), 0) is Verdict.WAITING
+    assert tracker.observe(status("Finished", STALE), 0) is Verdict.FINISHED
+    assert tracker.observe(status("Failed"), 0) is Verdict.FINISHED
+
+
+def test_lost_train_that_shows_up_running_is_waited_for():
+    tracker = LostTrainTracker(grace_seconds=10)
+    assert tracker.observe(status("Finished"), 1) is Verdict.WAITING
+    assert tracker.observe(status("Inprogress"), 2) is Verdict.WAITING
+    assert tracker.observe(status("Finished"), 30) is Verdict.FINISHED
+
+
+def test_lost_train_that_shows_up_and_fails_is_a_failure():
+    tracker = LostTrainTracker(grace_seconds=10)
+    tracker.observe(status("Inprogress"), 2)
+    assert tracker.observe(status("Failed"), 3) is Verdict.FAILED
+
+
+@pytest.mark.parametrize("final", [status("Finished"), status("Finished", STALE), status("Failed")])
+def test_lost_train_that_never_shows_up_was_not_started(final):
+    tracker = LostTrainTracker(grace_seconds=10)
+    assert tracker.observe(final, 9) is Verdict.WAITING
+    assert tracker.observe(final, 10) is Verdict.NOT_STARTED  # safe to send the train call again
