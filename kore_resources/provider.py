@@ -332,19 +332,27 @@ class BotTrainingProvider(KoreProvider):
                 client, inputs, IdleTracker(), "already running", started, deadline, describe, first=0.0
             )
             try:
-                ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
+                outputs = self._queue_and_wait(client, inputs, deadline, describe)
             except AmbiguousRequestError as lost:
-                return self._recover_lost_train(client, inputs, lost, deadline, describe)
-            _log(f"{describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
-            if not inputs.wait_for_completion:
-                return inputs.outputs(ticket.training_id, QUEUED, _utc_now())
-            tracker = CompletionTracker(grace_seconds=self.grace_seconds)
-            verdict = self._poll(
-                client, inputs, tracker, ticket.training_id, clock.monotonic(), deadline, describe
-            )
-            if verdict is Verdict.FAILED:
-                raise self._failed(inputs, ticket.training_id, describe)
-        _log(f"{describe}: training {ticket.training_id} finished after {clock.monotonic() - started:.0f}s")
+                outputs = self._recover_lost_train(client, inputs, lost, deadline, describe)
+        if outputs["training_status"] == FINISHED:
+            elapsed = clock.monotonic() - started
+            _log(f"{describe}: training {outputs['training_id']} finished after {elapsed:.0f}s")
+        return outputs
+
+    def _queue_and_wait(
+        self, client: KoreClient, inputs: TrainingInputs, deadline: float, describe: str
+    ) -> dict[str, Any]:
+        ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
+        _log(f"{describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
+        if not inputs.wait_for_completion:
+            return inputs.outputs(ticket.training_id, QUEUED, _utc_now())
+        tracker = CompletionTracker(grace_seconds=self.grace_seconds)
+        verdict = self._poll(
+            client, inputs, tracker, ticket.training_id, clock.monotonic(), deadline, describe
+        )
+        if verdict is Verdict.FAILED:
+            raise self._failed(inputs, ticket.training_id, describe)
         return inputs.outputs(ticket.training_id, FINISHED, _utc_now())
 
     def _recover_lost_train(
@@ -376,16 +384,7 @@ class BotTrainingProvider(KoreProvider):
             )
             return inputs.outputs(UNKNOWN_TRAINING_ID, FINISHED, _utc_now())
         _log(f"{describe}: no training started, so the train call is sent again")
-        ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline)
-        _log(f"{describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
-        if not inputs.wait_for_completion:
-            return inputs.outputs(ticket.training_id, QUEUED, _utc_now())
-        tracker2 = CompletionTracker(grace_seconds=self.grace_seconds)
-        if self._poll(
-            client, inputs, tracker2, ticket.training_id, clock.monotonic(), deadline, describe
-        ) is (Verdict.FAILED):
-            raise self._failed(inputs, ticket.training_id, describe)
-        return inputs.outputs(ticket.training_id, FINISHED, _utc_now())
+        return self._queue_and_wait(client, inputs, deadline, describe)
 
     def _failed(self, inputs: TrainingInputs, training_id: str | None, describe: str) -> TrainingFailedError:
         which = f"training {training_id}" if training_id else "the training"
