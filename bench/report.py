@@ -132,9 +132,12 @@ importtime` for imports); the table above is the latest run.
   the CSV floor. The parse, building the lines, sorting them and hashing them (all needed for a hash that
   ignores order, formatting and quoting) already come to about 2x the floor, which leaves almost nothing
   for checking and normalizing the records; closing the gap needs less per-record Python (the tagged
-  records) and fewer passes over the columns. `utterances.py` was being optimized by its owner while
-  this suite was written (the JSON ratio went from 3.5x to under 3x during the session), so it was
-  measured, not changed. Peak memory stays at the floor's: the parsed records dominate.
+  records) and fewer passes over the columns. `utterances.py` was optimized against this row (the JSON
+  ratio went from 3.5x to about 2.5x: column-wise C-level passes, the garbage collector paused while
+  parsing); the rest is the work itself. Dropping the validation (offsets, required fields, types) would
+  get closer to 2x, but a malformed export must fail with its file and line before anything is deployed,
+  so that is not traded. Run-to-run noise on this shared machine moves the ratio by about 0.5x (2.5x to
+  3.1x across the runs made today). Peak memory stays at the floor's: the parsed records dominate.
 """
 
 
