@@ -207,17 +207,10 @@ def test_transient_status_errors_are_retried(sandbox, provider):
     assert [c.status for c in api_calls(sandbox, "GET")][:2] == [503, 503]
 
 
-def test_unreachable_host_names_the_config_key(provider):
+def test_unreachable_host_names_the_config_key(sandbox, provider):
     with pytest.raises(KoreApiError) as info:
-        provider.create({**training_inputs_for("http://127.0.0.1:9"), "timeout_seconds": 5.0})
+        provider.create(training_inputs(sandbox, host="http://127.0.0.1:9", timeout_seconds=5.0))
     assert "Could not connect to http://127.0.0.1:9" in str(info.value) and "kore:host" in str(info.value)
-
-
-def training_inputs_for(host):
-    class _Fake:
-        url = host
-
-    return training_inputs(_Fake())  # type: ignore[arg-type]
 
 
 def test_languages_of_one_bot_train_one_after_another_other_bots_in_parallel(sandbox, provider):
