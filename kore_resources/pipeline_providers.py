@@ -32,6 +32,7 @@ from .errors import (
     UtteranceImportTimeoutError,
 )
 from .jobs import ImportJob, PublishStatus, PublishTracker
+from .polling import wait_for
 from .provider import (
     DEFAULT_LANGUAGE,
     KoreProvider,
@@ -42,7 +43,7 @@ from .provider import (
     one_job_per_bot,
     validate_inputs,
 )
-from .training import Verdict, poll_delay
+from .training import Verdict
 from .utterances import hash_utterances
 from .validation import host_problem, normalize_host
 
@@ -402,38 +403,40 @@ class MlUtterancesProvider(KoreProvider):
     def _wait(
         self, client: KoreClient, inputs: ImportInputs, job: ImportJob, started: float, deadline: float
     ) -> ImportJob:
-        last_logged = started
-        while True:
-            if job.verdict is Verdict.FINISHED:
-                return job
-            if job.verdict is Verdict.FAILED:
-                raise UtteranceImportFailedError(
-                    f"{inputs.describe}: Kore.ai reports import {job.import_id} as {job.status!r}"
-                    + (f" ({job.message})" if job.message else "")
-                    + ". Nothing was recorded, so the next `pulumi up` imports again; check the file against "
-                    "the bot's intents (Build > Natural Language > Training > ML Utterances > Import).",
-                    bot_id=inputs.bot_id,
-                    language=inputs.language,
-                    import_id=job.import_id,
-                )
-            now = clock.monotonic()
-            clock.sleep(poll_delay(now - started, deadline - now))
-            if clock.monotonic() >= deadline:
-                raise UtteranceImportTimeoutError(
+        if job.verdict is Verdict.WAITING:
+
+            def timed_out(last: ImportJob | None) -> Exception:
+                return UtteranceImportTimeoutError(
                     f"{inputs.describe}: import {job.import_id} did not finish within timeout_seconds="
-                    f"{inputs.timeout_seconds:g} (last status: {job.status}). It may still finish on "
-                    "Kore.ai; nothing was recorded, so the next `pulumi up` imports again. Raise "
+                    f"{inputs.timeout_seconds:g} (last status: {(last or job).status}). It may still finish "
+                    "on Kore.ai; nothing was recorded, so the next `pulumi up` imports again. Raise "
                     "timeout_seconds for large files.",
                     bot_id=inputs.bot_id,
                     language=inputs.language,
                     import_id=job.import_id,
                 )
-            previous = job.status
-            job = client.ml_import_status(inputs.bot_id, job.import_id, deadline=deadline)
-            if job.status != previous or clock.monotonic() - last_logged >= 30:
-                elapsed = clock.monotonic() - started
-                _log(f"{inputs.describe}: import {job.import_id} {job.status}, {elapsed:.0f}s elapsed")
-                last_logged = clock.monotonic()
+
+            _, job = wait_for(
+                lambda: client.ml_import_status(inputs.bot_id, job.import_id, deadline=deadline),
+                lambda status, _elapsed: status.verdict,
+                clock=clock,
+                since=started,
+                deadline=deadline,
+                timed_out=timed_out,
+                progress=lambda status: f"import {status.import_id} {status.status}",
+                log=lambda message: _log(f"{inputs.describe}: {message}"),
+            )
+        if job.verdict is Verdict.FAILED:
+            raise UtteranceImportFailedError(
+                f"{inputs.describe}: Kore.ai reports import {job.import_id} as {job.status!r}"
+                + (f" ({job.message})" if job.message else "")
+                + ". Nothing was recorded, so the next `pulumi up` imports again; check the file against "
+                "the bot's intents (Build > Natural Language > Training > ML Utterances > Import).",
+                bot_id=inputs.bot_id,
+                language=inputs.language,
+                import_id=job.import_id,
+            )
+        return job
 
 
 class BotPublishProvider(KoreProvider):
@@ -520,43 +523,41 @@ class BotPublishProvider(KoreProvider):
     def _wait(
         self, client: KoreClient, inputs: PublishInputs, tracker: PublishTracker, deadline: float
     ) -> PublishStatus:
-        posted = clock.monotonic()
-        last: PublishStatus | None = None
-        last_logged = posted
-        while True:
-            now = clock.monotonic()
-            clock.sleep(poll_delay(now - posted, deadline - now))
-            if clock.monotonic() >= deadline:
-                raise PublishTimeoutError(
-                    f"{inputs.describe}: the publish did not finish within timeout_seconds="
-                    f"{inputs.timeout_seconds:g} (last status: {last.status if last else 'none read'}). It "
-                    "may still finish on Kore.ai; nothing was recorded, so the next `pulumi up` publishes "
-                    "again. Raise timeout_seconds for large bots.",
-                    bot_id=inputs.bot_id,
-                    publish_id=last.job_id if last else None,
-                )
-            status = client.publish_status(inputs.bot_id, deadline=deadline)
-            elapsed = clock.monotonic() - posted
-            verdict = tracker.observe(status, elapsed)
-            if verdict is Verdict.FINISHED:
-                return status
-            if verdict is Verdict.FAILED:
-                failed = "; ".join(r.describe() for r in status.failed_resources)
-                raise PublishFailedError(
-                    f"{inputs.describe}: Kore.ai reports publish {status.job_id or '(no id)'} as "
-                    f"{status.status!r}" + (f" ({failed})" if failed else "") + ". Nothing was recorded, so "
-                    "the next `pulumi up` publishes again; check the bot's publish status in the Kore.ai "
-                    "builder (Deploy > Publish).",
-                    bot_id=inputs.bot_id,
-                    publish_id=status.job_id,
-                )
-            if last is None or status.status != last.status or clock.monotonic() - last_logged >= 30:
-                progress = f" ({status.percentage:.0f}%)" if status.percentage is not None else ""
-                state = (
-                    f"not visible yet (the status still describes publish {status.job_id}: {status.status})"
-                    if status.is_terminal
-                    else f"{status.job_id or ''} {status.status}{progress}"
-                )
-                _log(f"{inputs.describe}: publish {state}, {elapsed:.0f}s elapsed")
-                last_logged = clock.monotonic()
-            last = status
+        def timed_out(last: PublishStatus | None) -> Exception:
+            return PublishTimeoutError(
+                f"{inputs.describe}: the publish did not finish within timeout_seconds="
+                f"{inputs.timeout_seconds:g} (last status: {last.status if last else 'none read'}). It "
+                "may still finish on Kore.ai; nothing was recorded, so the next `pulumi up` publishes "
+                "again. Raise timeout_seconds for large bots.",
+                bot_id=inputs.bot_id,
+                publish_id=last.job_id if last else None,
+            )
+
+        def progress(status: PublishStatus) -> str:
+            if status.is_terminal:
+                previous = f"{status.job_id}: {status.status}"
+                return f"publish not visible yet (the status still describes publish {previous})"
+            percent = f" ({status.percentage:.0f}%)" if status.percentage is not None else ""
+            return f"publish {status.job_id or ''} {status.status}{percent}"
+
+        verdict, status = wait_for(
+            lambda: client.publish_status(inputs.bot_id, deadline=deadline),
+            tracker.observe,
+            clock=clock,
+            since=clock.monotonic(),
+            deadline=deadline,
+            timed_out=timed_out,
+            progress=progress,
+            log=lambda message: _log(f"{inputs.describe}: {message}"),
+        )
+        if verdict is Verdict.FAILED:
+            failed = "; ".join(r.describe() for r in status.failed_resources)
+            raise PublishFailedError(
+                f"{inputs.describe}: Kore.ai reports publish {status.job_id or '(no id)'} as "
+                f"{status.status!r}" + (f" ({failed})" if failed else "") + ". Nothing was recorded, so "
+                "the next `pulumi up` publishes again; check the bot's publish status in the Kore.ai "
+                "builder (Deploy > Publish).",
+                bot_id=inputs.bot_id,
+                publish_id=status.job_id,
+            )
+        return status

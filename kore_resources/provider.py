@@ -34,7 +34,8 @@ from pulumi.output import Unknown
 
 from .auth import Credentials, resolve_credentials
 from .client import KoreClient
-from .errors import AmbiguousRequestError, KoreApiError, TrainingFailedError, TrainingTimeoutError
+from .errors import AmbiguousRequestError, TrainingFailedError, TrainingTimeoutError
+from .polling import wait_for
 from .ratelimit import RateBudget
 from .training import (
     FAILED,
@@ -47,7 +48,6 @@ from .training import (
     Tracker,
     TrainingStatus,
     Verdict,
-    poll_delay,
 )
 from .validation import bot_id_problem, host_problem, language_problem, normalize_host
 
@@ -407,47 +407,35 @@ class BotTrainingProvider(KoreProvider):
         deadline: float,
         describe: str,
         *,
+        training_id: str | None = None,
         first: float | None = None,
     ) -> Verdict:
-        """Read the training status until `tracker` decides, backing off (training.poll_delay) and riding
-        out transient status errors until the deadline. `first`: the delay before the first read."""
-        last_status = ""
-        last_logged = since
-        last_error: KoreApiError | None = None
-        read_any = False
-        # Reads are scheduled from when the previous one was *sent*: a slow response does not add lag.
-        next_read = since + (poll_delay(0.0, deadline - since) if first is None else first)
-        while True:
-            clock.sleep(max(0.0, min(next_read, deadline) - clock.monotonic()))
-            if clock.monotonic() >= deadline:
-                if last_error is not None and not read_any:
-                    raise last_error  # no status was ever read: the cause, not a timeout, is the news
-                raise TrainingTimeoutError(
-                    f"{describe}: training {label} did not finish within timeout_seconds="
-                    f"{inputs.timeout_seconds:g} (last status: {last_status or 'none read'}). Nothing was "
-                    "recorded, so the next `pulumi up` trains again; raise timeout_seconds for large bots.",
-                    bot_id=inputs.bot_id,
-                    language=inputs.language,
-                    training_id=None if label.startswith(("(", "already")) else label,
-                )
-            read_at = clock.monotonic()
-            next_read = read_at + poll_delay(read_at - since, deadline - read_at)
-            try:
-                status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
-            except KoreApiError as exc:
-                if not exc.transient:
-                    raise
-                _log(f"{describe}: reading the training status failed ({exc}); trying again")
-                last_error = exc
-                continue
-            read_any = True
-            elapsed = clock.monotonic() - since
-            verdict = tracker.observe(status, elapsed)
-            if verdict is not Verdict.WAITING:
-                return verdict
-            if status.training_status != last_status or clock.monotonic() - last_logged >= 30:
-                _log(f"{describe}: training {label} {_describe_wait(status)}, {elapsed:.0f}s elapsed")
-                last_status, last_logged = status.training_status, clock.monotonic()
+        """Read the training status until `tracker` decides (polling.wait_for). `label` names the training
+        in messages; `training_id`, when known, goes into a timeout error."""
+
+        def timed_out(last: TrainingStatus | None) -> Exception:
+            return TrainingTimeoutError(
+                f"{describe}: training {label} did not finish within timeout_seconds="
+                f"{inputs.timeout_seconds:g} (last status: {last.training_status if last else 'none read'}). "
+                "Nothing was recorded, so the next `pulumi up` trains again; raise timeout_seconds for large "
+                "bots.",
+                bot_id=inputs.bot_id,
+                language=inputs.language,
+                training_id=training_id,
+            )
+
+        verdict, _ = wait_for(
+            lambda: client.training_status(inputs.bot_id, inputs.language, deadline=deadline),
+            tracker.observe,
+            clock=clock,
+            since=since,
+            deadline=deadline,
+            timed_out=timed_out,
+            progress=lambda status: f"training {label} {_describe_wait(status)}",
+            log=lambda message: _log(f"{describe}: {message}"),
+            first=first,
+        )
+        return verdict
 
 
 def _describe_wait(status: TrainingStatus) -> str:

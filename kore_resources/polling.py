@@ -1,0 +1,73 @@
+"""Waiting for a Kore.ai job: the one polling loop behind trainings, ML imports and publishes.
+
+Each job has its own status call and its own vocabulary (training.py, jobs.py decide what a status means);
+what they share is how to wait: reads scheduled by `training.poll_delay` from when the previous read was
+*sent* (so a slow answer adds no lag), transient read errors ridden out until the deadline, progress logged
+when it changes (and every 30 s), and one deadline for all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from .errors import KoreApiError
+from .training import Verdict, poll_delay
+
+Status = TypeVar("Status")
+
+#: Log a still-unchanged status again after this long, so a long wait visibly goes on.
+PROGRESS_EVERY_SECONDS = 30.0
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+def wait_for(
+    read: Callable[[], Status],
+    judge: Callable[[Status, float], Verdict],
+    *,
+    clock: Clock,
+    since: float,
+    deadline: float,
+    timed_out: Callable[[Status | None], Exception],
+    progress: Callable[[Status], str],
+    log: Callable[[str], None],
+    first: float | None = None,
+) -> tuple[Verdict, Status]:
+    """Read a status until `judge(status, seconds since `since`)` is not WAITING; return that verdict and
+    the status. `first`: the delay before the first read (default: the schedule's). At the deadline it
+    raises `timed_out(last status read)`, or the last read error if no read ever succeeded (then the cause,
+    not a timeout, is the news). `progress` describes a waiting status for the log."""
+    last: Status | None = None
+    last_error: KoreApiError | None = None
+    logged, logged_at = "", since
+    next_read = since + (poll_delay(0.0, deadline - since) if first is None else first)
+    while True:
+        clock.sleep(max(0.0, min(next_read, deadline) - clock.monotonic()))
+        if clock.monotonic() >= deadline:
+            if last is None and last_error is not None:
+                raise last_error
+            raise timed_out(last)
+        read_at = clock.monotonic()
+        next_read = read_at + poll_delay(read_at - since, deadline - read_at)
+        try:
+            status = read()
+        except KoreApiError as exc:
+            if not exc.transient:
+                raise
+            log(f"reading the status failed ({exc}); trying again")
+            last_error = exc
+            continue
+        last = status
+        elapsed = clock.monotonic() - since
+        verdict = judge(status, elapsed)
+        if verdict is not Verdict.WAITING:
+            return verdict, status
+        description = progress(status)
+        if description != logged or clock.monotonic() - logged_at >= PROGRESS_EVERY_SECONDS:
+            log(f"{description}, {elapsed:.0f}s elapsed")
+            logged, logged_at = description, clock.monotonic()

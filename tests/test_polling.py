@@ -1,0 +1,111 @@
+"""The one polling loop (kore_resources/polling.py), on a fake clock: no sleeping, no network."""
+
+import itertools
+
+import pytest
+
+from kore_resources.errors import KoreApiError
+from kore_resources.polling import wait_for
+from kore_resources.training import Verdict
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Script:
+    """Answers reads from a list (a value, or an exception to raise), recording when each read happened."""
+
+    def __init__(self, clock: FakeClock, answers: list, read_seconds: float = 0.0) -> None:
+        self.clock, self.answers, self.read_seconds = clock, list(answers), read_seconds
+        self.read_at: list[float] = []
+
+    def __call__(self):
+        self.read_at.append(self.clock.now)
+        self.clock.now += self.read_seconds  # the answer takes this long to come back
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def judge(status, _elapsed):
+    return {"done": Verdict.FINISHED, "failed": Verdict.FAILED}.get(status, Verdict.WAITING)
+
+
+def run(clock, script, deadline=100.0, logs=None, **kwargs):
+    return wait_for(
+        script,
+        judge,
+        clock=clock,
+        since=0.0,
+        deadline=deadline,
+        timed_out=lambda last: TimeoutError(f"last: {last}"),
+        progress=lambda status: f"status {status}",
+        log=(logs if logs is not None else []).append,
+        **kwargs,
+    )
+
+
+def test_returns_the_first_decisive_verdict_and_its_status():
+    clock = FakeClock()
+    assert run(clock, Script(clock, ["running", "running", "failed"])) == (Verdict.FAILED, "failed")
+
+
+def test_reads_are_scheduled_from_when_the_previous_one_was_sent():
+    clock = FakeClock()
+    script = Script(clock, ["running"] * 3 + ["done"], read_seconds=0.4)
+    run(clock, script)
+    assert script.read_at == [1.0, 2.0, 3.0, 4.0]  # a slow answer does not push the next read back
+
+
+def test_first_read_can_be_immediate():
+    clock = FakeClock()
+    script = Script(clock, ["done"])
+    run(clock, script, first=0.0)
+    assert script.read_at == [0.0]
+
+
+def test_transient_errors_are_ridden_out():
+    clock = FakeClock()
+    flaky = KoreApiError("HTTP 503", status=503, transient=True)
+    logs: list[str] = []
+    assert run(clock, Script(clock, [flaky, "running", flaky, "done"]), logs=logs)[0] is Verdict.FINISHED
+    assert sum("failed" in line for line in logs) == 2
+
+
+def test_a_permanent_error_stops_at_once():
+    clock = FakeClock()
+    with pytest.raises(KoreApiError, match="401"):
+        run(clock, Script(clock, [KoreApiError("HTTP 401", status=401)]))
+
+
+def test_the_deadline_raises_with_the_last_status():
+    clock = FakeClock()
+    with pytest.raises(TimeoutError, match="last: running"):
+        run(clock, Script(clock, ["running"] * 100), deadline=10.0)
+    assert clock.now == 10.0
+
+
+def test_with_no_status_ever_read_the_deadline_raises_the_cause():
+    clock = FakeClock()
+    refused = KoreApiError("Could not connect", transient=True)
+    with pytest.raises(KoreApiError, match="Could not connect"):
+        run(clock, Script(clock, [refused] * 100), deadline=5.0)
+
+
+def test_progress_is_logged_on_change_and_every_30_seconds():
+    clock = FakeClock()
+    logs: list[str] = []
+    run(clock, Script(clock, ["queued"] + ["running"] * 60 + ["done"]), deadline=1000.0, logs=logs)
+    assert logs[0].startswith("status queued") and logs[1].startswith("status running")
+    elapsed = [float(line.rsplit(", ", 1)[1].removesuffix("s elapsed")) for line in logs[1:]]
+    assert len(logs) < 30  # of 62 reads
+    assert all(later - earlier >= 30 for earlier, later in itertools.pairwise(elapsed))
