@@ -116,13 +116,13 @@ importtime` for imports); the table above is the latest run.
   registers them asynchronously, so even a program that loops over languages outside bots gets no fixed
   order (tried: the registration order under `set_mocks` varied from run to run). The provider cannot
   give the worker back while it waits (the plugin's gRPC servicer is synchronous, four threads).
-- **Start-up: `import requests` is most of what kore_resources adds.** Of the ~0.15 s that the first
-  Check costs over the trivial provider, `requests` (urllib3, charset_normalizer, http.cookiejar) is about
-  0.09 s; PyJWT 0.01 s; kore_resources' own modules (now including the pipeline providers, imported by
-  `kore_resources/__init__.py`) the rest. A `pulumi preview` with nothing changed
-  never makes an HTTP call, so importing requests lazily (inside `_session()` and the client) would save it
-  there; it is paid once per preview or up, and the modules are being changed by their owners, so it was
-  left alone.
+- **Start-up: `import requests` was most of what kore_resources added (fixed).** Of the ~0.15-0.2 s
+  that the first Check cost over the trivial provider, `requests` (urllib3, charset_normalizer,
+  http.cookiejar) was about 0.09 s and PyJWT 0.01 s, yet a `pulumi preview` with nothing changed never
+  makes an HTTP call or signs a token. Both are now imported on first use (`provider._session`,
+  `KoreProvider._client`, `auth.mint_jwt`); `tests/test_quality.py` checks that importing the package
+  loads neither. The rest is kore_resources' own modules (including the pipeline providers, imported by
+  `kore_resources/__init__.py`).
 - **Hashing: the per-record work after the parse is what costs.** `json.loads` / `csv.reader` are C;
   `hash_utterances` must then check and normalize every record, build one canonical line per utterance
   and sort the lines, most of it with C-level `map` over whole columns already. In a cProfile of 200,000

@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import jwt
-
 from .errors import ConfigurationError
 
 #: Stack config keys (namespace `kore`) and the environment variables used when config has none.
@@ -40,6 +38,8 @@ def mint_jwt(
     credentials: Credentials, *, now: float | None = None, lifetime: int = TOKEN_LIFETIME_SECONDS
 ) -> str:
     """Return an HS256 JWT for the `auth` header: only the claims Kore.ai needs."""
+    import jwt  # on first use, like requests (provider._session): a no-op preview signs nothing
+
     issued_at = int(time.time() if now is None else now)
     claims = {
         "appId": credentials.client_id,

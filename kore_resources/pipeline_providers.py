@@ -16,12 +16,11 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.output import Unknown
 
-from .client import KoreClient
 from .errors import (
     KoreApiError,
     KoreError,
@@ -46,6 +45,9 @@ from .provider import (
 from .training import Verdict
 from .utterances import hash_utterances
 from .validation import host_problem, normalize_host
+
+if TYPE_CHECKING:
+    from .client import KoreClient  # imported on first use by KoreProvider._client
 
 DEFAULT_IMPORT_TIMEOUT_SECONDS = 600
 DEFAULT_PUBLISH_TIMEOUT_SECONDS = 900

@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -33,7 +32,6 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from .auth import Credentials, resolve_credentials
-from .client import KoreClient
 from .errors import AmbiguousRequestError, TrainingFailedError, TrainingTimeoutError
 from .polling import wait_for
 from .ratelimit import RateBudget
@@ -50,6 +48,11 @@ from .training import (
     Verdict,
 )
 from .validation import bot_id_problem, host_problem, language_problem, normalize_host
+
+if TYPE_CHECKING:  # imported on first use below: see _session()
+    import requests
+
+    from .client import KoreClient
 
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIMEOUT_SECONDS = 1800
@@ -250,6 +253,11 @@ def _one_training_per_bot(
 def _session() -> requests.Session:
     # One keep-alive session per plugin worker thread: connections are reused across resources, and no
     # session is shared between threads.
+    # requests (and the client built on it) is imported on first use: a no-op preview (check and diff
+    # only) makes no HTTP call, and the import is most of what this package adds to the plugin's start-up
+    # (docs/performance.md, start-up).
+    import requests
+
     session: requests.Session | None = getattr(_sessions, "session", None)
     if session is None:
         session = requests.Session()
@@ -270,6 +278,8 @@ class KoreProvider(ResourceProvider):
         self._config_get: Callable[[str], str | None] = req.config.get
 
     def _client(self, host: str) -> KoreClient:
+        from .client import KoreClient  # first use: see _session()
+
         config_get = getattr(self, "_config_get", lambda _key: None)
         credentials: Credentials = resolve_credentials(config_get)
         return KoreClient(

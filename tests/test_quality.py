@@ -27,3 +27,13 @@ def test_ruff_format():
 def test_mypy_strict():
     result = run("mypy", *TARGETS)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unpickling_the_provider_does_not_import_the_http_stack():
+    # A no-op preview unpickles the provider (importing kore_resources) and runs check and diff, which make
+    # no HTTP call: requests and PyJWT are imported on first use (docs/performance.md, start-up).
+    code = "import sys, kore_resources; print(sorted({'requests', 'urllib3', 'jwt'} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
