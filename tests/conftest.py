@@ -24,6 +24,23 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+#: Two utterances of an ML utterance export (the JSON shape), for tests that write export files.
+SAMPLE_UTTERANCES = [
+    {
+        "taskName": "Book Flight",
+        "sentence": "Book a flight to Lisbon",
+        "type": "DialogIntent",
+        "language": "en",
+    },
+    {
+        "taskName": "Flight Status",
+        "sentence": "Is my flight on time?",
+        "type": "DialogIntent",
+        "language": "en",
+    },
+]
+
+
 def make_provider(config: dict[str, Any] | None = None) -> BotTrainingProvider:
     provider = BotTrainingProvider()
     provider.configure(ConfigureRequest(Config(dict(config or {}), "kore-bots")))

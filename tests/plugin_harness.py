@@ -195,18 +195,22 @@ class MiniEngine:
 
     def plan(self, resources: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         """`pulumi preview`: Check and Diff only. Returns name -> create/same/update/replace/delete."""
-        steps = {}
-        for name, news in resources.items():
-            urn = self.urn(name)
-            old = self.state.get(urn)
-            inputs, failures = self.plugin.check(urn, old.inputs if old else {}, news, self.provider)
-            if failures:
-                raise CheckFailed(name, failures)
-            steps[name] = self._step(old, urn, inputs)
+        steps = {name: self._checked_step(name, news)[3] for name, news in resources.items()}
         for urn in self.state:
             if urn.rsplit("::", 1)[1] not in resources:
                 steps[urn.rsplit("::", 1)[1]] = "delete"
         return steps
+
+    def _checked_step(
+        self, name: str, news: Mapping[str, Any]
+    ) -> tuple[str, Recorded | None, dict[str, Any], str]:
+        """Check, then Diff: (urn, recorded state, checked inputs, step) for one resource."""
+        urn = self.urn(name)
+        old = self.state.get(urn)
+        inputs, failures = self.plugin.check(urn, old.inputs if old else {}, news, self.provider)
+        if failures:
+            raise CheckFailed(name, failures)
+        return urn, old, inputs, self._step(old, urn, inputs)
 
     def _step(self, old: Recorded | None, urn: str, inputs: dict[str, Any]) -> str:
         if old is None:
@@ -223,12 +227,7 @@ class MiniEngine:
             self.plan(resources)
         steps = {}
         for name, news in resources.items():
-            urn = self.urn(name)
-            old = self.state.get(urn)
-            inputs, failures = self.plugin.check(urn, old.inputs if old else {}, news, self.provider)
-            if failures:
-                raise CheckFailed(name, failures)
-            step = self._step(old, urn, inputs)
+            urn, old, inputs, step = self._checked_step(name, news)
             if step == "create" or step == "replace":
                 id_, outs = self.plugin.create(urn, inputs)
                 if old is not None:  # create-before-delete, the engine's default

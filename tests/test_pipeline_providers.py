@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, training_inputs
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SAMPLE_UTTERANCES, training_inputs
 from kore_resources import (
     AuthenticationError,
     BotPublishProvider,
@@ -32,20 +32,7 @@ from kore_resources.sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
 
 ROOT = Path(__file__).resolve().parent.parent
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-UTTERANCES = [
-    {
-        "taskName": "Book Flight",
-        "sentence": "Book a flight to Lisbon",
-        "type": "DialogIntent",
-        "language": "en",
-    },
-    {
-        "taskName": "Flight Status",
-        "sentence": "Is my flight on time?",
-        "type": "DialogIntent",
-        "language": "en",
-    },
-]
+UTTERANCES = SAMPLE_UTTERANCES
 
 
 @pytest.fixture

@@ -13,27 +13,14 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from conftest import BOT, CREDENTIALS_CONFIG, SECRET
+from conftest import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES, SECRET
 from kore_resources import BotPublishProvider, MlUtterancesProvider, hash_utterances
 from kore_resources.sandbox import Sandbox
 from plugin_harness import PROJECT_DIR, UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError
 
 MLU_TYPE = "pulumi-python:dynamic/kore:MlUtterances"
 PUBLISH_TYPE = "pulumi-python:dynamic/kore:BotPublish"
-UTTERANCES = [
-    {
-        "taskName": "Book Flight",
-        "sentence": "Book a flight to Lisbon",
-        "type": "DialogIntent",
-        "language": "en",
-    },
-    {
-        "taskName": "Flight Status",
-        "sentence": "Is my flight on time?",
-        "type": "DialogIntent",
-        "language": "en",
-    },
-]
+UTTERANCES = SAMPLE_UTTERANCES
 
 
 @pytest.fixture(scope="module")
