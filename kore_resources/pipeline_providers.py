@@ -39,6 +39,7 @@ from .provider import (
     _log,
     _utc_now,
     clock,
+    kept_outputs,
     one_job_per_bot,
     validate_inputs,
 )
@@ -314,10 +315,6 @@ def read_planned_export(file: str, content_hash: str) -> tuple[str, bytes, str]:
     return path.name, content, path.suffix.lower().lstrip(".")
 
 
-def _kept_outputs(props: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {key: props[key] for key in keys if key in props}
-
-
 # -- the providers ---------------------------------------------------------------------------------------
 
 
@@ -341,7 +338,7 @@ class MlUtterancesProvider(KoreProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the recorded import's current status; every other recorded output is kept."""
         inputs = ImportInputs.from_props(props)
-        outs = _kept_outputs(props, (*IMPORT_INPUT_KEYS, *IMPORT_OUTPUT_KEYS))
+        outs = kept_outputs(props, (*IMPORT_INPUT_KEYS, *IMPORT_OUTPUT_KEYS))
         import_id = props.get("import_id")
         if not isinstance(import_id, str) or not import_id:
             return ReadResult(id_, outs)
@@ -466,7 +463,7 @@ class BotPublishProvider(KoreProvider):
         inputs = PublishInputs.from_props(props)
         deadline = clock.monotonic() + min(inputs.timeout_seconds, READ_TIMEOUT_SECONDS)
         status = self._client(inputs.host).publish_status(inputs.bot_id, deadline=deadline)
-        outs = _kept_outputs(props, (*PUBLISH_INPUT_KEYS, *PUBLISH_OUTPUT_KEYS))
+        outs = kept_outputs(props, (*PUBLISH_INPUT_KEYS, *PUBLISH_OUTPUT_KEYS))
         outs["publish_status"] = status.status
         return ReadResult(id_, outs)
 

@@ -134,6 +134,11 @@ def normalize_inputs(news: Mapping[str, Any]) -> dict[str, Any]:
     return inputs
 
 
+def kept_outputs(props: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The recorded values of `keys` (refresh keeps them; `__provider` and anything else is dropped)."""
+    return {key: props[key] for key in keys if key in props}
+
+
 def _differs(old: Any, new: Any) -> bool:
     # An unknown new value (preview) may differ: report the change, as the engine would.
     return isinstance(new, Unknown) or old != new
@@ -315,7 +320,7 @@ class BotTrainingProvider(KoreProvider):
         client = self._client(inputs.host)
         deadline = clock.monotonic() + min(inputs.timeout_seconds, 120.0)
         status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline)
-        outs = {key: props[key] for key in (*INPUT_KEYS, *OUTPUT_KEYS) if key in props}
+        outs = kept_outputs(props, (*INPUT_KEYS, *OUTPUT_KEYS))
         outs["training_status"] = status.training_status
         return ReadResult(id_, outs)
 
