@@ -41,6 +41,19 @@ SAMPLE_UTTERANCES = [
 ]
 
 
+class FakeClock:
+    """A clock the sandbox reads (`Sandbox(clock=...)`); tests move it with `advance`."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def make_provider(config: dict[str, Any] | None = None) -> BotTrainingProvider:
     provider = BotTrainingProvider()
     provider.configure(ConfigureRequest(Config(dict(config or {}), "kore-bots")))

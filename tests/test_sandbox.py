@@ -24,6 +24,7 @@ import jwt
 import pytest
 import requests
 
+from conftest import FakeClock
 from kore_resources.sandbox import (
     DEMO_APP,
     DEMO_BOTS,
@@ -56,17 +57,6 @@ FINISHED_EXTRA = {
     "trainDetails",
 }
 CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def token(app: SandboxApp = DEMO_APP, *, secret: str | None = None, alg: str = "HS256", **claims: Any) -> str:

@@ -14,6 +14,7 @@ import jwt
 import pytest
 import requests
 
+from conftest import FakeClock
 from kore_resources.sandbox import (
     DEMO_APP,
     DEMO_BOTS,
@@ -47,17 +48,6 @@ VALIDATION = {"errors": [{"msg": "Validation errors/ Invalid arguments", "code":
 CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
 SCOPE = {"errors": [{"msg": "Permission denied. Scope is incorrect!", "code": 4002}]}
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def token(app: SandboxApp = DEMO_APP) -> str:
