@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -52,6 +53,20 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+#: How long an event-driven wait may take before the test calls it a hang. Generous on purpose: it only
+#: fires when something is really stuck, never because the machine is slow.
+HANG_SECONDS = 120.0
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = HANG_SECONDS) -> None:
+    """Wait for an event (a training visible in the sandbox, a call made), not for a guessed duration."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {timeout:g}s for {what}: something hangs")
+        time.sleep(0.02)
 
 
 def make_provider(config: dict[str, Any] | None = None) -> BotTrainingProvider:

@@ -72,6 +72,7 @@ class Plugin:
         config: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
         module: str = "pulumi.dynamic",  # bench/ runs a wrapper that installs a scaled clock first
+        provider: Any = None,  # the provider instance to serialize (default: a BotTrainingProvider)
     ) -> None:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
         base_env.update({"PULUMI_PROJECT": PROJECT, "PULUMI_CONFIG": json.dumps(dict(config or {}))})
@@ -92,7 +93,7 @@ class Plugin:
         self.port = int(port_line)
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-        self.provider = serialize_provider(_provider())
+        self.provider = serialize_provider(provider if provider is not None else _provider())
         self.responses: list[Any] = []  # everything the plugin returned, for leak checks
         self.later_stdout = ""  # what it printed after the port line (read at close)
         self.stub.Configure(pb.ConfigureRequest(args=to_struct(config or {}), acceptSecrets=True))

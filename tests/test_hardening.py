@@ -16,7 +16,8 @@ from typing import Any
 import jwt
 import pytest
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, training_inputs
+from conftest import BOT, CREDENTIALS_CONFIG, HANG_SECONDS, OTHER_BOT, SECRET, training_inputs, wait_until
+from kore_resources import BotTrainingProvider
 from kore_resources import provider as provider_module
 from kore_resources.auth import Credentials
 from kore_resources.client import KoreClient
@@ -318,38 +319,135 @@ def test_tls_is_verified_and_a_private_ca_goes_in_requests_ca_bundle(certificate
 # -- through the plugin process ---------------------------------------------------------------------------
 
 
-def test_interrupted_up_records_nothing_and_the_next_up_converges(sandbox):
-    sandbox.set_training_seconds(3.0)
-    resources = {"travel-en": training_inputs(sandbox)}
+class BackgroundUp(threading.Thread):
+    """`pulumi up` of `resources` in a thread, so the test can act (interrupt, release) while it waits."""
+
+    def __init__(self, engine: MiniEngine, resources: dict[str, Any]) -> None:
+        super().__init__(daemon=True)
+        self.engine, self.resources = engine, resources
+        self.error: BaseException | None = None
+        self.steps: dict[str, str] | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.steps = self.engine.up(self.resources, skip_preview=True)
+        except PluginError as exc:
+            self.error = exc
+
+    def finish(self) -> None:
+        self.join(timeout=HANG_SECONDS)
+        assert not self.is_alive(), "the up never returned"
+
+
+def status_reads(sandbox) -> int:
+    return len([c for c in sandbox.calls if c.method == "GET" and c.path.endswith("/ml/train/status")])
+
+
+def interrupted_up(sandbox, resources, *, until, what) -> MiniEngine:
+    """An `up` whose plugin is killed (the engine's second Ctrl-C) once `until()` holds. Returns its
+    engine, which must have recorded nothing."""
     first = Plugin(config=CREDENTIALS_CONFIG)
     engine = MiniEngine(first)
-    errors: list[BaseException] = []
-
-    def up() -> None:
-        try:
-            engine.up(resources, skip_preview=True)
-        except PluginError as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=up)
-    thread.start()
-    while not sandbox.trainings:  # the train call went out: interrupt mid-wait, like Ctrl-C
-        time.sleep(0.05)
+    up = BackgroundUp(engine, resources)
+    wait_until(until, what)
     first.interrupt()
-    thread.join(timeout=30)
+    up.finish()
     first.close()
-    assert errors and engine.state == {}  # nothing recorded
+    assert up.error is not None and engine.state == {}  # nothing recorded, nothing half-recorded
+    return engine
 
-    second = Plugin(config=CREDENTIALS_CONFIG)
+
+# The promises after an interrupted `up` (docs/reliability.md, "Interrupted up"), one test per moment of
+# the interrupt: before the train POST, while its training runs, after it ended, and right after the POST
+# while the status still describes the previous training (the documented limit).
+
+
+def test_up_interrupted_before_its_post_queues_nothing_and_the_next_up_trains_once(sandbox):
+    sandbox.hang_trainings()
+    builders = client(sandbox.url).train(BOT, "en", deadline=deadline())  # running, started elsewhere
+    resources = {"travel-en": training_inputs(sandbox)}
+    reads = status_reads(sandbox)
+    engine = interrupted_up(
+        sandbox, resources, until=lambda: status_reads(sandbox) > reads, what="the idle check's first read"
+    )
+    assert [t.training_id for t in sandbox.trainings] == [builders.training_id]  # it never posted
+
+    engine.plugin = second = Plugin(config=CREDENTIALS_CONFIG)
     try:
-        engine.plugin = second
-        assert engine.up(resources) == {"travel-en": "create"}
+        reads = status_reads(sandbox)
+        up = BackgroundUp(engine, resources)
+        wait_until(lambda: status_reads(sandbox) > reads, "the next up's idle check")
+        assert len(sandbox.trainings) == 1  # it waits: the builder's training still runs
+        sandbox.hang_trainings(False)
+        up.finish()
     finally:
         second.close()
+    assert up.error is None and up.steps == {"travel-en": "create"}
+    _, ours = sandbox.trainings
+    assert ours.queued_behind is None  # never two trainings of one bot language at once
+    assert engine.state[engine.urn("travel-en")].outputs["training_id"] == ours.training_id
+
+
+@pytest.mark.parametrize("interrupted_training", ["still running", "ended"])
+def test_up_interrupted_while_its_training_runs_records_nothing_and_the_next_up_waits_for_it(
+    sandbox, interrupted_training
+):
+    sandbox.hang_trainings()  # the interrupted training stays Inprogress until the test releases it
+    resources = {"travel-en": training_inputs(sandbox)}
+    engine = interrupted_up(
+        sandbox,
+        resources,
+        until=lambda: [t.phase for t in sandbox.trainings] == ["Inprogress"],
+        what="the training to run",
+    )
+    if interrupted_training == "ended":
+        sandbox.hang_trainings(False)
+        wait_until(lambda: sandbox.trainings[0].phase == "Finished", "the interrupted training to end")
+
+    engine.plugin = second = Plugin(config=CREDENTIALS_CONFIG)
+    try:
+        reads = status_reads(sandbox)
+        up = BackgroundUp(engine, resources)
+        if interrupted_training == "still running":
+            wait_until(lambda: status_reads(sandbox) > reads, "the next up's idle check")
+            assert len(sandbox.trainings) == 1  # it does not queue while the interrupted one runs
+            sandbox.hang_trainings(False)
+        up.finish()
+    finally:
+        second.close()
+    assert up.error is None and up.steps == {"travel-en": "create"}
     interrupted, converged = sandbox.trainings
+    assert interrupted.phase == converged.phase == "Finished"
+    assert converged.queued_behind is None  # queued only once the interrupted training had ended
     assert engine.state[engine.urn("travel-en")].outputs["training_id"] == converged.training_id
-    # it let the interrupted training finish before queueing its own, so it waited for the right one
-    assert converged.queued_wall >= interrupted.finished_wall
+
+
+def test_up_interrupted_before_its_training_shows_may_queue_a_second_one_the_documented_limit(sandbox):
+    # The training is queued, but the status still describes the previous one (Finished): the next up
+    # cannot see it and queues its own behind it. What is promised then: nothing recorded by the
+    # interrupted up, and the next up records its own training only after trainings ran after its POST.
+    sandbox.hold_queue()
+    resources = {"travel-en": training_inputs(sandbox)}
+    engine = interrupted_up(
+        sandbox, resources, until=lambda: len(sandbox.trainings) == 1, what="the train call"
+    )
+    patient = BotTrainingProvider()
+    patient.grace_seconds = 3600.0  # no wall-clock rule may decide this test; only the sandbox's states
+    engine.plugin = second = Plugin(config=CREDENTIALS_CONFIG, provider=patient)
+    try:
+        up = BackgroundUp(engine, resources)
+        wait_until(lambda: len(sandbox.trainings) == 2, "the next up's train call")
+        interrupted, ours = sandbox.trainings
+        assert ours.queued_behind == interrupted.training_id  # the limit: two trainings queued at once
+        sandbox.hold_queue(False)
+        up.finish()
+    finally:
+        second.close()
+    assert up.error is None
+    interrupted, ours = sandbox.trainings
+    assert engine.state[engine.urn("travel-en")].outputs["training_id"] == ours.training_id
+    assert interrupted.phase == ours.phase == "Finished"  # recorded once its own training had finished
 
 
 def test_the_secret_never_leaves_on_any_error_path(sandbox):

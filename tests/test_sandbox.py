@@ -506,6 +506,31 @@ def test_model_hang_and_release(clock: FakeClock) -> None:
     assert m.status("b", "en")["trainingStatus"] == "Finished"
 
 
+def test_model_hold_queue_keeps_trainings_invisible_until_released(clock: FakeClock) -> None:
+    m = model(clock)
+    m.hold_queue(True)
+    first = m.queue_training("b", "en")
+    assert first.queued_behind is None
+    clock.advance(100)
+    assert m.records()[0].phase == "queued"
+    assert m.status("b", "en")["trainingStatus"] == "Finished"  # still the previous training
+    second = m.queue_training("b", "en")
+    assert second.queued_behind == first.training_id  # a second training queued while one is pending
+    m.hold_queue(False)  # both start in turn: the first now, the second when the first ends
+    first, second = m.records()
+    assert (first.started_at, first.finished_at, second.started_at, second.finished_at) == (
+        1100,
+        1110,
+        1110,
+        1120,
+    )
+    assert m.status("b", "en")["trainingStatus"] == "Inprogress"
+    clock.advance(20)
+    third = m.queue_training("b", "en")
+    assert third.queued_behind is None  # the others have ended
+    assert [r.phase for r in m.records()] == ["Finished", "Finished", "queued"]
+
+
 def test_model_sentences_changed_until_a_successful_training(clock: FakeClock) -> None:
     m = model(clock, queue_seconds=0, training_seconds=1)
     m.queue_training("b", "en")  # queued before the change: does not count

@@ -20,7 +20,8 @@ Admin API (no auth, loopback only, not in the call log; details in `admin.py`):
     POST /_sandbox/reset       back to the initial state (apps and bots are kept)
     GET  /_sandbox/faults      settings and pending faults  (DELETE clears pending faults)
     POST /_sandbox/faults      all or nothing; keys: training_seconds, queue_seconds, fail_rate,
-                               hang_trainings (bool), clear (bool), rate_limits {train, status},
+                               hang_trainings (bool), hold_queue (bool), clear (bool),
+                               rate_limits {train, status},
                                fail_next_training {bot_id?, language?, count?},
                                inject_error {status, count?, method?, path_contains?, retry_after?, body?,
                                              every? (every n-th match only: a flapping endpoint)},
@@ -58,10 +59,11 @@ ASSUMPTIONS (where the documentation is silent; each is also marked `ASSUMPTION:
     A train POST queues a training that starts `queue_seconds` later and ends `training_seconds` after
     starting. While queued, the status still reports the previous training (a stale `Finished` right
     after "Training Queued."). Durations are taken when the training is queued (knob changes affect
-    later trainings only).
+    later trainings only). `hold_queue` keeps trainings in that queued state until released, and
+    `hang_trainings` keeps them `Inprogress` (test knobs, no platform behaviour).
 12. A train POST while one is queued/running for the same bot + language queues another one that starts
     when the previous one ends (or after its own queue time, whichever is later); it gets its own
-    Training_ID.
+    Training_ID. Its record names the training it waited behind (`queued_behind`).
 13. The status flags other than `isMlInSyncWithSentences` are always true. `isMlInSyncWithSentences` is
     false after `mark_sentences_changed` until a training queued after the change finishes successfully,
     and false when the status is `Failed`. `trainDetails` is always `{"nlpVersion":3,"trainVersion":3}`.

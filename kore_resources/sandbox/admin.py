@@ -175,6 +175,11 @@ def _hang(sb: Sandbox, value: object) -> Action:
     return lambda: sb.hang_trainings(hang)
 
 
+def _hold(sb: Sandbox, value: object) -> Action:
+    hold = _get_bool({"hold_queue": value}, "hold_queue", False)
+    return lambda: sb.hold_queue(hold)
+
+
 def _clear(sb: Sandbox, value: object) -> Action:
     _get_bool({"clear": value}, "clear", False)
     return lambda: None  # applied before every other action by apply_faults
@@ -294,6 +299,7 @@ FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "queue_seconds": _queue_seconds,
     "fail_rate": _fail_rate,
     "hang_trainings": _hang,
+    "hold_queue": _hold,
     "clear": _clear,
     "fail_next_training": _fail_next,
     "inject_error": _inject_error,
@@ -311,6 +317,7 @@ _SCALAR_KEYS = {
     "queue_seconds",
     "fail_rate",
     "hang_trainings",
+    "hold_queue",
     "clear",
     "rate_limits",
     "import_seconds",

@@ -342,6 +342,12 @@ class Sandbox:
         with self._lock:
             self._model.hang_trainings(hang)
 
+    def hold_queue(self, hold: bool = True) -> None:
+        """True: trainings that have not started (and new ones) stay queued, so the status keeps
+        describing the previous training. False: they start normally (or right away if that has passed)."""
+        with self._lock:
+            self._model.hold_queue(hold)
+
     def mark_sentences_changed(self, bot_id: str, language: str | None = None) -> None:
         """`isMlInSyncWithSentences` becomes false for the bot language (all its languages if None) until
         a training queued afterwards finishes successfully."""
@@ -538,6 +544,7 @@ class Sandbox:
                 "queue_seconds": self._model.queue_seconds,
                 "fail_rate": self._model.fail_rate,
                 "hang_trainings": self._model.hanging,
+                "hold_queue": self._model.holding,
                 "pending_faults": [f.to_json() for f in self._faults.pending()],
                 "pending_training_failures": [r.to_json() for r in self._model.pending_failures],
                 **self._pipeline_model.settings(),

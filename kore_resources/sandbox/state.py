@@ -114,6 +114,9 @@ class TrainingRecord:
     queued_wall: float
     finished_wall: float | None
     hung: bool
+    #: The training of the same bot language that was queued or running when this one was queued (this one
+    #: waited behind it), or None: what tells whether a client ever queued two trainings at once.
+    queued_behind: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -128,6 +131,7 @@ class TrainingRecord:
             "queued_wall": self.queued_wall,
             "finished_wall": self.finished_wall,
             "hung": self.hung,
+            "queued_behind": self.queued_behind,
         }
 
 
@@ -144,7 +148,10 @@ class _Training:
     outcome: TrainingOutcome
     hung: bool = False
     released_at: float | None = None
-    started_at: float = 0.0  # math.inf while waiting behind a hung training
+    held: bool = False
+    unheld_at: float | None = None
+    queued_behind: str | None = None
+    started_at: float = 0.0  # math.inf while held, or waiting behind a hung or held training
     finished_at: float = 0.0  # math.inf while hung
     finished_wall: float | None = None
 
@@ -227,6 +234,7 @@ class TrainingModel:
         self._sentences_changed: dict[tuple[str, str], int] = {}
         self._seq = 0
         self._hang = False
+        self._hold = False
 
     # -- knobs --------------------------------------------------------------------------------------
     @property
@@ -285,6 +293,26 @@ class TrainingModel:
         for key in self._chains:
             self._reschedule(key)
 
+    @property
+    def holding(self) -> bool:
+        return self._hold
+
+    def hold_queue(self, hold: bool = True) -> None:
+        """Hold: every training that has not started yet (and every new one) stays queued, so the status
+        keeps describing the previous training. Release: they start at their normal time or now, whichever
+        is later. Lets a test stop time at "queued, not yet visible" without racing a clock."""
+        now = self._clock()
+        self._refresh(now)
+        self._hold = hold
+        for t in self._order:
+            if hold and t.started_at > now:
+                t.held = True
+            elif not hold and t.held:
+                t.held = False
+                t.unheld_at = now
+        for key in self._chains:
+            self._reschedule(key)
+
     def mark_sentences_changed(self, bot_id: str, language: str) -> None:
         """`isMlInSyncWithSentences` is false until a training queued after this finishes successfully."""
         self._seq += 1
@@ -299,12 +327,15 @@ class TrainingModel:
         self._failures.clear()
         self._sentences_changed.clear()
         self._hang = False
+        self._hold = False
 
     # -- API operations -----------------------------------------------------------------------------
     def queue_training(self, bot_id: str, language: str) -> TrainingRecord:
         now = self._clock()
         self._refresh(now)
         self._seq += 1
+        key = (bot_id, language)
+        pending = [t for t in self._chains.get(key, []) if t.finished_at > now]
         training = _Training(
             training_id=self._id_factory(),
             bot_id=bot_id,
@@ -316,8 +347,9 @@ class TrainingModel:
             training_seconds=self._training_seconds,
             outcome=self._decide_outcome(bot_id, language),
             hung=self._hang,
+            held=self._hold,
+            queued_behind=pending[-1].training_id if pending else None,
         )
-        key = (bot_id, language)
         self._chains.setdefault(key, []).append(training)
         self._order.append(training)
         self._reschedule(key)
@@ -369,7 +401,11 @@ class TrainingModel:
     def _reschedule(self, key: tuple[str, str]) -> None:
         previous_finish = -math.inf
         for t in self._chains.get(key, []):
-            t.started_at = max(t.queued_at + t.queue_seconds, previous_finish)
+            if t.held:
+                t.started_at = t.finished_at = previous_finish = math.inf
+                continue
+            unheld = -math.inf if t.unheld_at is None else t.unheld_at
+            t.started_at = max(t.queued_at + t.queue_seconds, previous_finish, unheld)
             nominal = t.started_at + t.training_seconds
             if t.hung:
                 t.finished_at = math.inf
@@ -417,6 +453,7 @@ class TrainingModel:
             queued_wall=t.queued_wall,
             finished_wall=t.finished_wall,
             hung=t.hung,
+            queued_behind=t.queued_behind,
         )
 
 
