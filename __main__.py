@@ -19,12 +19,23 @@ from kore_resources import (
     MlUtterancesArgs,
     hash_utterances,
 )
-from kore_resources.bots_config import parse_bots
+from kore_resources.auth import CLIENT_SECRET_KEY
+from kore_resources.bots_config import parse_bots, plaintext_secret_problem
+from kore_resources.errors import ConfigurationError
 from kore_resources.import_plan import plan_imports
 from kore_resources.promotion import HASHES_OUTPUT, check_promotion, parse_promote_from
 from kore_resources.training import FINISHED
 
 PROJECT_DIR = Path(__file__).resolve().parent
+
+problem = plaintext_secret_problem(
+    CLIENT_SECRET_KEY,
+    is_secret=pulumi.runtime.config.is_config_secret(CLIENT_SECRET_KEY),
+    is_set=pulumi.runtime.config.get_config(CLIENT_SECRET_KEY) is not None,
+    stack=pulumi.get_stack(),
+)
+if problem:
+    raise ConfigurationError(problem)
 
 config = pulumi.Config()
 bots = parse_bots(config.require_object("bots"), key=f"{pulumi.get_project()}:bots", base_dir=PROJECT_DIR)

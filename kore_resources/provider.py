@@ -69,8 +69,11 @@ REPLACE_KEYS = ("bot_id", "language", "host")
 
 
 def _log(message: str) -> None:
-    # The plugin has no connection to the engine; the CLI shows the plugin's stderr as info diagnostics.
-    print(f"kore: {message}", file=sys.stderr, flush=True)
+    # The plugin has no connection to the engine; the CLI shows each line of the plugin's stderr as an info
+    # diagnostic on the stack's row. One write per line: the plugin's worker threads log concurrently, and
+    # print()'s separate write of the newline let the real engine show two messages glued on one line.
+    sys.stderr.write(f"kore: {message}\n")
+    sys.stderr.flush()
 
 
 def _utc_now() -> str:
@@ -344,7 +347,14 @@ class BotTrainingProvider(KoreProvider):
             # A training still running (left by an interrupted `pulumi up`, or started in the builder) would
             # be taken for ours once we queue: let it finish first.
             self._poll(
-                client, inputs, IdleTracker(), "already running", started, deadline, describe, first=0.0
+                client,
+                inputs,
+                IdleTracker(),
+                "started earlier (in the builder, or by an interrupted `pulumi up`)",
+                started,
+                deadline,
+                describe,
+                first=0.0,
             )
             try:
                 outputs = self._queue_and_wait(client, inputs, deadline, describe)

@@ -4,7 +4,10 @@
 # Edit a file under utterances/travel/ and run it again: only that language is retrained.
 #
 #   scripts/demo.sh            # pulumi up --yes on the local stack
-#   scripts/demo.sh preview    # any other pulumi command and flags, e.g. preview, refresh, destroy --yes
+#   scripts/demo.sh preview    # any other pulumi command and flags, e.g. preview --diff, refresh, destroy --yes
+#
+# KORE_SANDBOX_PORT=8090 scripts/demo.sh runs the sandbox on another port (default 8089) and points the
+# local stack's kore:host at it (`pulumi config set kore:host`, in Pulumi.local.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,22 +20,40 @@ MSG
   exit 1
 fi
 
+port="${KORE_SANDBOX_PORT:-8089}"
+case "$port" in
+  '' | *[!0-9]*) echo "KORE_SANDBOX_PORT=$port is not a port number; use e.g. KORE_SANDBOX_PORT=8090" >&2; exit 2 ;;
+esac
+if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+  echo "KORE_SANDBOX_PORT=$port is out of range; use a port from 1 to 65535, e.g. KORE_SANDBOX_PORT=8090" >&2
+  exit 2
+fi
+
 # The same virtualenv the Pulumi program runs in (Pulumi.yaml: runtime.options.virtualenv).
 if [ ! -x venv/bin/python ]; then
   python3 -m venv venv
 fi
 venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# The official CLI runs the program in Pulumi.yaml's virtualenv by itself; the CLI that
+# scripts/pulumi-cli.sh builds for our CI needs to be told (README, "How it is tested").
+export PULUMI_PYTHON_CMD="$PWD/venv/bin/python"
 
-port="${KORE_SANDBOX_PORT:-8089}"   # Pulumi.local.yaml points kore:host at this port
 log=$(mktemp -t kore-sandbox.XXXXXX.log)
 venv/bin/python -m kore_resources.sandbox --port "$port" >"$log" 2>&1 &
 sandbox_pid=$!
 trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do
-  grep -q "listening on" "$log" && break
-  kill -0 "$sandbox_pid" 2>/dev/null || { cat "$log" >&2; echo "the sandbox did not start" >&2; exit 1; }
-  sleep 0.2
+until grep -q "listening on" "$log"; do
+  if ! kill -0 "$sandbox_pid" 2>/dev/null; then
+    cat "$log" >&2
+    if grep -qi "address already in use" "$log"; then
+      echo "Port $port is busy (another sandbox or program is listening there). Stop it, or pick another port: KORE_SANDBOX_PORT=8090 scripts/demo.sh" >&2
+    fi
+    echo "the sandbox did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
 done
+banner_lines=$(wc -l <"$log")
 cat "$log"
 
 # The sandbox's demo JWT app. Against a real host use `pulumi config set --secret kore:clientSecret`.
@@ -43,7 +64,18 @@ export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local-demo}"
 pulumi stack select --create local --non-interactive
 
+host="http://127.0.0.1:$port"
+if [ "$(pulumi config get kore:host --stack local 2>/dev/null || true)" != "$host" ]; then
+  echo "Pointing the local stack at the sandbox: pulumi config set kore:host $host (Pulumi.local.yaml)"
+  pulumi config set kore:host "$host" --stack local
+fi
+
 if [ $# -eq 0 ]; then
   set -- up --yes
 fi
-pulumi "$@" --stack local
+status=0
+pulumi "$@" --stack local || status=$?
+
+calls=$(tail -n +"$((banner_lines + 1))" "$log" | grep -cE '^(GET|POST|PUT|DELETE|PATCH) ' || true)
+echo "The sandbox logged $calls API calls during this run (log: $log)."
+exit "$status"

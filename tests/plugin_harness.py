@@ -1,11 +1,25 @@
 """Drive the real dynamic-provider plugin process over gRPC, the way the Pulumi engine does.
 
-The Pulumi CLI cannot be installed here, so this is the layer closest to it: `python -u -m pulumi.dynamic`
-started in the project directory (exactly what the CLI's `pulumi-resource-pulumi-python` shim runs), the
-provider serialized with the SDK's own serializer, and Configure/Check/Diff/Create/Update/Read/Delete sent
-as the engine sends them (old *outputs* as `olds`, Check's inputs to Create, secrets stripped because the
-dynamic plugin answers `acceptSecrets=False`). `MiniEngine` adds the engine's step logic for one flat
-stack (create, same, update, create-before-delete replace, delete) so tests read like `pulumi up` runs.
+The fast layer below the real CLI (tests/test_cli_*_e2e.py): `python -u -m pulumi.dynamic` started in the
+project directory (exactly what the CLI's `pulumi-resource-pulumi-python` shim runs), the provider
+serialized with the SDK's own serializer, and the calls sent as the engine v3.274 sends them. What the
+real engine showed (recorded with PULUMI_DEBUG_GRPC, README "How it is tested") and this harness copies:
+
+- each pass (preview, update, refresh, destroy) starts a fresh plugin process, which gets GetPluginInfo,
+  then Configure with the whole stack config: namespaced keys, every value a string (objects and lists
+  JSON-encoded), secret values wrapped as secrets (the plugin unwraps them);
+- a new resource: Check(olds={}) then Create; an existing one: Check(olds=old *inputs*), then
+  Diff(olds=old *outputs*, old_inputs), then Update(olds=old outputs) or a create-before-delete replace;
+- Create/Update carry no timeout (no customTimeouts set), and inputs arrive with secrets stripped (the
+  dynamic plugin answers Configure with acceptSecrets=False); computed inputs are the unknown sentinel in
+  preview;
+- refresh: Read(properties=old outputs, inputs=old inputs), then Diff(olds=the refreshed outputs,
+  news=old inputs), in a preview pass and again in the real one;
+- destroy: Delete(properties=old outputs), dependents first.
+
+`MiniEngine` adds the engine's step logic for one flat stack (create, same, update, create-before-delete
+replace, delete) so tests read like `pulumi up` runs. By default its passes share one plugin process, which
+is faster; `plugin_factory` gives each pass a process of its own, as the engine does.
 """
 
 from __future__ import annotations
@@ -15,13 +29,13 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
@@ -32,6 +46,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "kore-bots"
 TYPE = "pulumi-python:dynamic/kore:BotTraining"
 UNKNOWN = rpc.UNKNOWN
+#: Stack config keys the engine sends as secrets when they were set with `pulumi config set --secret`.
+SECRET_CONFIG_KEYS = frozenset({"kore:clientSecret"})
 
 
 def _wire(value: Any) -> Any:
@@ -53,6 +69,17 @@ def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+def engine_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Stack config as the engine puts it in ConfigureRequest.args: every value a string (objects and lists
+    JSON-encoded), secrets wrapped as secret values."""
+    args: dict[str, Any] = {}
+    for key, value in config.items():
+        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": text}
+        args[key] = secret if key in SECRET_CONFIG_KEYS else text
+    return args
 
 
 class PluginError(Exception):
@@ -94,9 +121,24 @@ class Plugin:
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.provider = serialize_provider(provider if provider is not None else _provider())
+        self.config = dict(config or {})
+        self.env = dict(env or {})
         self.responses: list[Any] = []  # everything the plugin returned, for leak checks
         self.later_stdout = ""  # what it printed after the port line (read at close)
-        self.stub.Configure(pb.ConfigureRequest(args=to_struct(config or {}), acceptSecrets=True))
+        self.stub.GetPluginInfo(empty_pb2.Empty())
+        self.stub.Configure(
+            pb.ConfigureRequest(
+                args=to_struct(engine_config(self.config)),
+                acceptSecrets=True,
+                acceptResources=True,
+                sends_old_inputs=True,
+                sends_old_inputs_to_delete=True,
+                id=UNKNOWN,
+                urn=f"urn:pulumi:test::{PROJECT}::pulumi:providers:pulumi-python::default",
+                name="default",
+                type="pulumi:providers:pulumi-python",
+            )
+        )
 
     # -- RPCs ---------------------------------------------------------------------------------------------
 
@@ -117,19 +159,44 @@ class Plugin:
         response = self._call("Check", pb.CheckRequest(urn=urn, olds=to_struct(olds), news=to_struct(news)))
         return from_struct(response.inputs), [(f.property, f.reason) for f in response.failures]
 
-    def diff(self, id_: str, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Any:
-        return self._call("Diff", pb.DiffRequest(id=id_, urn=urn, olds=to_struct(olds), news=to_struct(news)))
+    def diff(
+        self,
+        id_: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> Any:
+        request = pb.DiffRequest(
+            id=id_,
+            urn=urn,
+            olds=to_struct(olds),
+            news=to_struct(news),
+            old_inputs=to_struct(old_inputs or {}),
+        )
+        return self._call("Diff", request)
 
     def create(self, urn: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        response = self._call("Create", pb.CreateRequest(urn=urn, properties=to_struct(inputs), timeout=600))
+        # No timeout: the engine sends one only for customTimeouts, which dynamic providers ignore anyway.
+        response = self._call("Create", pb.CreateRequest(urn=urn, properties=to_struct(inputs)))
         return response.id, from_struct(response.properties)
 
-    def update(self, id_: str, urn: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
-        response = self._call(
-            "Update",
-            pb.UpdateRequest(id=id_, urn=urn, olds=to_struct(olds), news=to_struct(news), timeout=600),
+    def update(
+        self,
+        id_: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        request = pb.UpdateRequest(
+            id=id_,
+            urn=urn,
+            olds=to_struct(olds),
+            news=to_struct(news),
+            old_inputs=to_struct(old_inputs or {}),
         )
-        return from_struct(response.properties)
+        return from_struct(self._call("Update", request).properties)
 
     def read(
         self, id_: str, urn: str, props: Mapping[str, Any], inputs: Mapping[str, Any]
@@ -190,12 +257,21 @@ class MiniEngine:
     state: dict[str, Recorded] = field(default_factory=dict)
     type_: str = TYPE
     provider: str | None = None
+    #: Set it to give each pass (preview, update, refresh, destroy) a fresh plugin process, as the engine
+    #: does; `plugin` is then the process of the pass under way (or the last one).
+    plugin_factory: Callable[[], Plugin] | None = None
+
+    def _new_pass(self) -> None:
+        if self.plugin_factory is not None:
+            self.plugin.close()
+            self.plugin = self.plugin_factory()
 
     def urn(self, name: str) -> str:
         return f"urn:pulumi:{self.stack}::{PROJECT}::{self.type_}::{name}"
 
     def plan(self, resources: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         """`pulumi preview`: Check and Diff only. Returns name -> create/same/update/replace/delete."""
+        self._new_pass()
         steps = {name: self._checked_step(name, news)[3] for name, news in resources.items()}
         for urn in self.state:
             if urn.rsplit("::", 1)[1] not in resources:
@@ -216,7 +292,7 @@ class MiniEngine:
     def _step(self, old: Recorded | None, urn: str, inputs: dict[str, Any]) -> str:
         if old is None:
             return "create"
-        diff = self.plugin.diff(old.id, urn, old.outputs, inputs)
+        diff = self.plugin.diff(old.id, urn, old.outputs, inputs, old.inputs)
         if diff.changes == pb.DiffResponse.DIFF_NONE:
             return "same"
         return "replace" if list(diff.replaces) else "update"
@@ -226,6 +302,7 @@ class MiniEngine:
         Returns name -> the step taken. A failing step raises and records nothing for it."""
         if not skip_preview:
             self.plan(resources)
+        self._new_pass()
         steps = {}
         for name, news in resources.items():
             urn, old, inputs, step = self._checked_step(name, news)
@@ -236,25 +313,40 @@ class MiniEngine:
                 self.state[urn] = Recorded(id_, inputs, outs)
             elif step == "update":
                 assert old is not None
-                outs = self.plugin.update(old.id, urn, old.outputs, inputs)
+                outs = self.plugin.update(old.id, urn, old.outputs, inputs, old.inputs)
                 self.state[urn] = Recorded(old.id, inputs, outs)
             elif step == "same":
                 assert old is not None
                 self.state[urn] = Recorded(old.id, inputs, old.outputs)
             steps[name] = step
-        for urn in [u for u in self.state if u.rsplit("::", 1)[1] not in resources]:
+        for urn in [u for u in reversed(self.state) if u.rsplit("::", 1)[1] not in resources]:
             self.plugin.delete(self.state[urn].id, urn, self.state[urn].outputs)
             del self.state[urn]
             steps[urn.rsplit("::", 1)[1]] = "delete"
         return steps
 
-    def refresh(self) -> None:
-        for urn, recorded in self.state.items():
-            id_, outs = self.plugin.read(recorded.id, urn, recorded.outputs, recorded.inputs)
-            self.state[urn] = Recorded(id_, recorded.inputs, outs)
+    def refresh(self) -> dict[str, str]:
+        """`pulumi refresh --yes`: a preview pass and the real one, each reading every resource and diffing
+        what it read against the recorded inputs. Records the real pass; returns name -> "same"/"update"
+        (what refresh shows as drift)."""
+        for preview in (True, False):
+            self._new_pass()
+            drift: dict[str, str] = {}
+            refreshed: dict[str, Recorded] = {}
+            for urn, recorded in self.state.items():
+                id_, outs = self.plugin.read(recorded.id, urn, recorded.outputs, recorded.inputs)
+                diff = self.plugin.diff(id_, urn, outs, recorded.inputs, recorded.inputs)
+                drift[urn.rsplit("::", 1)[1]] = (
+                    "same" if diff.changes == pb.DiffResponse.DIFF_NONE else "update"
+                )
+                refreshed[urn] = Recorded(id_, recorded.inputs, outs)
+            if not preview:
+                self.state.update(refreshed)
+        return drift
 
     def destroy(self) -> None:
-        for urn, recorded in list(self.state.items()):
+        self._new_pass()
+        for urn, recorded in reversed(list(self.state.items())):
             self.plugin.delete(recorded.id, urn, recorded.outputs)
             del self.state[urn]
 

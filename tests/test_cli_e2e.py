@@ -1,20 +1,30 @@
-"""End to end with the real `pulumi` CLI against the sandbox: up, no-op up, changed utterances, refresh,
-destroy. Skipped, with the reason, where `pulumi` is not on PATH (it cannot be installed on our CI
-machines); every other layer is covered without it by the plugin-protocol and mocks tests."""
+"""End to end with the real `pulumi` CLI against the sandbox (file backend, passphrase secrets): secrets,
+progress lines, a failed training, missing and plain-text credentials, Ctrl-C once and twice, and a stack
+recorded by the previous release. The README's demo has its own test (test_cli_demo_e2e.py), and the
+promotion pipeline too (test_cli_pipeline_e2e.py)."""
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
-from cli_harness import REQUIRES_PULUMI, Run, copy_project, pulumi_runner
-from conftest import CREDENTIALS_CONFIG, SECRET
-from kore_resources import hash_utterances
+from cli_harness import REQUIRES_PULUMI, Cli, copy_project
+from conftest import CREDENTIALS_CONFIG, SECRET, wait_until
 from kore_resources.sandbox import DEMO_BOTS, Sandbox
 
 pytestmark = REQUIRES_PULUMI
+
+BOT = DEMO_BOTS[0].bot_id
+CLIENT_ID = CREDENTIALS_CONFIG["kore:clientId"]
+ENV_CREDENTIALS = {"KORE_CLIENT_ID": CLIENT_ID, "KORE_CLIENT_SECRET": SECRET}
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "state"
 
 
 @pytest.fixture
@@ -23,57 +33,230 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli(project: Path, tmp_path: Path) -> Run:
-    return pulumi_runner(project, tmp_path)
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(training_seconds=1.0, queue_seconds=0.2, import_seconds=0.2, publish_seconds=0.3) as sb:
+        yield sb
 
 
-def test_up_noop_change_refresh_destroy(project: Path, cli: Run) -> None:
-    with Sandbox(training_seconds=1.5, queue_seconds=0.3) as sandbox:
-        bot = DEMO_BOTS[0].bot_id
-        cli("stack", "init", "e2e")
-        cli("config", "set", "kore:host", sandbox.url)
-        cli("config", "set", "kore:clientId", CREDENTIALS_CONFIG["kore:clientId"])
-        cli("config", "set", "--secret", "kore:clientSecret", SECRET)
-        cli("config", "set", "--path", "kore-bots:bots[0].name", "travel")
-        cli("config", "set", "--path", "kore-bots:bots[0].botId", bot)
-        cli("config", "set", "--path", "kore-bots:bots[0].languages[0]", "en")
-        cli("config", "set", "--path", "kore-bots:bots[0].languages[1]", "de")
-        cli("config", "set", "--path", "kore-bots:bots[0].utterances", "utterances/travel")
+def write_stack(project: Path, stack: str, config: dict[str, Any]) -> None:
+    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
 
-        # up: both languages trained, ids exported
-        cli("up", "--yes", "--skip-preview")
-        outputs = json.loads(cli("stack", "output", "--json").stdout)
-        trained = {t.training_id for t in sandbox.trainings}
-        assert set(outputs["trainingIds"]["travel"].values()) == trained and len(trained) == 2
 
-        # no-op: nothing planned, nothing called
-        sandbox.clear_calls()
-        cli("preview", "--expect-no-changes")
-        cli("up", "--yes", "--expect-no-changes")
-        assert sandbox.calls == []
+def bots_config(languages: list[str], **extra: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "travel",
+            "botId": BOT,
+            "languages": languages,
+            "utterances": "utterances/travel",
+            "timeoutSeconds": 120,
+            **extra,
+        }
+    ]
 
-        # change one English utterance: only en retrains
-        export = project / "utterances" / "travel" / "en" / "ml-utterances.json"
-        records = json.loads(export.read_text(encoding="utf-8"))
-        records.append({**records[-1], "sentence": "Fly me to Porto", "entities": []})
-        before_hash = hash_utterances(export)
-        export.write_text(json.dumps(records, indent=2), encoding="utf-8")
-        assert hash_utterances(export) != before_hash  # a real change, and still a valid export
-        preview = cli("preview", "--diff")
-        assert "travel-en" in preview.stdout and "travel-de" not in preview.stdout.split("Resources:")[0]
-        cli("up", "--yes")
-        assert [(c.bot_id, c.language) for c in sandbox.calls if c.method == "POST"] == [(bot, "en")]
-        after = json.loads(cli("stack", "output", "--json").stdout)
-        assert after["trainingIds"]["travel"]["de"] == outputs["trainingIds"]["travel"]["de"]
-        assert after["trainingIds"]["travel"]["en"] != outputs["trainingIds"]["travel"]["en"]
 
-        # refresh keeps the recorded outputs; the state never holds the secret in plain text
-        cli("refresh", "--yes")
-        assert json.loads(cli("stack", "output", "--json").stdout) == after
-        exported = cli("stack", "export").stdout
-        assert SECRET not in exported
+def outputs(cli: Cli, stack: str) -> dict[str, Any]:
+    return json.loads(cli("stack", "output", "--json", "--stack", stack).stdout)
 
-        # destroy calls nothing: a training cannot be undone
-        sandbox.clear_calls()
-        cli("destroy", "--yes")
-        assert sandbox.calls == []
+
+def resources(cli: Cli, stack: str) -> dict[str, dict[str, Any]]:
+    deployment = json.loads(cli("stack", "export", "--stack", stack).stdout)["deployment"]
+    return {r["urn"].rsplit("::", 1)[1]: r for r in deployment.get("resources", [])}
+
+
+def pending_operations(cli: Cli, stack: str) -> list[dict[str, Any]]:
+    deployment = json.loads(cli("stack", "export", "--stack", stack).stdout)["deployment"]
+    return deployment.get("pending_operations") or []
+
+
+def change_an_english_utterance(project: Path) -> None:
+    export = project / "utterances" / "travel" / "en" / "ml-utterances.json"
+    records = json.loads(export.read_text(encoding="utf-8"))
+    records[0] = {**records[0], "sentence": records[0]["sentence"] + " today"}
+    export.write_text(json.dumps(records, indent=2), encoding="utf-8")
+
+
+# -- secrets, progress, failure ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("credentials", ["secret stack config", "environment"])
+def test_the_client_secret_reaches_the_provider_and_never_the_state_or_the_output(
+    project: Path, tmp_path: Path, sandbox: Sandbox, credentials: str
+) -> None:
+    cli = Cli(project, tmp_path, ENV_CREDENTIALS if credentials == "environment" else None)
+    write_stack(project, "e2e", {"kore:host": sandbox.url, "kore-bots:bots": bots_config(["en", "de"])})
+    cli("stack", "init", "e2e")
+    if credentials == "secret stack config":
+        cli("config", "set", "kore:clientId", CLIENT_ID, "--stack", "e2e")
+        cli("config", "set", "--secret", "kore:clientSecret", SECRET, "--stack", "e2e")
+        assert SECRET not in (project / "Pulumi.e2e.yaml").read_text(encoding="utf-8")
+
+    up = cli("up", "--yes", "--stack", "e2e")
+    trained = {t.training_id for t in sandbox.trainings}
+    assert set(outputs(cli, "e2e")["trainingIds"]["travel"].values()) == trained and len(trained) == 2
+
+    # The provider's progress reaches the user: queued, in progress with the time waited, finished.
+    for language in ("en", "de"):
+        training = rf"kore: bot {BOT} \({language}\): training \w+"
+        assert re.search(rf"{training} queued", up.stdout)
+        assert re.search(rf"{training} in progress, \d+s elapsed", up.stdout)
+        assert re.search(rf"{training} finished after \d+s", up.stdout)
+
+    # A failing training: the documented message, nothing recorded, the next up converges.
+    before = resources(cli, "e2e")["travel-en"]["outputs"]
+    sandbox.fail_next_training(bot_id=BOT, language="en")
+    change_an_english_utterance(project)
+    failed = cli("up", "--yes", "--stack", "e2e", check=False)
+    assert failed.returncode != 0
+    [failing] = [t for t in sandbox.trainings if t.phase == "Failed"]
+    assert f"bot {BOT} (en): Kore.ai reports training {failing.training_id} as Failed" in failed.stdout
+    assert "Nothing was recorded, so the next `pulumi up` trains again" in failed.stdout
+    assert resources(cli, "e2e")["travel-en"]["outputs"] == before
+    cli("up", "--yes", "--stack", "e2e")
+    converged = resources(cli, "e2e")["travel-en"]["outputs"]
+    assert converged["training_id"] == sandbox.trainings[-1].training_id != failing.training_id
+    cli("preview", "--expect-no-changes", "--stack", "e2e")
+
+    cli("refresh", "--yes", "--stack", "e2e")
+    cli("destroy", "--yes", "--stack", "e2e")
+    # Nowhere: not in the state files (with their history and backups), the export, or anything printed.
+    assert SECRET not in cli.state_files()
+    assert SECRET not in cli("stack", "export", "--stack", "e2e").stdout
+    assert not [printed for printed in cli.printed if SECRET in printed]
+
+
+def test_a_client_secret_set_without_secret_is_refused_at_preview(
+    project: Path, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    cli = Cli(project, tmp_path)
+    write_stack(project, "e2e", {"kore:host": sandbox.url, "kore-bots:bots": bots_config(["en"])})
+    cli("stack", "init", "e2e")
+    cli("config", "set", "kore:clientId", CLIENT_ID, "--stack", "e2e")
+    cli("config", "set", "--plaintext", "kore:clientSecret", SECRET, "--stack", "e2e")
+    refused = cli("preview", "--stack", "e2e", check=False)
+    assert refused.returncode != 0
+    assert "pulumi config set --secret kore:clientSecret" in refused.stdout + refused.stderr
+    assert SECRET not in refused.stdout + refused.stderr
+    up = cli("up", "--yes", "--stack", "e2e", check=False)
+    assert up.returncode != 0 and sandbox.calls == []
+    assert SECRET not in cli.state_files()  # nothing recorded, the provider's config included
+
+
+def test_missing_credentials_fail_naming_the_config_key_and_the_environment_variable(
+    project: Path, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    cli = Cli(project, tmp_path)
+    write_stack(project, "e2e", {"kore:host": sandbox.url, "kore-bots:bots": bots_config(["en"])})
+    cli("stack", "init", "e2e")
+    cli("preview", "--stack", "e2e")  # a preview needs no credentials: it calls nothing
+    up = cli("up", "--yes", "--stack", "e2e", check=False)
+    assert up.returncode != 0
+    for name in ("kore:clientId", "KORE_CLIENT_ID", "kore:clientSecret", "KORE_CLIENT_SECRET"):
+        assert name in up.stdout
+    assert sandbox.calls == []
+    assert "travel-en" not in resources(cli, "e2e")
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------------------
+
+
+def interruptible_stack(project: Path, tmp_path: Path, sandbox: Sandbox) -> Cli:
+    cli = Cli(project, tmp_path, ENV_CREDENTIALS)
+    publish = {"publish": {"versionComment": "after Ctrl-C"}}
+    write_stack(project, "e2e", {"kore:host": sandbox.url, "kore-bots:bots": bots_config(["en"], **publish)})
+    cli("stack", "init", "e2e")
+    return cli
+
+
+def test_one_ctrl_c_lets_the_training_finish_and_records_it(
+    project: Path, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    cli = interruptible_stack(project, tmp_path, sandbox)
+    sandbox.hang_trainings()  # the training runs until the test releases it
+    up = cli.start("up", "--yes", "--skip-preview", "--stack", "e2e")
+    wait_until(lambda: [t.phase for t in sandbox.trainings] == ["Inprogress"], "the training to run")
+    up.interrupt()
+    wait_until(lambda: "received; cancelling" in up.output, "the CLI to acknowledge Ctrl-C")
+    sandbox.hang_trainings(False)
+    assert up.finish() != 0
+    assert "update canceled" in up.output
+
+    # The engine waited for the training and recorded it; it started nothing after (the publish).
+    recorded = resources(cli, "e2e")
+    assert recorded["travel-en"]["outputs"]["training_id"] == sandbox.trainings[0].training_id
+    assert "travel-publish" not in recorded and pending_operations(cli, "e2e") == []
+    sandbox.clear_calls()
+    cli("up", "--yes", "--stack", "e2e")
+    assert [c.path.rsplit("/", 1)[1] for c in sandbox.calls if c.method == "POST"] == ["publish"]
+    assert len(sandbox.trainings) == 1  # converged without training again
+    cli("preview", "--expect-no-changes", "--stack", "e2e")
+
+
+def test_two_ctrl_c_leave_a_pending_create_that_the_next_up_and_refresh_resolve(
+    project: Path, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    cli = interruptible_stack(project, tmp_path, sandbox)
+    sandbox.hang_trainings()
+    up = cli.start("up", "--yes", "--skip-preview", "--stack", "e2e")
+    wait_until(lambda: [t.phase for t in sandbox.trainings] == ["Inprogress"], "the training to run")
+    up.interrupt()
+    wait_until(lambda: "received; cancelling" in up.output, "the CLI to acknowledge Ctrl-C")
+    up.interrupt()  # the second one terminates: the plugin is killed mid-wait
+    assert up.finish() != 0
+
+    # Nothing half-recorded: no training outputs, and the interrupted create is listed as pending.
+    assert "travel-en" not in resources(cli, "e2e")
+    assert [op["type"] for op in pending_operations(cli, "e2e")] == ["creating"]
+
+    # The next up warns, waits for the interrupted training to end, then trains and records its own.
+    again = cli.start("up", "--yes", "--stack", "e2e")
+    wait_until(lambda: "pending operations from previous deployment" in again.output, "the warning")
+    wait_until(lambda: "started earlier" in again.output, "the wait for the interrupted training")
+    assert len(sandbox.trainings) == 1  # it does not queue while the interrupted training runs
+    sandbox.hang_trainings(False)
+    assert again.finish() == 0, again.output
+    interrupted, ours = sandbox.trainings
+    assert interrupted.phase == "Finished" and ours.queued_behind is None
+    assert resources(cli, "e2e")["travel-en"]["outputs"]["training_id"] == ours.training_id
+
+    # `pulumi refresh --clear-pending-creates` (README) drops the stale pending operation.
+    cli("refresh", "--yes", "--clear-pending-creates", "--stack", "e2e")
+    assert pending_operations(cli, "e2e") == []
+    cli("preview", "--expect-no-changes", "--stack", "e2e")
+
+
+# -- upgrades ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("release", ["v0.1.0"])
+def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining(
+    tmp_path: Path, sandbox: Sandbox, release: str
+) -> None:
+    """`fixtures/state/<release>/deployment.json` is `pulumi stack export` of the demo's local stack, as that
+    release recorded it (its pickled providers name that release's module paths), with the utterances it
+    was made from. Imported into a fresh backend, the current code must see no change and call nothing,
+    refresh it, and destroy it."""
+    fixture = FIXTURES / release
+    project = copy_project(tmp_path)
+    shutil.rmtree(project / "utterances")
+    shutil.copytree(fixture / "utterances", project / "utterances")
+    recorded_host = "http://127.0.0.1:8089"
+    deployment = (fixture / "deployment.json").read_text(encoding="utf-8").replace(recorded_host, sandbox.url)
+    (tmp_path / "deployment.json").write_text(deployment, encoding="utf-8")
+    config = yaml.safe_load((Path(__file__).resolve().parent.parent / "Pulumi.local.yaml").read_text())
+    config["config"]["kore:host"] = sandbox.url
+    config["config"].pop("encryptionsalt", None)
+    (project / "Pulumi.local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    cli = Cli(project, tmp_path, ENV_CREDENTIALS)
+    cli("stack", "init", "local")
+    cli("stack", "import", "--file", str(tmp_path / "deployment.json"), "--stack", "local")
+    cli("preview", "--expect-no-changes", "--stack", "local")
+    cli("up", "--yes", "--expect-no-changes", "--stack", "local")
+    assert sandbox.calls == []  # nothing retrained, re-imported or re-published
+
+    cli("refresh", "--yes", "--stack", "local")  # Read, with the providers pickled by that release
+    cli("preview", "--expect-no-changes", "--stack", "local")
+    sandbox.clear_calls()
+    cli("destroy", "--yes", "--stack", "local")  # Delete, likewise
+    assert sandbox.calls == []

@@ -44,7 +44,11 @@ def posts(sandbox: Sandbox) -> list[tuple[str | None, str | None]]:
     return [(c.bot_id, c.language) for c in sandbox.calls if c.method == "POST"]
 
 
-def test_create_noop_update_replace_refresh_destroy(sandbox, engine):
+@pytest.mark.parametrize("processes", ["one plugin process", "a plugin process per pass, as the engine"])
+def test_create_noop_update_replace_refresh_destroy(sandbox, engine, processes):
+    if processes != "one plugin process":
+        engine = MiniEngine(Plugin(config=CREDENTIALS_CONFIG))
+        engine.plugin_factory = lambda: Plugin(config=CREDENTIALS_CONFIG)
     # create: one training per language, full outputs recorded
     assert engine.up(stack(sandbox)) == {"travel-en": "create", "travel-de": "create"}
     assert sorted(posts(sandbox)) == [(BOT, "de"), (BOT, "en")]
@@ -93,7 +97,7 @@ def test_create_noop_update_replace_refresh_destroy(sandbox, engine):
     # refresh: reads the status, keeps every recorded output
     recorded = {urn: dict(r.outputs) for urn, r in engine.state.items()}
     sandbox.clear_calls()
-    engine.refresh()
+    assert engine.refresh() == {"travel-en": "same", "travel-de": "same"}  # no drift shown
     assert {c.method for c in sandbox.calls} == {"GET"}
     for urn, outputs in recorded.items():
         assert engine.state[urn].outputs == outputs
@@ -103,6 +107,8 @@ def test_create_noop_update_replace_refresh_destroy(sandbox, engine):
     engine.destroy()
     assert engine.state == {}
     assert sandbox.calls == []
+    if engine.plugin_factory is not None:
+        assert SECRET not in engine.plugin.close()
 
 
 def test_failed_training_records_nothing_and_the_next_up_converges(sandbox, engine):
