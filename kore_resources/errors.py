@@ -14,11 +14,11 @@ class KoreError(Exception):
     """Base class of every error raised by kore_resources."""
 
 
-class ConfigurationError(KoreError):
+class ConfigurationError(KoreError, ValueError):
     """A setting is missing or invalid (stack config, environment, resource arguments)."""
 
 
-class UtteranceFileError(KoreError):
+class UtteranceFileError(KoreError, ValueError):
     """An utterance export cannot be read. Names the file and, where it applies, the line."""
 
     def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:

@@ -299,14 +299,7 @@ def export_files(path: Path) -> list[Path]:
     """The export files `path` stands for, in a stable order: the file itself, or every *.json and *.csv
     below the folder (recursively; hidden files and folders skipped)."""
     if path.is_dir():
-        files: list[Path] = []
-        for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            files.extend(
-                Path(root, name)
-                for name in sorted(names)
-                if not name.startswith(".") and os.path.splitext(name)[1].lower() in EXPORT_SUFFIXES
-            )
+        files = _walk_exports(path)
         if not files:
             raise UtteranceFileError(
                 path,
@@ -327,14 +320,53 @@ def export_files(path: Path) -> list[Path]:
     )
 
 
+def _walk_exports(folder: Path) -> list[Path]:
+    """Every export file below `folder`, in a stable order, following symbolic links to folders (a shared
+    set of utterances linked into a language folder is part of it), each real folder once: a link that
+    leads back into a folder already being walked is refused, because its files would count twice."""
+    files: list[Path] = []
+    walking: dict[str, Path] = {}  # real path -> how the walk reached it, for the folders above us
+
+    def walk(current: Path) -> None:
+        real = os.path.realpath(current)
+        if real in walking:
+            raise UtteranceFileError(
+                current,
+                f"is a symbolic link back to {walking[real]}, which contains it: the folder would be read "
+                "without end. Remove the link, or point it at a folder outside this one",
+            )
+        walking[real] = current
+        try:
+            entries = sorted(os.scandir(current), key=lambda entry: entry.name)
+        except OSError as exc:
+            raise UtteranceFileError(current, f"cannot list the folder: {exc.strerror or exc}") from None
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():  # follows links
+                walk(Path(current, entry.name))
+            elif os.path.splitext(entry.name)[1].lower() in EXPORT_SUFFIXES:
+                if entry.is_symlink() and not entry.is_file():
+                    raise UtteranceFileError(
+                        Path(current, entry.name),
+                        f"is a broken symbolic link (to {os.readlink(entry.path)}); fix or remove it",
+                    )
+                files.append(Path(current, entry.name))
+        del walking[real]
+
+    walk(folder)
+    return files
+
+
 def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UtteranceFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    encoding = _wide_encoding(data)
+    if encoding is not None:
         raise UtteranceFileError(
-            path, "the file is UTF-16 encoded; expected UTF-8 (re-save or export it as UTF-8)", line=1
+            path, f"the file is {encoding} encoded; expected UTF-8 (re-save or export it as UTF-8)", line=1
         )
     try:
         return data.decode("utf-8-sig")  # -sig: a leading BOM (Excel, Notepad) is not content
@@ -345,6 +377,25 @@ def _read_text(path: Path) -> str:
             "UTF-8 encoded Kore.ai export (re-save it as UTF-8; it may be Latin-1 / Windows-1252)",
             line=data.count(b"\n", 0, exc.start) + 1,
         ) from None
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """The name of a 16- or 32-bit Unicode encoding `data` is in, or None. With a byte-order mark that is
+    certain; without one, NUL bytes give it away: a text export never contains NUL, while UTF-16 text of
+    Latin script is every other byte NUL (and would otherwise decode as "UTF-8" full of NULs)."""
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32")):
+        if data.startswith(bom):
+            return name
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    if b"\x00" in data[:4096]:
+        zeros = data[:4096].count(b"\x00")
+        return (
+            "UTF-32 (no byte-order mark)"
+            if zeros * 4 >= len(data[:4096]) * 3 - 4
+            else ("UTF-16 (no byte-order mark)")
+        )
+    return None
 
 
 # ----------------------------------------------------------------------------------------------- JSON
@@ -374,6 +425,10 @@ def _json_table(path: Path, text: str) -> _Table:
     except json.JSONDecodeError as exc:
         raise UtteranceFileError(
             path, f"invalid JSON: {exc.msg} (column {exc.colno}); {_EXPECTED_JSON}", line=exc.lineno
+        ) from None
+    except RecursionError:
+        raise UtteranceFileError(
+            path, f"the JSON is nested too deeply to read (thousands of levels); {_EXPECTED_JSON}"
         ) from None
     if not isinstance(data, list):
         raise UtteranceFileError(
@@ -498,6 +553,30 @@ class _CsvSource:
         return UtteranceFileError(self.path, reason)  # pragma: no cover - index is always a parsed row
 
 
+def _unclosed_quote_line(text: str) -> int | None:
+    """The line where a quoted field opens that the text never closes (RFC 4180: a field that starts with
+    `"` ends at a `"` not followed by another), or None when every quote closes."""
+    line, opened, quoted, field_start = 1, 0, False, True
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quoted:
+            if ch == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1  # an escaped quote
+                else:
+                    quoted = False
+            elif ch == "\n" or (ch == "\r" and text[i + 1 : i + 2] != "\n"):
+                line += 1
+        elif ch == '"' and field_start:
+            quoted, opened = True, line
+        elif ch == "\n" or (ch == "\r" and text[i + 1 : i + 2] != "\n"):
+            line += 1
+        field_start = not quoted and ch in ",\r\n"
+        i += 1
+    return opened if quoted else None
+
+
 def _csv_reader(text: str) -> Any:
     # newline="": the csv module sees "\r\n" and line breaks inside quoted fields as they are, and
     # line_num counts physical lines (CRLF, LF and CR each end one line).
@@ -512,6 +591,14 @@ def _csv_table(path: Path, text: str) -> _Table:
             raise UtteranceFileError(path, f"the file is empty; {_EXPECTED_CSV}", line=1)
         rows: list[list[str]] = list(filter(None, reader))  # filter: blank lines are not utterances
     except csv.Error as exc:
+        opened = _unclosed_quote_line(text)
+        if opened is not None:
+            raise UtteranceFileError(
+                path,
+                'malformed CSV: unclosed quote: the quoted field that starts here never ends (a " is '
+                f'missing, or a " inside a field is not doubled as ""); {_EXPECTED_CSV}',
+                line=opened,
+            ) from None
         raise UtteranceFileError(
             path, f"malformed CSV: {exc}; {_EXPECTED_CSV} (RFC 4180 quoting)", line=reader.line_num
         ) from None
