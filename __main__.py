@@ -18,27 +18,32 @@ from kore_resources import (
     MlUtterances,
     MlUtterancesArgs,
     hash_utterances,
+    settings,
 )
-from kore_resources.auth import CLIENT_SECRET_KEY
-from kore_resources.bots_config import parse_bots, plaintext_secret_problem
+from kore_resources.api.models import FINISHED
 from kore_resources.errors import ConfigurationError
-from kore_resources.import_plan import plan_imports
-from kore_resources.promotion import HASHES_OUTPUT, check_promotion, parse_promote_from
-from kore_resources.training import FINISHED
+from kore_resources.program.bots_config import parse_bots
+from kore_resources.program.import_plan import plan_imports
+from kore_resources.program.promotion import HASHES_OUTPUT, check_promotion, parse_promote_from
+from kore_resources.program.stack_config import plaintext_secret_problem
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
 problem = plaintext_secret_problem(
-    CLIENT_SECRET_KEY,
-    is_secret=pulumi.runtime.config.is_config_secret(CLIENT_SECRET_KEY),
-    is_set=pulumi.runtime.config.get_config(CLIENT_SECRET_KEY) is not None,
+    settings.CLIENT_SECRET.key,
+    is_secret=pulumi.runtime.config.is_config_secret(settings.CLIENT_SECRET.key),
+    is_set=pulumi.runtime.config.get_config(settings.CLIENT_SECRET.key) is not None,
     stack=pulumi.get_stack(),
 )
 if problem:
     raise ConfigurationError(problem)
 
 config = pulumi.Config()
-bots = parse_bots(config.require_object("bots"), key=f"{pulumi.get_project()}:bots", base_dir=PROJECT_DIR)
+bots = parse_bots(
+    config.require_object(settings.BOTS_KEY_NAME),
+    key=f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}",
+    base_dir=PROJECT_DIR,
+)
 #: What this stack deploys: {bot: {language: hash of the utterances folder}}.
 planned = {
     bot.name: {lang: hash_utterances(bot.utterances_folder(lang)) for lang in bot.languages} for bot in bots
@@ -46,7 +51,9 @@ planned = {
 
 promotion: pulumi.Output[bool] | None = None
 upstream_stack = parse_promote_from(
-    pulumi.Config("kore").get("promoteFrom"), project=pulumi.get_project(), stack=pulumi.get_stack()
+    pulumi.Config(settings.NAMESPACE).get(settings.PROMOTE_FROM.name),
+    project=pulumi.get_project(),
+    stack=pulumi.get_stack(),
 )
 if upstream_stack is not None:
     promote_from: str = upstream_stack

@@ -1,7 +1,8 @@
 """Clocks that let a benchmark run minutes of training in seconds, shared by the sandbox and the provider.
 
-The provider reads time only through `kore_resources.provider.clock` (`monotonic`, `sleep`); the sandbox
-takes a `clock=` callable. Give both the same clock object and they agree on what time it is.
+The providers read time only through the runtime's clock seam (`kore_resources.resources.runtime.RUNTIME
+.use_clock`); the sandbox takes a `clock=` callable. Give both the same clock object and they agree on what
+time it is.
 
 - `VirtualClock` (in one process): virtual time is real elapsed time plus everything skipped. A `sleep`
   does not wait: when every *actor* (a thread that drives the work, e.g. the one calling `create`) is
@@ -123,13 +124,8 @@ class ScaledClock:
 
 @contextmanager
 def provider_clock(clock: Clock) -> Iterator[None]:
-    """Make `kore_resources.provider` (and the clients it builds) read time from `clock`, then restore."""
-    from kore_resources import provider
+    """Make the providers (and the clients they build) read time from `clock`, then restore."""
+    from kore_resources.resources.runtime import RUNTIME
 
-    provider.clock.monotonic = clock.monotonic
-    provider.clock.sleep = clock.sleep
-    try:
+    with RUNTIME.use_clock(clock):
         yield
-    finally:
-        del provider.clock.monotonic
-        del provider.clock.sleep

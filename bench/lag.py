@@ -32,10 +32,10 @@ from bench.common import (
     training_news,
 )
 from kore_resources import BotTrainingProvider
-from kore_resources import provider as provider_module
-from kore_resources.ratelimit import RateBudget
+from kore_resources.api.ratelimit import RateBudget
+from kore_resources.resources.polling import MIN_POLL_SECONDS, POLL_FRACTION
+from kore_resources.resources.runtime import RUNTIME
 from kore_resources.sandbox import Sandbox
-from kore_resources.training import MIN_POLL_SECONDS, POLL_FRACTION
 
 QUEUE_SECONDS = 1.0  # the sandbox's default time in Kore.ai's queue before a training starts
 LATENCY = 0.15  # seconds per API response for the "distant host" runs (a cross-region HTTPS round trip)
@@ -98,12 +98,12 @@ def training_bench(clock: Clock, bots: int = 1) -> Iterator[tuple[Sandbox, Calla
             # trainings of one bot language read the status more than 60 times a virtual minute, and the
             # provider's budget (rightly) holds reads back then, as the sandbox's limit would answer 429:
             # that is not what this row measures.
-            provider_module._budget = RateBudget(clock=clock.monotonic, sleep=clock.sleep)
             before = len(sandbox.calls)
             props = training_news(bot_list[bot], language, sandbox.url, NEW_HASH)
-            started = clock.monotonic()
-            provider.create(props)
-            returned = clock.monotonic()
+            with RUNTIME.use_budget(RateBudget(clock=clock.monotonic, sleep=clock.sleep)):
+                started = clock.monotonic()
+                provider.create(props)
+                returned = clock.monotonic()
             record = sandbox.trainings[-1]
             assert record.finished_at is not None and record.phase == "Finished", record
             calls = sandbox.calls[before:]

@@ -7,16 +7,15 @@ from __future__ import annotations
 import runpy
 
 from bench.clock import ScaledClock
-from kore_resources import provider
+from kore_resources.resources.runtime import RUNTIME
 
 
 def main() -> None:
     clock = ScaledClock.from_env()
     if clock is None:
         raise SystemExit("bench.scaled_plugin needs BENCH_CLOCK_SCALE and BENCH_CLOCK_EPOCH")
-    provider.clock.monotonic = clock.monotonic
-    provider.clock.sleep = clock.sleep
-    runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
+    with RUNTIME.use_clock(clock):  # for the plugin's whole life
+        runpy.run_module("pulumi.dynamic", run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":

@@ -7,64 +7,13 @@ its ML utterances change.
         bot_id="st-...", language="en", utterances_hash=hash_utterances("utterances/travel/en")))
 
 The promotion pipeline adds `MlUtterances` (import an export file into a bot language) and `BotPublish`
-(publish the bot when its triggers change); see docs/pipeline.md.
+(publish the bot when its triggers change); see docs/pipeline.md. The exceptions are those of
+`kore_resources.errors`.
 """
 
-from .errors import (
-    AuthenticationError,
-    ConfigurationError,
-    KoreApiError,
-    KoreError,
-    PromotionRefusedError,
-    PublishError,
-    PublishFailedError,
-    PublishTimeoutError,
-    RateLimitedError,
-    TrainingError,
-    TrainingFailedError,
-    TrainingTimeoutError,
-    UtteranceFileError,
-    UtteranceImportError,
-    UtteranceImportFailedError,
-    UtteranceImportTimeoutError,
-)
-from .pipeline_providers import BotPublishProvider, MlUtterancesProvider
-from .provider import BotTrainingProvider
-from .resources import (
-    BotPublish,
-    BotPublishArgs,
-    BotTraining,
-    BotTrainingArgs,
-    MlUtterances,
-    MlUtterancesArgs,
-)
+from . import errors, resources
+from .errors import *  # noqa: F403 - the exception hierarchy, errors.__all__
+from .resources import *  # noqa: F403 - the resources, their Args and providers, resources.__all__
 from .utterances import hash_utterances
 
-__all__ = [
-    "AuthenticationError",
-    "BotPublish",
-    "BotPublishArgs",
-    "BotPublishProvider",
-    "BotTraining",
-    "BotTrainingArgs",
-    "BotTrainingProvider",
-    "ConfigurationError",
-    "KoreApiError",
-    "KoreError",
-    "MlUtterances",
-    "MlUtterancesArgs",
-    "MlUtterancesProvider",
-    "PromotionRefusedError",
-    "PublishError",
-    "PublishFailedError",
-    "PublishTimeoutError",
-    "RateLimitedError",
-    "TrainingError",
-    "TrainingFailedError",
-    "TrainingTimeoutError",
-    "UtteranceFileError",
-    "UtteranceImportError",
-    "UtteranceImportFailedError",
-    "UtteranceImportTimeoutError",
-    "hash_utterances",
-]
+__all__ = [*errors.__all__, *resources.__all__, "hash_utterances"]  # noqa: PLE0604 - names, all str

@@ -1,25 +1,69 @@
-"""The exceptions kore_resources raises.
+"""The exceptions kore_resources raises, in one hierarchy with useful axes.
 
-Every message says what went wrong *and* what the user can do about it, because these messages are what
-`pulumi up` prints as the resource error. No message ever contains a client secret or a JWT.
+    KoreError
+    ├── ConfigurationError (also a ValueError)      a stack config key, env var or resource argument
+    ├── InputFileError (also a ValueError)           a file the program reads: names the file and line
+    │   └── UtteranceFileError
+    ├── PromotionRefusedError                        kore:promoteFrom refused what this stack would deploy
+    ├── KoreApiError                                 a call failed (kore_resources.api.errors)
+    │   ├── AuthenticationError, RateLimitedError, AmbiguousRequestError, HostUnreachableError
+    └── JobError                                     a Kore.ai job did not finish successfully
+        ├── JobFailedError                           ... Kore.ai reported it as failed
+        ├── JobTimeoutError (also a TimeoutError)    ... it did not finish within timeout_seconds
+        ├── TrainingError         -> TrainingFailedError, TrainingTimeoutError
+        ├── UtteranceImportError  -> UtteranceImportFailedError, UtteranceImportTimeoutError
+        └── PublishError          -> PublishFailedError, PublishTimeoutError
+
+So a program (or a test) can catch "any job that failed" (`JobFailedError`), "any timeout"
+(`JobTimeoutError`, or the built-in `TimeoutError`), or one resource's errors (`TrainingError`). Every job
+error names the bot and, where it is known, the job's id (`job_id`; also under the resource's own name,
+e.g. `training_id`). Every message says what went wrong *and* what the user can do about it, because these
+messages are what `pulumi up` prints. No message ever contains a client secret or a JWT.
 """
 
 from __future__ import annotations
 
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+
+from .api.errors import (
+    AmbiguousRequestError,
+    AuthenticationError,
+    ConfigurationError,
+    HostUnreachableError,
+    KoreApiError,
+    KoreError,
+    RateLimitedError,
+)
+
+__all__ = [
+    "AmbiguousRequestError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "HostUnreachableError",
+    "InputFileError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
+    "KoreApiError",
+    "KoreError",
+    "PromotionRefusedError",
+    "PublishError",
+    "PublishFailedError",
+    "PublishTimeoutError",
+    "RateLimitedError",
+    "TrainingError",
+    "TrainingFailedError",
+    "TrainingTimeoutError",
+    "UtteranceFileError",
+    "UtteranceImportError",
+    "UtteranceImportFailedError",
+    "UtteranceImportTimeoutError",
+]
 
 
-class KoreError(Exception):
-    """Base class of every error raised by kore_resources."""
-
-
-class ConfigurationError(KoreError, ValueError):
-    """A setting is missing or invalid (stack config, environment, resource arguments)."""
-
-
-class UtteranceFileError(KoreError, ValueError):
-    """An utterance export cannot be read. Names the file and, where it applies, the line."""
+class InputFileError(KoreError, ValueError):
+    """A file the program reads cannot be used. Names the file and, where it applies, the line."""
 
     def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
         self.path = str(path)
@@ -29,97 +73,80 @@ class UtteranceFileError(KoreError, ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-class KoreApiError(KoreError):
-    """Kore.ai answered with an error, or could not be reached."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: int | None = None,
-        api_message: str | None = None,
-        transient: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.api_message = api_message
-        #: The last failure was of a kind that may pass (5xx, 429, a dropped connection): polling callers
-        #: may go on until their deadline.
-        self.transient = transient
-
-
-class AuthenticationError(KoreApiError):
-    """401 / platform code 4002: wrong client id or secret, missing API scope, or an unknown bot."""
-
-
-class RateLimitedError(KoreApiError):
-    """Kore.ai's rate limit was hit and retrying within the deadline did not help."""
-
-
-class AmbiguousRequestError(KoreApiError):
-    """A request that is not safe to repeat (it starts a job) may or may not have reached Kore.ai: the
-    connection dropped, the response timed out, or a gateway answered 5xx. It was not sent again.
-    `outcome` says what happened, briefly (e.g. "HTTP 503")."""
-
-    def __init__(self, message: str, *, outcome: str, **fields: Any) -> None:
-        super().__init__(message, **fields)
-        self.outcome = outcome
-
-
-class TrainingError(KoreError):
-    """A training did not finish successfully. Names the bot, language and training id."""
-
-    def __init__(self, message: str, *, bot_id: str, language: str, training_id: str | None) -> None:
-        super().__init__(message)
-        self.bot_id = bot_id
-        self.language = language
-        self.training_id = training_id
-
-
-class TrainingFailedError(TrainingError):
-    """Kore.ai reported trainingStatus `Failed`."""
-
-
-class TrainingTimeoutError(TrainingError):
-    """The training did not finish within `timeout_seconds`."""
-
-
-class UtteranceImportError(KoreError):
-    """An ML utterances import did not finish successfully. Names the bot, language, file and import id."""
-
-    def __init__(self, message: str, *, bot_id: str, language: str, import_id: str | None) -> None:
-        super().__init__(message)
-        self.bot_id = bot_id
-        self.language = language
-        self.import_id = import_id
-
-
-class UtteranceImportFailedError(UtteranceImportError):
-    """Kore.ai reported the import as failed."""
-
-
-class UtteranceImportTimeoutError(UtteranceImportError):
-    """The import did not finish within `timeout_seconds`."""
-
-
-class PublishError(KoreError):
-    """A publish of a bot did not finish successfully. Names the bot and, where known, the publish job."""
-
-    def __init__(self, message: str, *, bot_id: str, publish_id: str | None) -> None:
-        super().__init__(message)
-        self.bot_id = bot_id
-        self.publish_id = publish_id
-
-
-class PublishFailedError(PublishError):
-    """Kore.ai reported the publish as failed."""
-
-
-class PublishTimeoutError(PublishError):
-    """The publish did not finish within `timeout_seconds`."""
+class UtteranceFileError(InputFileError):
+    """An ML utterance export cannot be read."""
 
 
 class PromotionRefusedError(KoreError):
     """The stack would deploy utterances that the stack it promotes from has not trained successfully."""
+
+
+class JobError(KoreError):
+    """A Kore.ai job (a training, an import, a publish) did not finish successfully. `job_id` is the job's
+    id where it is known; each kind also offers it under its own name (`training_id`, `import_id`,
+    `publish_id`), and a job of one bot language names it (`language`)."""
+
+    #: What the job is, for messages and for code that handles several kinds ("training", "publish", ...).
+    job: str = "job"
+
+    def __init__(self, message: str, *, bot_id: str, job_id: str | None, language: str | None = None) -> None:
+        super().__init__(message)
+        self.bot_id = bot_id
+        self.job_id = job_id
+        self.language = language
+
+
+class JobFailedError(JobError):
+    """Kore.ai reported the job as failed."""
+
+
+class JobTimeoutError(JobError, TimeoutError):
+    """The job did not finish within `timeout_seconds`."""
+
+
+_job_id = property(attrgetter("job_id"), doc="The job's id, where it is known (`job_id`).")
+
+
+class TrainingError(JobError):
+    """A training did not finish successfully. Names the bot, language and training id."""
+
+    job = "training"
+    training_id = _job_id
+
+
+class TrainingFailedError(TrainingError, JobFailedError):
+    """Kore.ai reported trainingStatus `Failed`."""
+
+
+class TrainingTimeoutError(TrainingError, JobTimeoutError):
+    """The training did not finish within `timeout_seconds`."""
+
+
+class UtteranceImportError(JobError):
+    """An ML utterances import did not finish successfully. Names the bot, language, file and import id."""
+
+    job = "ML import"
+    import_id = _job_id
+
+
+class UtteranceImportFailedError(UtteranceImportError, JobFailedError):
+    """Kore.ai reported the import as failed."""
+
+
+class UtteranceImportTimeoutError(UtteranceImportError, JobTimeoutError):
+    """The import did not finish within `timeout_seconds`."""
+
+
+class PublishError(JobError):
+    """A publish of a bot did not finish successfully. Names the bot and, where known, the publish job."""
+
+    job = "publish"
+    publish_id = _job_id
+
+
+class PublishFailedError(PublishError, JobFailedError):
+    """Kore.ai reported the publish as failed."""
+
+
+class PublishTimeoutError(PublishError, JobTimeoutError):
+    """The publish did not finish within `timeout_seconds`."""

@@ -94,7 +94,7 @@ def stack_config(stack: str, extra: dict[str, Any]) -> dict[str, str]:
 def trained_everything(config: dict[str, str]) -> dict[str, Any]:
     """Upstream outputs in which every bot language of this stack was trained with these utterances."""
     from kore_resources import hash_utterances
-    from kore_resources.bots_config import parse_bots
+    from kore_resources.program.bots_config import parse_bots
 
     bots = parse_bots(json.loads(config["kore-bots:bots"]), key="kore-bots:bots", base_dir=ROOT)
     return {

@@ -3,8 +3,9 @@
 import jwt
 import pytest
 
-from kore_resources.auth import Credentials, mint_jwt, resolve_credentials
+from kore_resources.api.auth import Credentials, mint_jwt
 from kore_resources.errors import ConfigurationError
+from kore_resources.settings import resolve_credentials
 
 CREDS = Credentials(
     "cs-11111111-2222-3333-4444-555555555555", "s3cret-value-of-a-realistic-length-0123456789"

@@ -3,8 +3,13 @@
 import pytest
 from pulumi.output import Unknown
 
-from kore_resources.provider import decide_diff, normalize_inputs, validate_inputs
-from kore_resources.validation import host_problem
+from kore_resources.api.validation import host_problem
+from kore_resources.resources.bot_training import BotTrainingProvider, normalize_inputs, validate_inputs
+
+
+def decide_diff(olds, news):
+    return BotTrainingProvider().diff("id", olds, news)
+
 
 GOOD = {
     "bot_id": "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01",

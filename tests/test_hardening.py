@@ -18,12 +18,12 @@ import pytest
 
 from conftest import BOT, CREDENTIALS_CONFIG, HANG_SECONDS, OTHER_BOT, SECRET, training_inputs, wait_until
 from kore_resources import BotTrainingProvider
-from kore_resources import provider as provider_module
-from kore_resources.auth import Credentials
-from kore_resources.client import KoreClient
+from kore_resources.api.auth import Credentials
+from kore_resources.api.client import KoreClient
+from kore_resources.api.ratelimit import RateBudget, Window
+from kore_resources.api.retry import RetryPolicy
 from kore_resources.errors import AmbiguousRequestError, ConfigurationError, KoreApiError, RateLimitedError
-from kore_resources.ratelimit import RateBudget, Window
-from kore_resources.retry import RetryPolicy
+from kore_resources.resources.runtime import RUNTIME
 from kore_resources.sandbox import DEMO_APP
 from plugin_harness import MiniEngine, Plugin, PluginError
 
@@ -188,9 +188,20 @@ def test_a_flapping_status_endpoint_does_not_fail_the_training(sandbox, provider
 # -- rate limits and concurrency -----------------------------------------------------------------------------
 
 
-def test_concurrent_operations_share_one_budget_per_bot(sandbox, provider, monkeypatch):
+def test_concurrent_operations_share_one_budget_per_bot(sandbox, provider):
     window = Window(4, 3.0)
-    monkeypatch.setattr(provider_module, "_budget", RateBudget([window]))
+    with RUNTIME.use_budget(RateBudget([window])):
+        run_concurrently(sandbox, provider)
+    assert len(sandbox.trainings) == 4
+    for bot in (BOT, OTHER_BOT):
+        for kind in ("POST", "GET"):
+            times = sorted(c.wall_time for c in sandbox.calls if c.bot_id == bot and c.method == kind)
+            over = [t for i, t in enumerate(times[window.calls :]) if t - times[i] < window.seconds - 0.05]
+            assert over == [], f"{bot} {kind}: more than {window.calls} calls within {window.seconds}s"
+    assert all(c.status == 200 for c in sandbox.calls)
+
+
+def run_concurrently(sandbox, provider):
     jobs = [(BOT, "en"), (BOT, "de"), (OTHER_BOT, "en"), (OTHER_BOT, "de")]
     threads = [
         threading.Thread(target=provider.create, args=(training_inputs(sandbox, bot_id=b, language=lang),))
@@ -200,13 +211,6 @@ def test_concurrent_operations_share_one_budget_per_bot(sandbox, provider, monke
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(sandbox.trainings) == 4
-    for bot in (BOT, OTHER_BOT):
-        for kind in ("POST", "GET"):
-            times = sorted(c.wall_time for c in sandbox.calls if c.bot_id == bot and c.method == kind)
-            over = [t for i, t in enumerate(times[window.calls :]) if t - times[i] < window.seconds - 0.05]
-            assert over == [], f"{bot} {kind}: more than {window.calls} calls within {window.seconds}s"
-    assert all(c.status == 200 for c in sandbox.calls)
 
 
 # -- hostile input ----------------------------------------------------------------------------------------

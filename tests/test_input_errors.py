@@ -13,7 +13,7 @@ import pytest
 from conftest import SAMPLE_UTTERANCES
 from kore_resources import hash_utterances
 from kore_resources.errors import UtteranceFileError
-from kore_resources.import_plan import plan_imports
+from kore_resources.program.import_plan import plan_imports
 
 
 def write_json(path: Path, records: list[dict[str, object]] | None = None) -> Path:

@@ -10,31 +10,37 @@ import pytest
 from pulumi.output import Unknown
 
 from kore_resources import PromotionRefusedError, UtteranceFileError, hash_utterances
-from kore_resources.bots_config import PublishSpec, parse_bots
+from kore_resources.api.models import ImportJob, PublishStatus, PublishTicket, UploadedFile
 from kore_resources.errors import ConfigurationError
-from kore_resources.import_plan import plan_imports, shared_intents
-from kore_resources.jobs import (
-    ImportJob,
-    PublishStatus,
-    PublishTicket,
+from kore_resources.program.bots_config import PublishSpec, parse_bots
+from kore_resources.program.import_plan import plan_imports, shared_intents
+from kore_resources.program.promotion import check_promotion, find_refusals, parse_promote_from
+from kore_resources.resources.bot_publish import (
+    BotPublishProvider,
     PublishTracker,
-    UploadedFile,
-    import_verdict,
-    publish_verdict,
-)
-from kore_resources.pipeline_providers import (
-    decide_import_diff,
-    decide_publish_diff,
-    normalize_import_inputs,
     normalize_publish_inputs,
-    read_planned_export,
-    validate_import_inputs,
+    publish_verdict,
     validate_publish_inputs,
 )
-from kore_resources.promotion import check_promotion, find_refusals, parse_promote_from
-from kore_resources.resources import export_file
-from kore_resources.training import Verdict
+from kore_resources.resources.ml_utterances import (
+    MlUtterancesProvider,
+    export_file,
+    import_verdict,
+    normalize_import_inputs,
+    read_planned_export,
+    validate_import_inputs,
+)
+from kore_resources.resources.polling import Verdict
 from kore_resources.utterances import export_files
+
+
+def decide_import_diff(olds, news):
+    return MlUtterancesProvider().diff("id", olds, news)
+
+
+def decide_publish_diff(olds, news):
+    return BotPublishProvider().diff("id", olds, news)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"
@@ -58,7 +64,7 @@ OTHER_HASH = "sha256:" + "cd" * 32
     ],
 )
 def test_import_status_vocabulary(status, verdict):
-    assert import_verdict(status) is verdict
+    assert import_verdict(ImportJob("bir-1", status)) is verdict
 
 
 @pytest.mark.parametrize(
@@ -74,7 +80,7 @@ def test_import_status_vocabulary(status, verdict):
     ],
 )
 def test_publish_status_vocabulary(status, verdict):
-    assert publish_verdict(status) is verdict
+    assert publish_verdict(PublishStatus(status)) is verdict
 
 
 def test_documented_import_answers_parse():
@@ -89,7 +95,7 @@ def test_documented_import_answers_parse():
         "__v": 0,
     }
     job = ImportJob.from_api(pending)
-    assert (job.import_id, job.status, job.message, job.verdict) == (
+    assert (job.import_id, job.status, job.message, import_verdict(job)) == (
         "bir-7e0-51",
         "pending",
         None,
@@ -102,7 +108,7 @@ def test_documented_import_answers_parse():
             "message": "File imported completed. 1 utterances copied successfully",
         }
     )
-    assert done.verdict is Verdict.FINISHED and done.message.startswith("File imported")
+    assert import_verdict(done) is Verdict.FINISHED and done.message.startswith("File imported")
     for bad in ([], {"status": "pending"}, {"_id": "bir-1"}, {"_id": "", "status": "pending"}):
         with pytest.raises(ValueError, match="_id"):
             ImportJob.from_api(bad)
@@ -130,10 +136,10 @@ def test_documented_publish_answers_parse():
         "statusSummary": [{"resourceId": "NL", "resourceType": "NL", "status": "SUCCESS"}],
     }
     status = PublishStatus.from_api(sample)
-    assert (status.job_id, status.percentage, status.verdict) == ("ds-4a1b", 100.0, Verdict.FINISHED)
+    assert (status.job_id, status.percentage, publish_verdict(status)) == ("ds-4a1b", 100.0, Verdict.FINISHED)
     # a "successful" job that failed to publish a resource is not a success
     broken = {**sample, "statusSummary": [{"resourceType": "NL", "status": "FAILED", "message": "model"}]}
-    assert PublishStatus.from_api(broken).verdict is Verdict.FAILED
+    assert publish_verdict(PublishStatus.from_api(broken)) is Verdict.FAILED
     assert PublishStatus.from_api(broken).failed_resources[0].describe() == "NL: FAILED (model)"
     assert PublishStatus.from_api({"status": "in-progress", "percentageComplete": True}).percentage is None
     with pytest.raises(ValueError, match="status"):
@@ -314,7 +320,8 @@ UTTERANCE = {"taskName": "Book Flight", "sentence": "Book a flight", "type": "Di
 
 def test_read_planned_export_returns_exactly_the_verified_bytes(tmp_path):
     file = write(tmp_path / "en.json", [UTTERANCE])
-    name, content, extension = read_planned_export(str(file), hash_utterances(file))
+    export = read_planned_export(str(file), hash_utterances(file))
+    name, content, extension = export.name, export.content, export.extension
     assert (name, content, extension) == ("en.json", file.read_bytes(), "json")
 
 

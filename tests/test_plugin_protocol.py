@@ -197,7 +197,7 @@ def test_credentials_stay_out_of_state_outputs_and_the_serialized_provider(sandb
         assert not {"clientId", "clientSecret", "client_id", "client_secret"} & set(recorded.outputs)
     pickle = base64.b64decode(plugin.provider)
     assert SECRET.encode() not in pickle
-    assert b"kore_resources.provider" in pickle  # pickled by reference: small, and no captured state
+    assert b"kore_resources.resources.bot_training" in pickle  # by reference: small, no captured state
     assert len(plugin.provider) < 1000
     assert SECRET not in "".join(str(r) for r in plugin.responses)
     assert SECRET not in plugin.stderr()

@@ -5,8 +5,7 @@ import itertools
 import pytest
 
 from kore_resources.errors import KoreApiError
-from kore_resources.polling import wait_for
-from kore_resources.training import Verdict
+from kore_resources.resources.polling import Verdict, wait_for
 
 
 class FakeClock:

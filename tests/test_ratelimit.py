@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
+from kore_resources.api.ratelimit import KORE_LIMITS, RateBudget, Window, next_allowed
 from kore_resources.errors import RateLimitedError
-from kore_resources.ratelimit import KORE_LIMITS, RateBudget, Window, next_allowed
 
 
 class FakeTime:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kore_resources.retry import AttemptFailure, FailureKind, RetryPolicy, is_retryable, retry_delay
+from kore_resources.api.retry import AttemptFailure, FailureKind, RetryPolicy, is_retryable, retry_delay
 
 POLICY = RetryPolicy(base_delay=1.0, max_delay=8.0, max_attempts=5)
 

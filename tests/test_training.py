@@ -2,16 +2,9 @@
 
 import pytest
 
-from kore_resources.training import (
-    MAX_POLL_SECONDS,
-    MIN_POLL_SECONDS,
-    CompletionTracker,
-    IdleTracker,
-    LostTrainTracker,
-    TrainingStatus,
-    Verdict,
-    poll_delay,
-)
+from kore_resources.api.models import TrainingStatus
+from kore_resources.resources.bot_training import CompletionTracker, IdleTracker, LostTrainTracker
+from kore_resources.resources.polling import MAX_POLL_SECONDS, MIN_POLL_SECONDS, Verdict, poll_delay
 
 IN_SYNC = {"isMlInSyncWithSentences": True, "isMlInSyncWithSynonyms": True}
 STALE = {"isMlInSyncWithSentences": False, "isMlInSyncWithSynonyms": True}

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigurationError
-from .pipeline_providers import DEFAULT_PUBLISH_TIMEOUT_SECONDS
-from .provider import DEFAULT_TIMEOUT_SECONDS
+from ..errors import ConfigurationError
+from ..settings import DEFAULT_PUBLISH_TIMEOUT_SECONDS, DEFAULT_TRAINING_TIMEOUT_SECONDS
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*", re.IGNORECASE)
 KNOWN_KEYS = frozenset(
@@ -58,7 +57,7 @@ class BotSpec:
     bot_id: str
     languages: tuple[str, ...]
     utterances: Path
-    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    timeout_seconds: int = DEFAULT_TRAINING_TIMEOUT_SECONDS
     wait_for_completion: bool = True
     import_utterances: bool = False
     publish: PublishSpec | None = None
@@ -93,7 +92,7 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
             )
         languages = _languages(entry.get("languages"), f"{where}.languages")
         folder = base_dir / _require_str(entry, "utterances", where)
-        timeout = entry.get("timeoutSeconds", DEFAULT_TIMEOUT_SECONDS)
+        timeout = entry.get("timeoutSeconds", DEFAULT_TRAINING_TIMEOUT_SECONDS)
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
             raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
         wait = entry.get("waitForCompletion", True)
@@ -156,19 +155,3 @@ def _reject_duplicates(values: Sequence[str], where: str, what: str) -> None:
         if value in seen:
             raise ConfigurationError(f"{where}: {what} {value!r} appears twice")
         seen.add(value)
-
-
-def plaintext_secret_problem(key: str, *, is_secret: bool, is_set: bool, stack: str) -> str | None:
-    """Why a credential set without `--secret` must not be deployed, or None.
-
-    The engine stores the whole stack config as the inputs of the default `pulumi-python` provider in the
-    stack's state, so a value set without `--secret` would be recorded there in plain text (and it already
-    sits in plain text in `Pulumi.<stack>.yaml`). The program refuses it before any resource is declared,
-    so nothing is recorded; the message names the command that fixes it and never the value."""
-    if not is_set or is_secret:
-        return None
-    return (
-        f"{key} is set in plain text in Pulumi.{stack}.yaml, so Pulumi would also record it in plain text in "
-        f"the stack's state. Store it encrypted: `pulumi config set --secret {key} <value> --stack {stack}` "
-        "(or drop it from the stack config and set KORE_CLIENT_SECRET in the environment)."
-    )

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .errors import UtteranceFileError
-from .utterances import export_files, read_utterances
+from ..errors import UtteranceFileError
+from ..utterances import export_files, read_utterances
 
 
 def shared_intents(intents_by_file: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""A small HTTP client for the Kore.ai public APIs the providers use.
+"""A small HTTP client for the Kore.ai public APIs the providers use (docs/kore-api.md). No Pulumi here.
 
 Thin I/O: it sends requests, retries what `retry` says is safe to retry, and turns Kore.ai's error envelope
 (`{"errors": [{"msg": ..., "code": ...}]}`) into exceptions a user can act on. Every request:
@@ -33,10 +33,9 @@ from .errors import (
     KoreApiError,
     RateLimitedError,
 )
-from .jobs import ImportJob, PublishStatus, PublishTicket, UploadedFile
+from .models import ImportJob, PublishStatus, PublishTicket, TrainingStatus, TrainingTicket, UploadedFile
 from .ratelimit import RateBudget
 from .retry import AttemptFailure, FailureKind, RetryPolicy, is_retryable, retry_delay
-from .training import TrainingStatus
 from .validation import bot_id_problem, host_problem, language_problem
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -82,14 +81,6 @@ def auth_advice(scope: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class TrainingTicket:
-    """What the train call answered: `[{"message": "Training Queued.", "Training_ID": "..."}]`."""
-
-    training_id: str
-    message: str
-
-
 def parse_error_envelope(body: Any) -> tuple[str | None, int | None]:
     """The first `msg` and `code` of Kore.ai's error envelope, or (None, None) if the body is not one."""
     if isinstance(body, dict):
@@ -110,14 +101,6 @@ def parse_retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return max(0.0, seconds)
-
-
-def parse_train_response(body: Any) -> TrainingTicket:
-    """The documented train response is an array with one object; tolerate a bare object too."""
-    entry = body[0] if isinstance(body, list) and body else body
-    if isinstance(entry, dict) and isinstance(entry.get("Training_ID"), str) and entry["Training_ID"]:
-        return TrainingTicket(training_id=entry["Training_ID"], message=str(entry.get("message", "")))
-    raise ValueError(f'expected [{{"message": ..., "Training_ID": ...}}], got {body!r:.200}')
 
 
 @dataclass(frozen=True)
@@ -178,7 +161,7 @@ class KoreClient:
             headers={"bot-language": _language(language)},
             deadline=deadline,
         )
-        return _parsed(parse_train_response, body, f"{TRAIN.name} for bot {bot_id} ({language})")
+        return _parsed(TrainingTicket.from_api, body, f"{TRAIN.name} for bot {bot_id} ({language})")
 
     def training_status(
         self, bot_id: str, language: str, *, deadline: float, state: str = "configured"

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigurationError, PromotionRefusedError
+from ..errors import ConfigurationError, PromotionRefusedError
+from ..settings import PROMOTE_FROM
 
-PROMOTE_FROM_KEY = "kore:promoteFrom"
+PROMOTE_FROM_KEY = PROMOTE_FROM.key
 #: The stack output the guard reads, written by the program of the upstream stack.
 HASHES_OUTPUT = "utterancesHashes"
 

@@ -1,0 +1,217 @@
+"""What Kore.ai's public APIs answer, as typed values. Parsing only: no I/O, and no decisions about what a
+status means for a job (each resource module decides that for its own job, `kore_resources.resources`).
+
+Shapes and vocabularies are those of docs/kore-api.md; each parser reads only the documented fields and
+raises ValueError (the client turns it into a `KoreApiError`) when a body is not of the documented shape.
+Every asynchronous job has its own status vocabulary (docs/kore-api.md §11), so none of them shares an
+enum:
+
+- ML training (§6): `trainingStatus` is `Finished`, `Inprogress` or `Failed` (exact casing). The status
+  call takes no Training_ID: it describes the bot language's latest training.
+- ML import (§7.3): documented `pending` -> `success`; the failure word is not documented (`failure` in
+  Kore's other import jobs, `failed` in public code).
+- Publish (§10): documented `successful`, with per-resource `statusSummary` entries `SUCCESS`; the
+  in-progress and failure words are not documented.
+
+Words are compared with `status_word`, which ignores case, `-`, `_` and spaces (`IN_PROGRESS` =
+`in-progress`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# -- the vocabularies -----------------------------------------------------------------------------------
+
+FINISHED = "Finished"
+IN_PROGRESS = "Inprogress"
+FAILED = "Failed"
+SENTENCES_IN_SYNC = "isMlInSyncWithSentences"
+
+#: The documented success words: the ML import's `success`, the publish's `successful`. Either job also
+#: accepts the other spelling: it says the same, and waiting for a word that never comes would only fail
+#: at the deadline.
+IMPORT_SUCCESS = "success"
+IMPORT_PENDING = "pending"
+PUBLISH_SUCCESS = "successful"
+#: What a successful per-resource publish result says.
+RESOURCE_SUCCESS = "SUCCESS"
+_SUCCESS_WORDS = frozenset({IMPORT_SUCCESS, PUBLISH_SUCCESS})
+#: Failure words, compared after `status_word()`: documented for Kore's bot import/export jobs
+#: (`failure`), plus the spellings other Kore jobs use (`FAILED` in export/publish summaries, `error`).
+_FAILURE_WORDS = frozenset({"failure", "failed", "error"})
+
+
+def status_word(status: str) -> str:
+    """`IN_PROGRESS`, `in-progress` and `In Progress` are the same word."""
+    return "".join(ch for ch in status.lower() if ch.isalnum())
+
+
+def is_success_word(status: str) -> bool:
+    return status_word(status) in _SUCCESS_WORDS
+
+
+def is_failure_word(status: str) -> bool:
+    return status_word(status) in _FAILURE_WORDS
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+# -- ML training ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingTicket:
+    """What the train call answered: `[{"message": "Training Queued.", "Training_ID": "..."}]`."""
+
+    training_id: str
+    message: str
+
+    @classmethod
+    def from_api(cls, body: Any) -> TrainingTicket:
+        """The documented answer is an array with one object; a bare object is tolerated too."""
+        entry = body[0] if isinstance(body, list) and body else body
+        if isinstance(entry, dict) and isinstance(entry.get("Training_ID"), str) and entry["Training_ID"]:
+            return cls(training_id=entry["Training_ID"], message=str(entry.get("message", "")))
+        raise ValueError(f'expected [{{"message": ..., "Training_ID": ...}}], got {body!r:.200}')
+
+
+@dataclass(frozen=True)
+class TrainingStatus:
+    """One read of the ML train status API."""
+
+    training_status: str
+    in_sync: Mapping[str, bool] = field(default_factory=dict)  # the isMlInSync* flags that were present
+
+    @classmethod
+    def from_api(cls, payload: Any) -> TrainingStatus:
+        if not isinstance(payload, dict) or not isinstance(payload.get("trainingStatus"), str):
+            raise ValueError(f"expected an object with a trainingStatus string, got {payload!r:.200}")
+        flags = {k: v for k, v in payload.items() if k.startswith("isMlInSync") and isinstance(v, bool)}
+        return cls(training_status=payload["trainingStatus"], in_sync=flags)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.training_status in (FINISHED, FAILED)
+
+    @property
+    def sentences_in_sync(self) -> bool | None:
+        return self.in_sync.get(SENTENCES_IN_SYNC)
+
+
+# -- files and ML import -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """What Upload File answered: `{"fileId": ...}` (nothing else of the shape is documented)."""
+
+    file_id: str
+
+    @classmethod
+    def from_api(cls, body: Any) -> UploadedFile:
+        file_id = _text(body.get("fileId")) if isinstance(body, dict) else None
+        if file_id is None:
+            raise ValueError(f'expected {{"fileId": ...}}, got {body!r:.200}')
+        return cls(file_id=file_id)
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """One read of an ML import request: the answer to the import call or to its status call."""
+
+    import_id: str
+    status: str
+    message: str | None = None
+
+    @classmethod
+    def from_api(cls, body: Any) -> ImportJob:
+        if not isinstance(body, dict) or _text(body.get("_id")) is None or _text(body.get("status")) is None:
+            raise ValueError(f'expected an object with "_id" and "status" strings, got {body!r:.200}')
+        return cls(import_id=body["_id"], status=body["status"], message=_text(body.get("message")))
+
+
+# -- publish -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceResult:
+    """One entry of the publish answer or of the publish status's `statusSummary`."""
+
+    resource_type: str
+    resource_id: str | None
+    status: str
+    message: str | None = None
+
+    @classmethod
+    def from_api(cls, entry: Mapping[str, Any]) -> ResourceResult:
+        return cls(
+            resource_type=_text(entry.get("resourceType")) or "?",
+            resource_id=_text(entry.get("resourceId")),
+            status=_text(entry.get("status")) or "?",
+            message=_text(entry.get("message")),
+        )
+
+    @property
+    def failed(self) -> bool:
+        return is_failure_word(self.status)
+
+    def describe(self) -> str:
+        named = self.resource_id not in (None, self.resource_type)
+        name = self.resource_type + (f" {self.resource_id}" if named else "")
+        return f"{name}: {self.status}" + (f" ({self.message})" if self.message else "")
+
+
+def _results(entries: Any) -> tuple[ResourceResult, ...]:
+    if not isinstance(entries, list):
+        return ()
+    return tuple(ResourceResult.from_api(e) for e in entries if isinstance(e, dict))
+
+
+@dataclass(frozen=True)
+class PublishTicket:
+    """What the publish call answered: the documented array of per-resource results."""
+
+    resources: tuple[ResourceResult, ...]
+
+    @classmethod
+    def from_api(cls, body: Any) -> PublishTicket:
+        if not isinstance(body, list):
+            raise ValueError(f"expected an array of per-resource results, got {body!r:.200}")
+        return cls(resources=_results(body))
+
+    @property
+    def failed_resources(self) -> tuple[ResourceResult, ...]:
+        return tuple(r for r in self.resources if r.failed)
+
+
+@dataclass(frozen=True)
+class PublishStatus:
+    """One read of the publish status: the bot's latest publish job."""
+
+    status: str
+    job_id: str | None = None
+    percentage: float | None = None
+    summary: tuple[ResourceResult, ...] = ()
+
+    @classmethod
+    def from_api(cls, body: Any) -> PublishStatus:
+        if not isinstance(body, dict) or _text(body.get("status")) is None:
+            raise ValueError(f'expected an object with a "status" string, got {body!r:.200}')
+        percentage = body.get("percentageComplete")
+        return cls(
+            status=body["status"],
+            job_id=_text(body.get("_id")),
+            percentage=float(percentage)
+            if isinstance(percentage, int | float) and not isinstance(percentage, bool)
+            else None,
+            summary=_results(body.get("statusSummary")),
+        )
+
+    @property
+    def failed_resources(self) -> tuple[ResourceResult, ...]:
+        return tuple(r for r in self.summary if r.failed)

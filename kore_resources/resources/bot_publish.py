@@ -1,0 +1,307 @@
+"""`BotPublish`: a publish of a Kore.ai bot, redone whenever its `triggers` change.
+
+Everything about this resource is here: `BotPublishArgs`, the resource class, `BotPublishProvider` and its
+status rules. The API (docs/kore-api.md §10): `POST /api/public/bot/{BotID}/publish`
+`{"versionComment", "initiateTraining"}` answers per-resource results; `GET .../publish/status` reports
+the bot's latest publish job: documented `"status": "successful"` with per-resource `statusSummary`
+entries `"status": "SUCCESS"`. The in-progress and failure words are not documented: `failed` / `failure`
+/ `error` end the wait as a failure, anything else means "still running". A `successful` job whose summary
+lists a resource with a failure status counts as failed: a bot whose NL model did not publish is not what
+we mean to record.
+
+## When our publish is done
+
+The publish status takes no job id: like the training status it describes the bot's *latest* publish, so
+the first reads after our POST may still describe the previous one (`successful`). `PublishTracker`
+accepts a terminal status only when it belongs to our publish, by the same rules as BotTraining's
+`CompletionTracker`:
+
+1. A status whose job `_id` differs from the `_id` read just before our POST describes a newer job: ours.
+2. Once a non-terminal status has been seen since the POST, the next terminal status is ours (the
+   provider never runs two publishes of one bot at once).
+3. A terminal status without 1's or 2's evidence is accepted only after `grace_seconds`: a publish so
+   fast that it started and ended between two polls, on a platform that reuses the job `_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import Resource
+from pulumi.output import Unknown
+
+from .. import settings
+from ..api.errors import KoreApiError
+from ..api.models import PublishStatus, is_failure_word, is_success_word
+from ..errors import PublishFailedError, PublishTimeoutError
+from .framework import (
+    Deadline,
+    KoreProvider,
+    WireInputs,
+    common_failures,
+    known,
+    resource_props,
+)
+from .polling import Verdict, wait_for
+from .runtime import RUNTIME, log, utc_now
+
+if TYPE_CHECKING:
+    from ..api.client import KoreClient
+
+INPUT_KEYS = ("bot_id", "version_comment", "triggers", "host", "timeout_seconds")
+OUTPUT_KEYS = ("publish_status", "published_at")
+
+
+# -- status rules (pure) ------------------------------------------------------------------------------------
+
+
+def publish_verdict(status: PublishStatus) -> Verdict:
+    """`successful` is done (unless a resource in the summary failed), a failure word failed, anything
+    else waits."""
+    if is_success_word(status.status):
+        return Verdict.FAILED if status.failed_resources else Verdict.FINISHED
+    return Verdict.FAILED if is_failure_word(status.status) else Verdict.WAITING
+
+
+def is_terminal(status: PublishStatus) -> bool:
+    return publish_verdict(status) is not Verdict.WAITING
+
+
+@dataclass
+class PublishTracker:
+    """Feeds status reads of one publish through the rules in this module's docstring."""
+
+    baseline_id: str | None  # the job `_id` the status reported just before our POST (None: no job read)
+    grace_seconds: float = settings.GRACE_SECONDS
+    seen_running: bool = False
+
+    def observe(self, status: PublishStatus, elapsed: float) -> Verdict:
+        """`elapsed`: seconds since the publish POST was answered."""
+        if not is_terminal(status):
+            self.seen_running = True
+            return Verdict.WAITING
+        newer_job = status.job_id is not None and status.job_id != self.baseline_id
+        if newer_job or self.seen_running or elapsed >= self.grace_seconds:
+            return publish_verdict(status)
+        return Verdict.WAITING
+
+
+def describe_wait(status: PublishStatus) -> str:
+    if is_terminal(status):
+        previous = f"{status.job_id}: {status.status}"
+        return f"publish not visible yet (the status still describes publish {previous})"
+    percent = f" ({status.percentage:.0f}%)" if status.percentage is not None else ""
+    return f"publish {status.job_id or ''} {status.status}{percent}"
+
+
+# -- inputs ------------------------------------------------------------------------------------------------
+
+
+def validate_publish_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(property, reason) for every invalid BotPublish input. Unknown values (preview) are not judged."""
+    failures = common_failures(
+        news, ("bot_id", "host", "timeout_seconds"), default_timeout=settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS
+    )
+    comment = news.get("version_comment")
+    if comment is None:
+        failures.append(
+            ("version_comment", "version_comment is required: the comment of the published version")
+        )
+    elif known(news, "version_comment") and not (isinstance(comment, str) and comment.strip()):
+        failures.append(
+            ("version_comment", f"{comment!r} is not a version comment; expected a non-empty string")
+        )
+    triggers = news.get("triggers")
+    if triggers is None:
+        failures.append(
+            ("triggers", "triggers is required: a list (e.g. the training ids this publish follows)")
+        )
+    elif known(news, "triggers") and not (
+        isinstance(triggers, list)
+        and all(isinstance(t, str | int | float | bool | Unknown) for t in triggers)
+    ):
+        failures.append(
+            (
+                "triggers",
+                f"{triggers!r} is not a list of plain values; expected e.g. [training.training_id, ...] "
+                "(strings, numbers or booleans)",
+            )
+        )
+    return failures
+
+
+@dataclass(frozen=True)
+class PublishInputs(WireInputs):
+    """The checked inputs of one BotPublish."""
+
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {"timeout_seconds": settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS}
+    validate = staticmethod(validate_publish_inputs)
+
+    bot_id: str
+    version_comment: str
+    triggers: list[Any]
+    host: str
+    timeout_seconds: float
+
+    @property
+    def resource_id(self) -> str:
+        return self.bot_id
+
+    @property
+    def describe(self) -> str:
+        return f"bot {self.bot_id}"
+
+
+normalize_publish_inputs = PublishInputs.normalize
+
+
+# -- the provider ------------------------------------------------------------------------------------------
+
+
+class BotPublishProvider(KoreProvider[PublishInputs]):
+    """Publishes a bot when its `triggers` change. See `BotPublish`."""
+
+    inputs_type = PublishInputs
+    #: Another bot or host is another publish: replace.
+    replace_keys = ("bot_id", "host")
+    #: Changed `triggers` (e.g. a new training id) publish again. Not `version_comment` alone: it describes
+    #: a publish, it is no reason for one; the new comment is used by the next publish, and until then the
+    #: recorded comment is the one last published.
+    trigger_keys = ("triggers",)
+    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    #: The public API cannot unpublish: the bot keeps its published version.
+    forgotten = "bot {bot_id}: forgetting the publish; the bot keeps its published version"
+    timeout_error = PublishTimeoutError
+
+    #: Seconds to wait before trusting a terminal status that may describe the previous publish (rule 3).
+    grace_seconds: float = settings.GRACE_SECONDS
+
+    def refresh(
+        self, inputs: PublishInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
+    ) -> dict[str, Any]:
+        """The status of the bot's latest publish; every other recorded output is kept."""
+        status = client.publish_status(inputs.bot_id, deadline=deadline.at)
+        return {**recorded, "publish_status": status.status}
+
+    # -- the work -----------------------------------------------------------------------------------------
+
+    def job(
+        self, inputs: PublishInputs, client: KoreClient, deadline: Deadline, prepared: Any
+    ) -> dict[str, Any]:
+        """Publish (without training: BotTraining trained already) and wait. Raises unless the publish
+        succeeded, so nothing is recorded otherwise and the next `pulumi up` publishes again."""
+        baseline = self._latest(client, inputs, deadline)
+        ticket = client.publish(
+            inputs.bot_id, inputs.version_comment, initiate_training=False, deadline=deadline.at
+        )
+        if ticket.failed_resources:
+            failed = "; ".join(r.describe() for r in ticket.failed_resources)
+            raise PublishFailedError(
+                f"{inputs.describe}: Kore.ai refused to publish {failed}. Nothing was recorded, so the next "
+                "`pulumi up` publishes again; check those resources in the Kore.ai builder.",
+                bot_id=inputs.bot_id,
+                job_id=None,
+            )
+        log(f"{inputs.describe}: publish requested: {inputs.version_comment!r}")
+        status = self._wait(client, inputs, PublishTracker(baseline, self.grace_seconds), deadline)
+        log(f"{inputs.describe}: publish {status.job_id or ''} {status.status} after {deadline.elapsed:.0f}s")
+        return inputs.outputs(publish_status=status.status, published_at=utc_now())
+
+    @staticmethod
+    def _latest(client: KoreClient, inputs: PublishInputs, deadline: Deadline) -> str | None:
+        """The job id the publish status reports before we publish (None: the bot has no publish job)."""
+        try:
+            return client.publish_status(inputs.bot_id, deadline=deadline.at).job_id
+        except KoreApiError as exc:
+            if exc.status in (400, 404):  # a bot that was never published may have no status to report
+                return None
+            raise
+
+    def _wait(
+        self, client: KoreClient, inputs: PublishInputs, tracker: PublishTracker, deadline: Deadline
+    ) -> PublishStatus:
+        def timed_out(last: PublishStatus | None) -> Exception:
+            return PublishTimeoutError(
+                f"{inputs.describe}: the publish did not finish within timeout_seconds="
+                f"{inputs.timeout_seconds:g} (last status: {last.status if last else 'none read'}). It "
+                "may still finish on Kore.ai; nothing was recorded, so the next `pulumi up` publishes "
+                "again. Raise timeout_seconds for large bots.",
+                bot_id=inputs.bot_id,
+                job_id=last.job_id if last else None,
+            )
+
+        verdict, status = wait_for(
+            lambda: client.publish_status(inputs.bot_id, deadline=deadline.at),
+            tracker.observe,
+            clock=RUNTIME.clock,
+            since=RUNTIME.clock.monotonic(),
+            deadline=deadline.at,
+            timed_out=timed_out,
+            progress=describe_wait,
+            log=lambda message: log(f"{inputs.describe}: {message}"),
+        )
+        if verdict is Verdict.FAILED:
+            failed = "; ".join(r.describe() for r in status.failed_resources)
+            raise PublishFailedError(
+                f"{inputs.describe}: Kore.ai reports publish {status.job_id or '(no id)'} as "
+                f"{status.status!r}" + (f" ({failed})" if failed else "") + ". Nothing was recorded, so "
+                "the next `pulumi up` publishes again; check the bot's publish status in the Kore.ai "
+                "builder (Deploy > Publish).",
+                bot_id=inputs.bot_id,
+                job_id=status.job_id,
+            )
+        return status
+
+
+# -- the resource ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BotPublishArgs:
+    """Inputs of a `BotPublish`.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `version_comment`: the comment of the published version. Changing it alone does not publish.
+    - `triggers`: a list of values; when it changes, the bot is published again. Usually the
+      `training_id`s of the bot's `BotTraining`s, so a publish follows every successful training.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (publish call and waiting).
+    """
+
+    bot_id: pulumi.Input[str]
+    version_comment: pulumi.Input[str]
+    triggers: pulumi.Input[Sequence[pulumi.Input[Any]]]
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS
+
+
+class BotPublish(Resource, module="kore", name="BotPublish"):
+    """A publish of a Kore.ai bot, redone whenever `triggers` change.
+
+    `pulumi up` calls `/api/public/bot/{id}/publish` with the `version_comment` and
+    `initiateTraining: false` (the bot's `BotTraining`s trained it already), then waits for
+    `/api/public/bot/{id}/publish/status` to report `successful`. Another `bot_id` or `host` replaces the
+    resource. Destroying it makes no API call: the public API cannot unpublish. Publishing needs an
+    Admin Console app with the Bot Publish scopes.
+    """
+
+    bot_id: pulumi.Output[str]
+    version_comment: pulumi.Output[str]
+    triggers: pulumi.Output[list[Any]]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    #: `successful`, or after `pulumi refresh` the status of the bot's latest publish.
+    publish_status: pulumi.Output[str]
+    #: When the publish was recorded (ISO 8601, UTC).
+    published_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: BotPublishArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(BotPublishProvider(), resource_name, resource_props(args, OUTPUT_KEYS), opts)

@@ -1,0 +1,358 @@
+"""`MlUtterances`: the ML utterances of one export file, imported into one language of a Kore.ai bot, and
+imported again whenever the file's content changes.
+
+Everything about this resource is here: `MlUtterancesArgs`, the resource class, `MlUtterancesProvider`
+and its status rules. The API (docs/kore-api.md §7): `POST /api/public/uploadfile` (multipart,
+`fileContext=bulkImport`) stores the file and answers its `fileId`; `POST /api/public/bot/{BotID}/mlimport`
+`{"fileName", "fileId"}` with `bot-language` starts the import (`_id: "bir-..."`, `status: "pending"`);
+`GET .../mlimport/status/{bir-id}` reports it: documented `pending` -> `success` (with a `message` such as
+"File imported completed. 12 utterances copied successfully"). The failure word is not documented for the
+ML import; Kore's other import jobs say `failure`, so `failure` -- and, to be safe, `failed` / `error` --
+end the wait as a failure. Anything else (`pending`, an in-progress word we do not know) means "still
+running"; the deadline bounds that.
+
+An import replaces the utterances of the intents (tasks) the file names, so a training must not run while
+an import into the same bot is still replacing them: imports run under the bot's lock like trainings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from .. import settings
+from ..api.errors import KoreApiError
+from ..api.models import ImportJob, UploadedFile, is_failure_word, is_success_word
+from ..errors import UtteranceFileError, UtteranceImportFailedError, UtteranceImportTimeoutError
+from ..utterances import EXPORT_SUFFIXES, hash_utterances
+from .framework import (
+    Deadline,
+    KoreProvider,
+    WireInputs,
+    common_failures,
+    known,
+    resource_props,
+)
+from .polling import Verdict, wait_for
+from .runtime import RUNTIME, log, utc_now
+
+if TYPE_CHECKING:
+    from ..api.client import KoreClient
+
+INPUT_KEYS = ("bot_id", "file", "language", "host", "content_hash", "timeout_seconds")
+OUTPUT_KEYS = ("file_id", "import_id", "import_status", "imported_at")
+CONTENT_HASH_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+# -- status rules (pure) ------------------------------------------------------------------------------------
+
+
+def import_verdict(job: ImportJob) -> Verdict:
+    """The ML import status vocabulary: `success` is done, a failure word failed, anything else waits."""
+    if is_success_word(job.status):
+        return Verdict.FINISHED
+    return Verdict.FAILED if is_failure_word(job.status) else Verdict.WAITING
+
+
+# -- inputs ------------------------------------------------------------------------------------------------
+
+
+def validate_import_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(property, reason) for every invalid MlUtterances input. Unknown values (preview) are not judged."""
+    failures = common_failures(
+        news,
+        ("bot_id", "language", "host", "timeout_seconds"),
+        default_timeout=settings.DEFAULT_IMPORT_TIMEOUT_SECONDS,
+    )
+    file = news.get("file")
+    if file is None:
+        failures.append(("file", "file is required: one Kore.ai ML utterance export (*.json or *.csv)"))
+    elif known(news, "file") and not (
+        isinstance(file, str) and file.strip() and Path(file).suffix.lower() in EXPORT_SUFFIXES
+    ):
+        failures.append(
+            (
+                "file",
+                f"{file!r} is not a Kore.ai ML utterance export file; expected a path ending in .json or "
+                ".csv (one file per MlUtterances: the import API takes one file)",
+            )
+        )
+    content_hash = news.get("content_hash")
+    if content_hash is None:
+        failures.append(("content_hash", "content_hash is required: hash_utterances(file)"))
+    elif known(news, "content_hash") and not (
+        isinstance(content_hash, str) and CONTENT_HASH_PATTERN.fullmatch(content_hash)
+    ):
+        failures.append(
+            (
+                "content_hash",
+                f"{content_hash!r} is not a content hash; expected kore_resources.hash_utterances(file), "
+                "sha256:<64 hex> (MlUtterances computes it for you)",
+            )
+        )
+    return failures
+
+
+@dataclass(frozen=True)
+class ImportInputs(WireInputs):
+    """The checked inputs of one MlUtterances."""
+
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {
+        "language": settings.DEFAULT_LANGUAGE,
+        "timeout_seconds": settings.DEFAULT_IMPORT_TIMEOUT_SECONDS,
+    }
+    validate = staticmethod(validate_import_inputs)
+
+    bot_id: str
+    file: str
+    language: str
+    host: str
+    content_hash: str
+    timeout_seconds: float
+
+    @property
+    def resource_id(self) -> str:
+        return f"{self.bot_id}/{self.language}/{Path(self.file).name}"
+
+    @property
+    def describe(self) -> str:
+        return f"bot {self.bot_id} ({self.language}), file {self.file}"
+
+
+normalize_import_inputs = ImportInputs.normalize
+
+
+@dataclass(frozen=True)
+class PlannedExport:
+    """One export file as the provider uploads it: exactly the bytes that hash to the planned hash."""
+
+    name: str
+    content: bytes
+    extension: str
+
+
+def read_planned_export(file: str, content_hash: str) -> PlannedExport:
+    """The export `file`, verified to still hash to `content_hash`.
+
+    The plugin runs in the project directory, so a relative path means the same file the program hashed.
+    The bytes are read once and hashed as read, so exactly the bytes that were checked get uploaded: if the
+    file changed after the program hashed it (e.g. between `pulumi preview` and `up`, or during a long
+    `up`), this fails rather than import something other than what the plan showed.
+    """
+    path = Path(file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise UtteranceFileError(
+            path,
+            f"cannot read the file: {exc.strerror or exc}. MlUtterances reads it when it imports, in the "
+            "Pulumi project directory; keep the file there (relative paths start from the project)",
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="kore-import-") as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_bytes(content)
+        try:
+            actual = hash_utterances(copy)
+        except UtteranceFileError as exc:
+            raise UtteranceFileError(path, exc.reason, exc.line) from None
+    if actual != content_hash:
+        raise UtteranceFileError(
+            path,
+            f"the file changed after the program read it: the plan imports content_hash {content_hash}, "
+            f"the file now hashes to {actual}. Nothing was uploaded; run `pulumi up` again so the plan "
+            "shows what will be imported",
+        )
+    return PlannedExport(path.name, content, path.suffix.lower().lstrip("."))
+
+
+# -- the provider ------------------------------------------------------------------------------------------
+
+
+class MlUtterancesProvider(KoreProvider[ImportInputs]):
+    """Uploads one ML utterance export and imports it into a bot language when its content changes."""
+
+    inputs_type = ImportInputs
+    #: Another bot, language or host is another import: replace.
+    replace_keys = ("bot_id", "language", "host")
+    #: New content is imported again. Not `file` alone: the same utterances moved or renamed import nothing.
+    trigger_keys = ("content_hash",)
+    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    #: No API undoes an import: the bot keeps the utterances until another import or an edit replaces them.
+    forgotten = (
+        "bot {bot_id} ({language}): forgetting import {import_id} of {file}; the bot keeps the imported "
+        "utterances"
+    )
+    timeout_error = UtteranceImportTimeoutError
+
+    def refresh(
+        self, inputs: ImportInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
+    ) -> dict[str, Any]:
+        """The recorded import's current status; every other recorded output is kept."""
+        import_id = recorded.get("import_id")
+        if not isinstance(import_id, str) or not import_id:
+            return recorded
+        try:
+            job = client.ml_import_status(inputs.bot_id, import_id, deadline=deadline.at)
+        except KoreApiError as exc:
+            if exc.status != 400:
+                raise
+            # `Invalid request ID`: the platform no longer knows the request. The import happened; keep it.
+            log(f"{inputs.describe}: Kore.ai no longer knows import {import_id}; keeping the recorded status")
+            return recorded
+        return {**recorded, "import_status": job.status}
+
+    # -- the work -----------------------------------------------------------------------------------------
+
+    def prepare(
+        self, inputs: ImportInputs, client: KoreClient, deadline: Deadline
+    ) -> tuple[PlannedExport, UploadedFile]:
+        """Upload the file: it needs no turn on the bot. The bytes are read once and checked against the
+        planned hash, so exactly what the plan showed is uploaded."""
+        export = read_planned_export(inputs.file, inputs.content_hash)
+        uploaded = client.upload_file(export.name, export.content, export.extension, deadline=deadline.at)
+        log(f"{inputs.describe}: uploaded as file {uploaded.file_id}")
+        return export, uploaded
+
+    def job(
+        self, inputs: ImportInputs, client: KoreClient, deadline: Deadline, prepared: Any
+    ) -> dict[str, Any]:
+        """Import and wait. Raises unless the import succeeded, so nothing is recorded otherwise and the next
+        `pulumi up` imports again (importing the same file twice is harmless)."""
+        export, uploaded = prepared
+        job = client.ml_import(
+            inputs.bot_id, inputs.language, export.name, uploaded.file_id, deadline=deadline.at
+        )
+        log(f"{inputs.describe}: import {job.import_id} started ({job.status})")
+        job = self._wait(client, inputs, job, RUNTIME.clock.monotonic(), deadline)
+        log(
+            f"{inputs.describe}: import {job.import_id} finished after {deadline.elapsed:.0f}s"
+            + (f": {job.message}" if job.message else "")
+        )
+        return inputs.outputs(
+            file_id=uploaded.file_id, import_id=job.import_id, import_status=job.status, imported_at=utc_now()
+        )
+
+    def _wait(
+        self, client: KoreClient, inputs: ImportInputs, job: ImportJob, started: float, deadline: Deadline
+    ) -> ImportJob:
+        if import_verdict(job) is Verdict.WAITING:
+
+            def timed_out(last: ImportJob | None) -> Exception:
+                return UtteranceImportTimeoutError(
+                    f"{inputs.describe}: import {job.import_id} did not finish within timeout_seconds="
+                    f"{inputs.timeout_seconds:g} (last status: {(last or job).status}). It may still finish "
+                    "on Kore.ai; nothing was recorded, so the next `pulumi up` imports again. Raise "
+                    "timeout_seconds for large files.",
+                    bot_id=inputs.bot_id,
+                    language=inputs.language,
+                    job_id=job.import_id,
+                )
+
+            _, job = wait_for(
+                lambda: client.ml_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
+                lambda status, _elapsed: import_verdict(status),
+                clock=RUNTIME.clock,
+                since=started,
+                deadline=deadline.at,
+                timed_out=timed_out,
+                progress=lambda status: f"import {status.import_id} {status.status}",
+                log=lambda message: log(f"{inputs.describe}: {message}"),
+            )
+        if import_verdict(job) is Verdict.FAILED:
+            raise UtteranceImportFailedError(
+                f"{inputs.describe}: Kore.ai reports import {job.import_id} as {job.status!r}"
+                + (f" ({job.message})" if job.message else "")
+                + ". Nothing was recorded, so the next `pulumi up` imports again; check the file against "
+                "the bot's intents (Build > Natural Language > Training > ML Utterances > Import).",
+                bot_id=inputs.bot_id,
+                language=inputs.language,
+                job_id=job.import_id,
+            )
+        return job
+
+
+# -- the resource ------------------------------------------------------------------------------------------
+
+
+def export_file(file: str | os.PathLike[str]) -> str:
+    """The path of one ML utterance export as MlUtterances records it: relative to the project directory
+    (the working directory of both the program and the provider plugin) when the file is inside it, so
+    the state does not depend on where the project is checked out."""
+    path = Path(file)
+    if path.is_dir():
+        raise UtteranceFileError(
+            path,
+            "is a folder; MlUtterances imports one export file (the import API takes one file): declare "
+            "one MlUtterances per *.json or *.csv file",
+        )
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        raise UtteranceFileError(path, "not a .json or .csv file; expected a Kore.ai ML utterance export")
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        path = path.relative_to(Path.cwd())  # else outside the project: keep it absolute
+    return path.as_posix()
+
+
+@dataclass
+class MlUtterancesArgs:
+    """Inputs of an `MlUtterances`.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `file`: one ML utterance export (`*.json` or `*.csv`), as Kore.ai's builder exports it. A plain path
+      (not a `pulumi.Input`): it is hashed when the program runs. Relative paths start from the project.
+    - `language`: the bot language to import into (`en`, `de`, ...), sent as `bot-language`.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (upload, import, waiting).
+    """
+
+    bot_id: pulumi.Input[str]
+    file: str | os.PathLike[str]
+    language: pulumi.Input[str] = settings.DEFAULT_LANGUAGE
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_IMPORT_TIMEOUT_SECONDS
+
+
+class MlUtterances(Resource, module="kore", name="MlUtterances"):
+    """The ML utterances of one export file, imported into one language of a Kore.ai bot, imported again
+    whenever the file's content changes.
+
+    The file is hashed with `hash_utterances` when the program runs; that `content_hash` is the trigger,
+    so reformatting or reordering the export imports nothing. `pulumi up` uploads the file
+    (`/api/public/uploadfile`), imports it (`/api/public/bot/{id}/mlimport`) and waits for the import to
+    succeed; the provider re-hashes the file before uploading and fails if it changed since the program
+    ran. Another `bot_id`, `language` or `host` replaces the resource. Destroying it makes no API call:
+    an import cannot be undone. Give a `BotTraining` `utterances_hash=mlu.content_hash` to train after it.
+    """
+
+    bot_id: pulumi.Output[str]
+    file: pulumi.Output[str]
+    language: pulumi.Output[str]
+    host: pulumi.Output[str]
+    #: `hash_utterances(file)` when the program ran; what the last successful import imported.
+    content_hash: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    #: The `fileId` Upload File returned.
+    file_id: pulumi.Output[str]
+    #: The `bir-...` id of the import request.
+    import_id: pulumi.Output[str]
+    #: `success`, or after `pulumi refresh` what the import status reports.
+    import_status: pulumi.Output[str]
+    #: When the import was recorded (ISO 8601, UTC).
+    imported_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: MlUtterancesArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        file = export_file(args.file)
+        props = resource_props(args, OUTPUT_KEYS, file=file, content_hash=hash_utterances(file))
+        super().__init__(MlUtterancesProvider(), resource_name, props, opts)

@@ -1,0 +1,113 @@
+"""Every setting in one place: the stack-config keys and environment variables kore_resources reads, their
+defaults, and how a host and credentials are resolved from them.
+
+No Pulumi here: lookups are passed in (`pulumi.Config` in the program, `ConfigureRequest.config` in the
+provider plugin), so the rules are the same on both sides and testable without an engine.
+
+| stack config key     | environment variable | used by                                      |
+|----------------------|----------------------|----------------------------------------------|
+| `kore:host`          | `KORE_HOST`          | every resource whose `host` argument is None |
+| `kore:clientId`      | `KORE_CLIENT_ID`     | the provider plugin, for every call          |
+| `kore:clientSecret`  | `KORE_CLIENT_SECRET` | the provider plugin (set with `--secret`)    |
+| `kore:promoteFrom`   | (none)               | the shipped program's promotion guard        |
+| `<project>:bots`     | (none)               | the shipped program (`kore-bots:bots`)       |
+
+Stack config wins over the environment; each credential is looked up on its own, so the id can live in
+plain config and the secret in the environment of a CI job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .api.auth import Credentials
+from .api.errors import ConfigurationError
+
+NAMESPACE = "kore"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One stack-config key (fully namespaced) and the environment variable used when config has none."""
+
+    key: str
+    env: str | None = None
+    secret: bool = False
+
+    @property
+    def name(self) -> str:
+        """The key without its namespace (`host` for `kore:host`), as `pulumi.Config("kore").get` takes it."""
+        return self.key.split(":", 1)[1]
+
+    def lookup(self, config_get: Callable[[str], str | None], environ: Mapping[str, str]) -> str | None:
+        value = config_get(self.key)
+        if value is None and self.env is not None:
+            value = environ.get(self.env)
+        return value
+
+
+HOST = Setting("kore:host", "KORE_HOST")
+CLIENT_ID = Setting("kore:clientId", "KORE_CLIENT_ID")
+CLIENT_SECRET = Setting("kore:clientSecret", "KORE_CLIENT_SECRET", secret=True)
+PROMOTE_FROM = Setting("kore:promoteFrom")
+
+#: Every key of the `kore` namespace: anything else there is a typo (a silently ignored
+#: `kore:promoteForm` would switch the promotion guard off).
+KORE_SETTINGS = (HOST, CLIENT_ID, CLIENT_SECRET, PROMOTE_FROM)
+#: The shipped program's own key, in its project's namespace: `<project>:bots`.
+BOTS_KEY_NAME = "bots"
+
+# -- defaults ----------------------------------------------------------------------------------------------
+
+DEFAULT_LANGUAGE = "en"
+#: Deadlines of the whole operation (calls, retries and waiting), per resource.
+DEFAULT_TRAINING_TIMEOUT_SECONDS = 1800
+DEFAULT_IMPORT_TIMEOUT_SECONDS = 600
+DEFAULT_PUBLISH_TIMEOUT_SECONDS = 900
+#: What a refresh may spend on one status read.
+REFRESH_READ_SECONDS = 120.0
+#: How long a terminal status that may still describe the previous job is distrusted (see
+#: resources/bot_training.py, rule 3).
+GRACE_SECONDS = 10.0
+
+
+# -- resolution --------------------------------------------------------------------------------------------
+
+
+def resolve_host(config_get: Callable[[str], str | None], environ: Mapping[str, str] | None = None) -> str:
+    """The Kore.ai host from `kore:host`, else `KORE_HOST` (used when a resource's `host` is None)."""
+    host = HOST.lookup(config_get, os.environ if environ is None else environ)
+    if not host:
+        raise ConfigurationError(
+            f"No Kore.ai host: run `pulumi config set {HOST.key} https://platform.kore.ai` (or your "
+            f"region's or dedicated host), or set {HOST.env}."
+        )
+    return host
+
+
+def resolve_credentials(
+    config_get: Callable[[str], str | None], environ: Mapping[str, str] | None = None
+) -> Credentials:
+    """Credentials from stack config (`kore:clientId`, `kore:clientSecret`), else the environment. A missing
+    one names both places it could come from."""
+    env = os.environ if environ is None else environ
+    client_id = (CLIENT_ID.lookup(config_get, env) or "").strip()
+    client_secret = CLIENT_SECRET.lookup(config_get, env) or ""
+    missing = []
+    if not client_id:
+        missing.append(
+            f"the Kore.ai client id: run `pulumi config set {CLIENT_ID.key} cs-...` or set {CLIENT_ID.env}"
+        )
+    if not client_secret:
+        missing.append(
+            f"the Kore.ai client secret: run `pulumi config set --secret {CLIENT_SECRET.key} ...` "
+            f"or set {CLIENT_SECRET.env}"
+        )
+    if missing:
+        raise ConfigurationError(
+            "Missing " + "; and ".join(missing) + ". Both come from a JWT app of the bot "
+            "(App Settings > Dev Tools) with the Train ML API scope."
+        )
+    return Credentials(client_id=client_id, client_secret=client_secret)

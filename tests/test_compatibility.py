@@ -1,0 +1,110 @@
+"""State compatibility is part of the version contract (README, "Versions and compatibility").
+
+Every stack's state holds each resource's pickled provider (`__provider`, by module path and class name),
+the wire property names, and hashes made by `hash_utterances`. `tests/fixtures/state/<release>/` holds what
+a release recorded (`pulumi stack export` of the demo's stack, made with the real CLI, and the utterances it
+was made from). Here the current code replays it through the real plugin process, as the engine would
+after an upgrade: Check and Diff (no change, with the recorded provider and with today's), Read (refresh:
+the recorded providers unpickle, every recorded output is kept) and Delete (destroy: no API call).
+The same fixtures go through the real CLI in tests/test_cli_e2e.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import CREDENTIALS_CONFIG
+from kore_resources import hash_utterances
+from kore_resources.sandbox import Sandbox
+from plugin_harness import Plugin
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "state"
+RECORDED_HOST = "http://127.0.0.1:8089"  # what the fixtures' stack config said
+RELEASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+#: Every provider path a release has recorded; each must keep importing (kore_resources/provider.py).
+PROVIDER_PATHS = {
+    "v0.1.0": {
+        "pulumi-python:dynamic/kore:BotTraining": b"kore_resources.provider",
+        "pulumi-python:dynamic/kore:MlUtterances": b"kore_resources.pipeline_providers",
+        "pulumi-python:dynamic/kore:BotPublish": b"kore_resources.pipeline_providers",
+    }
+}
+
+
+def recorded_resources(release: str, host: str) -> list[dict[str, Any]]:
+    text = (FIXTURES / release / "deployment.json").read_text(encoding="utf-8").replace(RECORDED_HOST, host)
+    resources = json.loads(text)["deployment"]["resources"]
+    return [r for r in resources if r["type"].startswith("pulumi-python:dynamic/")]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_recorded_providers_are_those_the_release_wrote(release: str) -> None:
+    resources = recorded_resources(release, RECORDED_HOST)
+    assert {r["type"] for r in resources} == set(PROVIDER_PATHS[release])
+    for resource in resources:
+        pickle = base64.b64decode(resource["outputs"]["__provider"])
+        assert PROVIDER_PATHS[release][resource["type"]] in pickle, resource["urn"]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_recorded_hashes_are_still_what_hash_utterances_makes(release: str) -> None:
+    """A change of hash semantics would retrain every bot once: it is a breaking change (CHANGELOG)."""
+    utterances = FIXTURES / release / "utterances" / "travel"
+    hashes = {
+        r["urn"].rsplit("::", 1)[1]: r["outputs"].get("utterances_hash") or r["outputs"].get("content_hash")
+        for r in recorded_resources(release, RECORDED_HOST)
+    }
+    assert hashes["travel-en"] == hash_utterances(utterances / "en")
+    assert hashes["travel-de"] == hash_utterances(utterances / "de")
+    assert hashes["travel-en-ml-utterances.json"] == hash_utterances(utterances / "en" / "ml-utterances.json")
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_the_current_code_checks_diffs_reads_and_deletes_what_the_release_recorded(release: str) -> None:
+    with Sandbox(training_seconds=0.2, queue_seconds=0.1) as sandbox:
+        plugin = Plugin(config=CREDENTIALS_CONFIG)
+        try:
+            for resource in recorded_resources(release, sandbox.url):
+                urn, id_ = resource["urn"], resource["id"]
+                inputs, outputs = resource["inputs"], resource["outputs"]
+                old_provider = outputs["__provider"]
+                # An `up` of unchanged code: Check with the recorded inputs; Diff against the recorded
+                # outputs, with the provider the state names and with the one today's program serializes.
+                news = {k: v for k, v in inputs.items() if k != "__provider"}
+                for provider in (old_provider, today_provider(plugin, resource["type"])):
+                    checked, failures = plugin.check(urn, inputs, news, provider)
+                    assert failures == [], (urn, failures)
+                    diff = plugin.diff(id_, urn, outputs, checked, inputs)
+                    assert diff.changes == diff.DIFF_NONE, (urn, provider)
+                # refresh: Read with the recorded provider keeps every recorded output
+                read_id, refreshed = plugin.read(id_, urn, outputs, inputs)
+                assert read_id == id_
+                assert {k: v for k, v in refreshed.items() if not k.endswith("_status")} == {
+                    k: v for k, v in outputs.items() if not k.endswith("_status")
+                }
+                # destroy: Delete with the recorded provider calls nothing
+                sandbox.clear_calls()
+                plugin.delete(id_, urn, outputs)
+                assert sandbox.calls == []
+        finally:
+            plugin.close()
+
+
+def today_provider(plugin: Plugin, type_: str) -> str:
+    """The `__provider` today's program writes for a resource of `type_`."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from kore_resources import BotPublishProvider, BotTrainingProvider, MlUtterancesProvider
+
+    name = type_.rsplit(":", 1)[1]
+    provider = {
+        "BotTraining": BotTrainingProvider,
+        "MlUtterances": MlUtterancesProvider,
+        "BotPublish": BotPublishProvider,
+    }[name]()
+    return str(serialize_provider(provider))

@@ -1,0 +1,88 @@
+"""The layout is the architecture: dependencies point one way, program -> resources -> API layer, and the
+sandbox stands apart. Checked on the import graph of the source, and by running the providers."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "kore_resources"
+
+
+def imports_of(path: Path) -> set[str]:
+    """The fully qualified modules (and names) `path` imports, relative imports resolved."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    package = parts[:-1]  # for a package's __init__.py, the package itself
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            name = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(name)
+            found.update(f"{name}.{alias.name}" for alias in node.names)
+    return found
+
+
+def layer(directory: str) -> dict[Path, set[str]]:
+    return {path: imports_of(path) for path in sorted((PACKAGE / directory).rglob("*.py"))}
+
+
+def offenders(graph: dict[Path, set[str]], forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, names in graph.items()
+        for name in sorted(names)
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    ]
+
+
+def test_the_api_layer_imports_no_pulumi_and_nothing_above_it() -> None:
+    forbidden = ("pulumi", "kore_resources.resources", "kore_resources.program", "kore_resources.sandbox")
+    assert offenders(layer("api"), forbidden) == []
+
+
+def test_the_resources_import_neither_the_program_nor_the_sandbox() -> None:
+    assert offenders(layer("resources"), ("kore_resources.program", "kore_resources.sandbox")) == []
+
+
+def test_the_sandbox_imports_nothing_of_the_package_but_itself() -> None:
+    graph = layer("sandbox")
+    outside = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, names in graph.items()
+        for name in names
+        if name.startswith("kore_resources") and not name.startswith("kore_resources.sandbox")
+    ]
+    assert outside == []
+
+
+@pytest.mark.parametrize("name", ["settings.py", "errors.py", "utterances.py"])
+def test_the_shared_modules_need_no_pulumi(name: str) -> None:
+    path = PACKAGE / name
+    assert offenders({path: imports_of(path)}, ("pulumi", "kore_resources.resources")) == []
+
+
+def test_using_every_provider_never_imports_the_sandbox() -> None:
+    code = """
+import sys
+from pulumi.dynamic import Config, ConfigureRequest
+from kore_resources import BotPublishProvider, BotTrainingProvider, MlUtterancesProvider
+for provider in (BotTrainingProvider(), MlUtterancesProvider(), BotPublishProvider()):
+    provider.configure(ConfigureRequest(Config({}, "p")))
+    provider.check({}, {"bot_id": "st-00000000-0000-0000-0000-000000000000"})
+    provider.diff("id", {}, {})
+    provider.delete("id", {})
+import kore_resources.api.client, kore_resources.provider, kore_resources.pipeline_providers
+print(sorted(m for m in sys.modules if m.startswith("kore_resources.sandbox")))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
