@@ -10,9 +10,10 @@
     └── JobError                                     a Kore.ai job did not finish successfully
         ├── JobFailedError                           ... Kore.ai reported it as failed
         ├── JobTimeoutError (also a TimeoutError)    ... it did not finish within timeout_seconds
-        ├── TrainingError         -> TrainingFailedError, TrainingTimeoutError
+        ├── JobLostError                             ... the platform restarted while it ran
+        ├── TrainingError         -> TrainingFailedError, TrainingTimeoutError, TrainingLostError
         ├── UtteranceImportError  -> UtteranceImportFailedError, UtteranceImportTimeoutError
-        └── PublishError          -> PublishFailedError, PublishTimeoutError
+        └── PublishError          -> PublishFailedError, PublishTimeoutError, PublishLostError
 
 So a program (or a test) can catch "any job that failed" (`JobFailedError`), "any timeout"
 (`JobTimeoutError`, or the built-in `TimeoutError`), or one resource's errors (`TrainingError`). Every job
@@ -44,16 +45,19 @@ __all__ = [
     "InputFileError",
     "JobError",
     "JobFailedError",
+    "JobLostError",
     "JobTimeoutError",
     "KoreApiError",
     "KoreError",
     "PromotionRefusedError",
     "PublishError",
     "PublishFailedError",
+    "PublishLostError",
     "PublishTimeoutError",
     "RateLimitedError",
     "TrainingError",
     "TrainingFailedError",
+    "TrainingLostError",
     "TrainingTimeoutError",
     "UtteranceFileError",
     "UtteranceImportError",
@@ -104,6 +108,11 @@ class JobTimeoutError(JobError, TimeoutError):
     """The job did not finish within `timeout_seconds`."""
 
 
+class JobLostError(JobError):
+    """The platform stopped accepting connections while the job ran (it restarted or failed over), so what
+    it reports afterwards cannot be taken for the job's outcome."""
+
+
 _job_id = property(attrgetter("job_id"), doc="The job's id, where it is known (`job_id`).")
 
 
@@ -120,6 +129,10 @@ class TrainingFailedError(TrainingError, JobFailedError):
 
 class TrainingTimeoutError(TrainingError, JobTimeoutError):
     """The training did not finish within `timeout_seconds`."""
+
+
+class TrainingLostError(TrainingError, JobLostError):
+    """Kore.ai restarted while the training ran; its outcome is unknown."""
 
 
 class UtteranceImportError(JobError):
@@ -150,3 +163,7 @@ class PublishFailedError(PublishError, JobFailedError):
 
 class PublishTimeoutError(PublishError, JobTimeoutError):
     """The publish did not finish within `timeout_seconds`."""
+
+
+class PublishLostError(PublishError, JobLostError):
+    """Kore.ai restarted while the publish ran; its outcome is unknown."""

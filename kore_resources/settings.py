@@ -94,7 +94,9 @@ def resolve_credentials(
     one names both places it could come from."""
     env = os.environ if environ is None else environ
     client_id = (CLIENT_ID.lookup(config_get, env) or "").strip()
-    client_secret = CLIENT_SECRET.lookup(config_get, env) or ""
+    # Stripped like the id: a secret pasted from a file or a terminal often ends in a newline, which would
+    # sign every token with the wrong key; Kore.ai's client secrets never start or end with whitespace.
+    client_secret = (CLIENT_SECRET.lookup(config_get, env) or "").strip()
     missing = []
     if not client_id:
         missing.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import os
 import shutil
 import time
@@ -12,6 +13,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from kore_resources import BotTrainingProvider
+from kore_resources.resources.runtime import RUNTIME
 from kore_resources.sandbox import DEMO_APP, DEMO_BOTS, Sandbox
 
 BOT = DEMO_BOTS[0].bot_id
@@ -50,6 +52,39 @@ def pulumi_cli() -> str:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin_process_state() -> None:
+    """Each test starts as a fresh plugin process would: no rate budget used, no host known to answer."""
+    RUNTIME.reset()
+
+
+class ScriptedTime:
+    """Time for the providers (`RUNTIME.use_clock(time)`) and the sandbox (`Sandbox(clock=time)`), for one
+    thread: every sleep returns at once, having moved time on, and `at(delay, action)` runs `action` once
+    time reaches it (stop the sandbox at t=5, start it again at t=20). What happens when is then decided by
+    the script, never by how fast the machine is."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self._events: list[tuple[float, int, Callable[[], object]]] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.now += seconds
+        while self._events and self._events[0][0] <= self.now:
+            _, _, action = heapq.heappop(self._events)
+            action()
+
+    def at(self, delay: float, action: Callable[[], object]) -> None:
+        heapq.heappush(self._events, (self.now + delay, len(self._events), action))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from kore_resources.errors import KoreApiError
+from kore_resources.errors import HostUnreachableError, KoreApiError
 from kore_resources.resources.polling import Verdict, wait_for
 
 
@@ -49,6 +49,7 @@ def run(clock, script, deadline=100.0, logs=None, **kwargs):
         timed_out=lambda last: TimeoutError(f"last: {last}"),
         progress=lambda status: f"status {status}",
         log=(logs if logs is not None else []).append,
+        describe="bot b (en): training t",
         **kwargs,
     )
 
@@ -108,3 +109,38 @@ def test_progress_is_logged_on_change_and_every_30_seconds():
     elapsed = [float(line.rsplit(", ", 1)[1].removesuffix("s elapsed")) for line in logs[1:]]
     assert len(logs) < 30  # of 62 reads
     assert all(later - earlier >= 30 for earlier, later in itertools.pairwise(elapsed))
+
+
+def test_a_host_that_stops_answering_is_the_news_at_the_deadline_not_a_slow_job():
+    clock = FakeClock()
+    gone = HostUnreachableError(
+        "h stopped answering (connection refused; 6 attempts)", transient=True, refused=True
+    )
+    logs: list[str] = []
+    with pytest.raises(HostUnreachableError) as info:
+        run(clock, Script(clock, ["running", "running"] + [gone] * 200), deadline=300.0, logs=logs)
+    message = str(info.value)
+    assert message.startswith("bot b (en): training t: the status could not be read for the last")
+    assert "stopped answering" in message and "nothing was recorded" in message
+    # one line when the outage starts, then one every 30 s: not a line per failed read
+    assert 2 <= sum("reading the status failed" in line for line in logs) <= 300 / 30 + 1
+
+
+def test_a_refused_connection_is_reported_as_an_outage_even_when_its_retry_succeeded():
+    clock = FakeClock()
+    refused = 0
+    answers: list = [KoreApiError("HTTP 503", status=503, transient=True), "running", "refused", "done"]
+
+    def read():
+        nonlocal refused
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        if answer == "refused":
+            refused += 1  # the client's first attempt was refused; its retry got this answer
+            return "running"
+        return answer
+
+    outages: list[float] = []
+    verdict, _ = run(clock, read, refusals=lambda: refused, on_outage=lambda: outages.append(clock.now))
+    assert verdict is Verdict.FINISHED and len(outages) == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from .errors import (
     AmbiguousRequestError,
     AuthenticationError,
     ConfigurationError,
+    HostUnreachableError,
     KoreApiError,
     RateLimitedError,
 )
@@ -116,6 +118,24 @@ class RequestBody:
         return {"json": self.json, "files": self.files, "data": self.data}
 
 
+class Reachability:
+    """Which hosts have answered (with any HTTP status) in this process. Shared by every client of the
+    process, like the rate budget: a host that never answered is most likely misconfigured and fails fast;
+    one that answered before and then stops is ridden out within the deadline."""
+
+    def __init__(self) -> None:
+        self._answered: set[str] = set()
+        self._lock = threading.Lock()
+
+    def answered(self, host: str) -> bool:
+        with self._lock:
+            return host in self._answered
+
+    def mark(self, host: str) -> None:
+        with self._lock:
+            self._answered.add(host)
+
+
 class KoreClient:
     """Calls one Kore.ai host with one app's credentials. Use one client per thread (sessions are not
     shared between threads); the rate budget may be shared by every client of the process."""
@@ -127,6 +147,7 @@ class KoreClient:
         *,
         session: requests.Session | None = None,
         budget: RateBudget | None = None,
+        reachability: Reachability | None = None,
         policy: RetryPolicy | None = None,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         read_timeout: float = READ_TIMEOUT_SECONDS,
@@ -140,6 +161,11 @@ class KoreClient:
         self._credentials = credentials
         self._session = session if session is not None else requests.Session()
         self._budget = budget
+        self._reachability = reachability if reachability is not None else Reachability()
+        #: Connections the host refused (nothing listening), over all of this client's requests, retried
+        #: ones included: a platform that restarted between two attempts shows here even if the retry
+        #: succeeded.
+        self.refused_connections = 0
         self._policy = policy if policy is not None else RetryPolicy()
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -260,6 +286,7 @@ class KoreClient:
         budget_key = (self.host, bot_id or "", endpoint.budget)
         tried: list[str] = []
         attempt = 0
+        first_failure_at = 0.0
         while True:
             attempt += 1
             if self._budget is not None:
@@ -272,9 +299,15 @@ class KoreClient:
                     transient=bool(tried),
                 )
             failure, response = self._attempt(method, url, headers, params, remaining, body)
+            if response is not None:
+                self._reachability.mark(self.host)
+            elif failure is not None and failure.detail == REFUSED:
+                self.refused_connections += 1
             if failure is None and response is not None:
                 return _json_body(response, method, url)
             assert failure is not None
+            if not tried:
+                first_failure_at = self._clock()
             tried.append(failure.describe())
             delay = retry_delay(
                 failure,
@@ -283,13 +316,17 @@ class KoreClient:
                 remaining=deadline - self._clock(),
                 policy=self._policy,
                 jitter=random.random(),  # jitter, not cryptography
+                host_answered=self._reachability.answered(self.host),
             )
             if failure.status == 429 and self._budget is not None:
                 # Kore.ai's own count disagrees with ours (other clients share the bot): hold back every
                 # operation of this process on this bot, not just this one.
                 self._budget.block(budget_key, failure.retry_after or self._policy.base_delay)
             if delay is None:
-                raise self._final_error(endpoint, method, url, failure, response, tried)
+                error = self._final_error(endpoint, method, url, failure, response, tried)
+                if isinstance(error, HostUnreachableError):
+                    error.seconds = self._clock() - first_failure_at
+                raise error
             self._sleep(delay)
 
     def _attempt(
@@ -319,11 +356,13 @@ class KoreClient:
         except requests.exceptions.SSLError as exc:
             return AttemptFailure(FailureKind.TLS, detail=_tls_reason(exc)), None
         except requests.exceptions.ConnectTimeout:
-            return AttemptFailure(FailureKind.CONNECT), None
+            return AttemptFailure(FailureKind.CONNECT, detail=CONNECT_TIMEOUT), None
         except requests.exceptions.ReadTimeout:
             return AttemptFailure(FailureKind.READ_TIMEOUT), None
         except requests.exceptions.ConnectionError as exc:
-            return AttemptFailure(_connection_failure_kind(exc)), None
+            kind = _connection_failure_kind(exc)
+            detail = _connect_reason(exc) if kind is FailureKind.CONNECT else ""
+            return AttemptFailure(kind, detail=detail), None
         if response.status_code < 300:
             return None, response
         return (
@@ -352,15 +391,30 @@ class KoreClient:
             f"next `pulumi up` will {endpoint.redo} again."
         )
         if failure.kind is FailureKind.TLS:
+            if _is_plain_http(failure.detail):
+                return KoreApiError(
+                    f"{self.host} does not speak TLS: it answered the https:// connection in plain HTTP. "
+                    "Kore.ai platforms use https://; a host that speaks plain HTTP (such as the local "
+                    "sandbox) needs an http:// URL in kore:host (accepted for loopback addresses only)."
+                )
             return KoreApiError(
                 f"TLS verification failed for {self.host}: {failure.detail}. If the host uses a private CA, "
                 "point REQUESTS_CA_BUNDLE at its CA bundle; verification cannot be turned off."
             )
         if failure.kind is FailureKind.CONNECT:
-            return KoreApiError(
-                f"Could not connect to {self.host}{history}. Check kore:host (or the resource's host) and "
-                "that the host is reachable from here.",
+            attempts = f"{len(tried)} attempt{'s' if len(tried) != 1 else ''}"
+            reason = failure.detail or "could not connect"
+            if not self._reachability.answered(self.host):
+                return HostUnreachableError(
+                    f"Could not connect to {self.host} ({reason}; {attempts}): nothing has answered there. "
+                    "Check kore:host (or the resource's host): the host name, the port, and that it is "
+                    "reachable from here; for the local sandbox, that it is running on that port.",
+                    refused=reason == REFUSED,
+                )
+            return HostUnreachableError(
+                f"{self.host} stopped answering ({reason}; {attempts}) after it had answered.",
                 transient=True,
+                refused=reason == REFUSED,
             )
         if response is None:
             message = f"{failure.describe()} for {method} {url}{history}."
@@ -422,8 +476,37 @@ def _language(language: str) -> str:
 
 
 def _tls_reason(exc: requests.exceptions.SSLError) -> str:
-    match = re.search(r"certificate verify failed: [^')(]*", str(exc))
-    return match.group(0).strip() if match else str(exc)[:200]
+    """The reason in the innermost SSL error, whole (urllib3 wraps it in pool and retry prose)."""
+    text = str(exc)
+    match = re.search(r"certificate verify failed: [^')(]*", text)
+    if match:
+        return match.group(0).strip()
+    match = re.search(r"\[SSL(?:: [A-Z_]+)?\] [^')(]*", text)
+    return match.group(0).strip() if match else text
+
+
+def _is_plain_http(tls_reason: str) -> bool:
+    """OpenSSL's words for "the other side sent plain HTTP" (a TLS client talking to an http:// server)."""
+    lowered = tls_reason.lower()
+    return any(words in lowered for words in ("wrong version number", "record layer failure", "http request"))
+
+
+REFUSED = "connection refused"
+CONNECT_TIMEOUT = "no connection within the connect timeout"
+
+
+def _connect_reason(exc: requests.exceptions.ConnectionError) -> str:
+    """Why a connection could not be opened, in a user's words."""
+    text = str(exc).lower()
+    if "refused" in text:
+        return REFUSED
+    if "name or service not known" in text or "nodename nor servname" in text or "resolution" in text:
+        return "the host name does not resolve"
+    if "timed out" in text:
+        return CONNECT_TIMEOUT
+    if "unreachable" in text:
+        return "the network or host is unreachable"
+    return "could not connect"
 
 
 def _connection_failure_kind(exc: requests.exceptions.ConnectionError) -> FailureKind:

@@ -58,5 +58,13 @@ class AmbiguousRequestError(KoreApiError):
 
 
 class HostUnreachableError(KoreApiError):
-    """The host did not accept connections: it never answered in this operation (a wrong `kore:host`, or
-    nothing listening there), or it stopped answering part-way."""
+    """The host did not accept connections: it never answered in this process (a wrong `kore:host`, or
+    nothing listening there: not transient, it fails fast), or it stopped answering after it had (transient:
+    ridden out within the deadline). `refused`: the host actively refused the connection, i.e. nothing was
+    listening, so the platform's process was down (restarted or failed over) at that moment."""
+
+    def __init__(self, message: str, *, refused: bool = False, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.refused = refused
+        #: How long the connection attempts of the final error went on, in seconds.
+        self.seconds = 0.0

@@ -47,6 +47,9 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 30.0
     max_attempts: int = 6
+    #: Attempts at a host that has never answered in this process (a wrong `kore:host`, nothing listening):
+    #: a few seconds of backoff, then the error, instead of the whole `timeout_seconds`.
+    unreached_attempts: int = 3
 
     def backoff(self, attempt: int, jitter: float) -> float:
         """Delay after failed attempt number `attempt` (1-based); `jitter` in [0, 1) spreads retries."""
@@ -77,13 +80,19 @@ def retry_delay(
     remaining: float,
     policy: RetryPolicy,
     jitter: float,
+    host_answered: bool = True,
 ) -> float | None:
     """Seconds to wait before the next attempt, or None to give up.
 
     `remaining` is the time left before the operation's deadline; a retry that could not start before it
-    is not attempted. A server's Retry-After wins over our own backoff when it is longer.
+    is not attempted. A server's Retry-After wins over our own backoff when it is longer. A host that could
+    not be connected to and has never answered (`host_answered`) gets only `policy.unreached_attempts`:
+    it is most likely the wrong host or port, and a user should hear so in seconds. A host that answered
+    before and then drops is ridden out like any transient failure.
     """
     if not is_retryable(failure, idempotent=idempotent) or attempt >= policy.max_attempts:
+        return None
+    if failure.kind is FailureKind.CONNECT and not host_answered and attempt >= policy.unreached_attempts:
         return None
     delay = policy.backoff(attempt, jitter)
     if failure.retry_after is not None:

@@ -21,6 +21,8 @@ accepts a terminal status only when it belongs to our publish, by the same rules
    provider never runs two publishes of one bot at once).
 3. A terminal status without 1's or 2's evidence is accepted only after `grace_seconds`: a publish so
    fast that it started and ended between two polls, on a platform that reuses the job `_id`.
+4. As for trainings: a terminal status read after the host refused a connection (the platform restarted)
+   is not taken for ours; the publish is reported as lost (`PublishLostError`) and recorded nowhere.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from pulumi.output import Unknown
 from .. import settings
 from ..api.errors import KoreApiError
 from ..api.models import PublishStatus, is_failure_word, is_success_word
-from ..errors import PublishFailedError, PublishTimeoutError
+from ..errors import PublishFailedError, PublishLostError, PublishTimeoutError
 from .framework import (
     Deadline,
     KoreProvider,
@@ -77,9 +79,16 @@ class PublishTracker:
     baseline_id: str | None  # the job `_id` the status reported just before our POST (None: no job read)
     grace_seconds: float = settings.GRACE_SECONDS
     seen_running: bool = False
+    platform_restarted: bool = False
+
+    def outage(self) -> None:
+        """The host refused a connection while we waited (rule 4)."""
+        self.platform_restarted = True
 
     def observe(self, status: PublishStatus, elapsed: float) -> Verdict:
         """`elapsed`: seconds since the publish POST was answered."""
+        if self.platform_restarted and is_terminal(status):
+            return Verdict.LOST
         if not is_terminal(status):
             self.seen_running = True
             return Verdict.WAITING
@@ -242,7 +251,18 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
             timed_out=timed_out,
             progress=describe_wait,
             log=lambda message: log(f"{inputs.describe}: {message}"),
+            describe=f"{inputs.describe}: publish",
+            refusals=lambda: client.refused_connections,
+            on_outage=tracker.outage,
         )
+        if verdict is Verdict.LOST:
+            raise PublishLostError(
+                f"{inputs.describe}: {inputs.host} refused connections while the publish ran (the platform "
+                "restarted or failed over), so the status it reports since cannot be taken for this "
+                "publish's outcome. Nothing was recorded, so the next `pulumi up` publishes again.",
+                bot_id=inputs.bot_id,
+                job_id=status.job_id,
+            )
         if verdict is Verdict.FAILED:
             failed = "; ".join(r.describe() for r in status.failed_resources)
             raise PublishFailedError(

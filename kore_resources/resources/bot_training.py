@@ -30,6 +30,13 @@ ran. The rules below accept a terminal status only when it belongs to the traini
    a training so fast that it started and ended between two polls. The cost of the rare wrong guess (a
    training still queued after the grace period while the previous one reads `Finished` and in sync) is
    small: the model is already trained on the same utterances.
+4. Never a completion the platform cannot have reported for this training: when the host refused a
+   connection while we waited (nothing was listening: the platform restarted or failed over), whatever it
+   reports afterwards may describe a platform that lost our training; a restarted sandbox, for one, reads
+   `Finished` for a training it never ran. A terminal status after such an outage is therefore not taken
+   for ours: the training is reported as lost (`TrainingLostError`), nothing is recorded, and the next `up`
+   trains again. An outage shorter than the time between two status reads goes unseen; no documented
+   field tells one platform lifetime from the next.
 
 After an interrupted `pulumi up` (the engine's second Ctrl-C kills the plugin mid-wait; the first one lets
 the operation finish and records it), nothing of the interrupted operation is in the state, and the next
@@ -63,7 +70,7 @@ from pulumi.dynamic import Resource
 from .. import settings
 from ..api.errors import AmbiguousRequestError
 from ..api.models import FAILED, FINISHED, IN_PROGRESS, TrainingStatus
-from ..errors import TrainingFailedError, TrainingTimeoutError
+from ..errors import TrainingFailedError, TrainingLostError, TrainingTimeoutError
 from .framework import (
     Deadline,
     KoreProvider,
@@ -99,9 +106,16 @@ class CompletionTracker:
 
     grace_seconds: float = settings.GRACE_SECONDS
     seen_running: bool = False
+    platform_restarted: bool = False
+
+    def outage(self) -> None:
+        """The host refused a connection while we waited (rule 4)."""
+        self.platform_restarted = True
 
     def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
         """`elapsed`: seconds since the train POST was answered."""
+        if self.platform_restarted and status.is_terminal:
+            return Verdict.LOST
         if not status.is_terminal:
             self.seen_running = True
             return Verdict.WAITING
@@ -279,6 +293,8 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         )
         if verdict is Verdict.FAILED:
             raise self._failed(inputs, ticket.training_id)
+        if verdict is Verdict.LOST:
+            raise self._lost(inputs, ticket.training_id)
         return self._record(inputs, ticket.training_id, FINISHED)
 
     def _recover_lost_train(
@@ -295,6 +311,8 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         verdict = self._poll(client, inputs, tracker, "(response lost)", RUNTIME.clock.monotonic(), deadline)
         if verdict is Verdict.FAILED:
             raise self._failed(inputs, None)
+        if verdict is Verdict.LOST:
+            raise self._lost(inputs, None)
         if verdict is Verdict.FINISHED:
             # The training's id was in the lost response; the status API never reports it.
             log(
@@ -316,6 +334,18 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             f"{inputs.describe}: Kore.ai reports {which} as {FAILED}. Nothing was recorded, so the next "
             "`pulumi up` trains again; check the bot's ML utterances and training messages in the Kore.ai "
             "builder (Build > Natural Language > Training).",
+            bot_id=inputs.bot_id,
+            language=inputs.language,
+            job_id=training_id,
+        )
+
+    @staticmethod
+    def _lost(inputs: TrainingInputs, training_id: str | None) -> TrainingLostError:
+        which = f"training {training_id}" if training_id else "the training"
+        return TrainingLostError(
+            f"{inputs.describe}: {inputs.host} refused connections while {which} ran (the platform restarted "
+            "or failed over), so the status it reports since cannot be taken for this training's outcome. "
+            "Nothing was recorded, so the next `pulumi up` trains again.",
             bot_id=inputs.bot_id,
             language=inputs.language,
             job_id=training_id,
@@ -356,6 +386,9 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             timed_out=timed_out,
             progress=lambda status: f"training {label} {describe_wait(status)}",
             log=lambda message: log(f"{inputs.describe}: {message}"),
+            describe=f"{inputs.describe}: training {label}",
+            refusals=lambda: client.refused_connections,
+            on_outage=getattr(tracker, "outage", None),
             first=first,
         )
         return verdict

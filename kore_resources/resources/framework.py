@@ -323,6 +323,7 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
             settings.resolve_credentials(config_get),
             session=RUNTIME.session(),
             budget=RUNTIME.budget,
+            reachability=RUNTIME.reachability(),
             sleep=RUNTIME.clock.sleep,
             clock=RUNTIME.clock.monotonic,
         )

@@ -265,6 +265,7 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
                 timed_out=timed_out,
                 progress=lambda status: f"import {status.import_id} {status.status}",
                 log=lambda message: log(f"{inputs.describe}: {message}"),
+                describe=f"{inputs.describe}: import {job.import_id}",
             )
         if import_verdict(job) is Verdict.FAILED:
             raise UtteranceImportFailedError(

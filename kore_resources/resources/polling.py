@@ -12,7 +12,7 @@ import enum
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from ..api.errors import KoreApiError
+from ..api.errors import HostUnreachableError, KoreApiError
 
 Status = TypeVar("Status")
 Status_contra = TypeVar("Status_contra", contravariant=True)
@@ -34,6 +34,7 @@ class Verdict(enum.Enum):
     FINISHED = "finished"
     FAILED = "failed"
     NOT_STARTED = "not started"  # a lost train call evidently queued nothing (bot_training.py)
+    LOST = "lost"  # the platform restarted during the job: what it reports now cannot be the job's outcome
 
 
 class Tracker(Protocol[Status_contra]):
@@ -65,33 +66,52 @@ def wait_for(
     timed_out: Callable[[Status | None], Exception],
     progress: Callable[[Status], str],
     log: Callable[[str], None],
+    describe: str,
+    refusals: Callable[[], int] | None = None,
+    on_outage: Callable[[], None] | None = None,
     first: float | None = None,
 ) -> tuple[Verdict, Status]:
     """Read a status until `judge(status, seconds since `since`)` is not WAITING; return that verdict and
-    the status. `first`: the delay before the first read (default: the schedule's). At the deadline it
-    raises `timed_out(last status read)`, or the last read error if no read ever succeeded (then the cause,
-    not a timeout, is the news). `progress` describes a waiting status for the log."""
+    the status. `first`: the delay before the first read (default: the schedule's). `progress` describes a
+    waiting status for the log; `describe` names the job in errors (`bot st-... (en): training ...`).
+
+    A read error that is not transient (a 401, a host that never answered) ends the wait at once. Transient
+    ones (5xx, 429, a host that stopped answering after it had) are ridden out until the deadline, logged
+    when they start and every 30 s while they last. When `refusals` (the client's count of refused
+    connections) grows during a read, even one whose retry then succeeded, the host had nothing listening:
+    the platform restarted or failed over, and `on_outage` is told, so the job's status rules can refuse to
+    take a status read after it for the job's own. At the deadline it raises `timed_out(last status read)`,
+    or, when the last reads failed, an error that says the status could not be read: then the news is the
+    outage, not a slow job."""
     last: Status | None = None
     last_error: KoreApiError | None = None
+    failing_since: float | None = None  # the first failed read of the failures going on now
     logged, logged_at = "", since
     next_read = since + (poll_delay(0.0, deadline - since) if first is None else first)
     while True:
         clock.sleep(max(0.0, min(next_read, deadline) - clock.monotonic()))
         if clock.monotonic() >= deadline:
-            if last is None and last_error is not None:
-                raise last_error
+            if last_error is not None and failing_since is not None:
+                raise _unreadable(describe, last_error, clock.monotonic() - failing_since)
             raise timed_out(last)
         read_at = clock.monotonic()
         next_read = read_at + poll_delay(read_at - since, deadline - read_at)
+        refused_before = refusals() if refusals is not None else 0
         try:
             status = read()
         except KoreApiError as exc:
             if not exc.transient:
                 raise
-            log(f"reading the status failed ({exc}); trying again")
+            _outage(refusals, refused_before, on_outage)
+            if failing_since is None or read_at - logged_at >= PROGRESS_EVERY_SECONDS:
+                failing = f" for {read_at - failing_since:.0f}s" if failing_since is not None else ""
+                log(f"reading the status failed{failing} ({exc}); trying again until the deadline")
+                logged, logged_at = "", read_at
+            failing_since = read_at if failing_since is None else failing_since
             last_error = exc
             continue
-        last = status
+        _outage(refusals, refused_before, on_outage)
+        last, last_error, failing_since = status, None, None
         elapsed = clock.monotonic() - since
         verdict = judge(status, elapsed)
         if verdict is not Verdict.WAITING:
@@ -100,3 +120,20 @@ def wait_for(
         if description != logged or clock.monotonic() - logged_at >= PROGRESS_EVERY_SECONDS:
             log(f"{description}, {elapsed:.0f}s elapsed")
             logged, logged_at = description, clock.monotonic()
+
+
+def _outage(refusals: Callable[[], int] | None, before: int, on_outage: Callable[[], None] | None) -> None:
+    if refusals is not None and on_outage is not None and refusals() > before:
+        on_outage()
+
+
+def _unreadable(describe: str, error: KoreApiError, seconds: float) -> KoreApiError:
+    """The deadline came while every status read failed: say so, not that the job was slow."""
+    message = (
+        f"{describe}: the status could not be read for the last {seconds:.0f}s before the deadline "
+        f"(timeout_seconds): {error} The job may still be running on Kore.ai; nothing was recorded, so the "
+        "next `pulumi up` does it again once the host answers."
+    )
+    if isinstance(error, HostUnreachableError):
+        return HostUnreachableError(message, refused=error.refused)
+    return KoreApiError(message, status=error.status, code=error.code, api_message=error.api_message)

@@ -27,6 +27,8 @@ from .polling import Clock
 if TYPE_CHECKING:  # imported on first use below: see Runtime.session()
     import requests
 
+    from ..api.client import Reachability
+
 
 class SystemClock:
     """Real time."""
@@ -47,6 +49,7 @@ class Runtime:
         #: One rate budget for the whole process: its (up to four) concurrent operations share Kore.ai's
         #: per-bot limits. It reads the clock seam at call time.
         self.budget = RateBudget(clock=self._monotonic, sleep=self._sleep)
+        self._reachability: Reachability | None = None
         self._locks_guard = threading.Lock()
         self._bot_locks: dict[tuple[str, str], threading.Lock] = {}
         self._sessions = threading.local()
@@ -78,6 +81,15 @@ class Runtime:
         finally:
             self.budget = previous
 
+    def reset(self) -> None:
+        """Forget what this process has learnt: a fresh rate budget, no host known to have answered, no
+        per-bot locks. Each pass of the engine is a new process anyway; tests that share one process call
+        this between tests, so none depends on what another left behind."""
+        with self._locks_guard:
+            self.budget = RateBudget(clock=self._monotonic, sleep=self._sleep)
+            self._reachability = None
+            self._bot_locks.clear()
+
     # -- per-bot serialization ------------------------------------------------------------------------
 
     @contextmanager
@@ -98,6 +110,15 @@ class Runtime:
             lock.release()
 
     # -- HTTP ---------------------------------------------------------------------------------------------
+
+    def reachability(self) -> Reachability:
+        """Which hosts have answered in this process (made on first use, with the HTTP stack)."""
+        from ..api.client import Reachability
+
+        with self._locks_guard:
+            if self._reachability is None:
+                self._reachability = Reachability()
+            return self._reachability
 
     def session(self) -> requests.Session:
         """One keep-alive session per plugin worker thread: connections are reused across resources, and no
