@@ -21,45 +21,36 @@ from kore_resources import (
     settings,
 )
 from kore_resources.api.models import FINISHED
-from kore_resources.errors import ConfigurationError
 from kore_resources.program.bots_config import parse_bots
 from kore_resources.program.import_plan import plan_imports
 from kore_resources.program.promotion import HASHES_OUTPUT, check_promotion, parse_promote_from
-from kore_resources.program.stack_config import plaintext_secret_problem
+from kore_resources.program.stack_config import bots_config, check_stack_config, user_errors_as_pulumi_errors
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
-problem = plaintext_secret_problem(
-    settings.CLIENT_SECRET.key,
-    is_secret=pulumi.runtime.config.is_config_secret(settings.CLIENT_SECRET.key),
-    is_set=pulumi.runtime.config.get_config(settings.CLIENT_SECRET.key) is not None,
-    stack=pulumi.get_stack(),
-)
-if problem:
-    raise ConfigurationError(problem)
-
-config = pulumi.Config()
-bots = parse_bots(
-    config.require_object(settings.BOTS_KEY_NAME),
-    key=f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}",
-    base_dir=PROJECT_DIR,
-)
-#: What this stack deploys: {bot: {language: hash of the utterances folder}}.
-planned = {
-    bot.name: {lang: hash_utterances(bot.utterances_folder(lang)) for lang in bot.languages} for bot in bots
-}
+with user_errors_as_pulumi_errors():
+    check_stack_config()
+    bots = parse_bots(
+        bots_config(), key=f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}", base_dir=PROJECT_DIR
+    )
+    #: What this stack deploys: {bot: {language: hash of the utterances folder}}.
+    planned = {
+        bot.name: {lang: hash_utterances(bot.utterances_folder(lang)) for lang in bot.languages}
+        for bot in bots
+    }
+    upstream_stack = parse_promote_from(
+        pulumi.Config(settings.NAMESPACE).get(settings.PROMOTE_FROM.name),
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+    )
 
 promotion: pulumi.Output[bool] | None = None
-upstream_stack = parse_promote_from(
-    pulumi.Config(settings.NAMESPACE).get(settings.PROMOTE_FROM.name),
-    project=pulumi.get_project(),
-    stack=pulumi.get_stack(),
-)
 if upstream_stack is not None:
     promote_from: str = upstream_stack
 
     def verify(upstream_hashes: Any) -> bool:
-        check_promotion(planned, upstream_hashes, promote_from)  # raises PromotionRefusedError
+        with user_errors_as_pulumi_errors():
+            check_promotion(planned, upstream_hashes, promote_from)  # raises PromotionRefusedError
         return True
 
     # Stack references resolve during `pulumi preview` too, so a refusal stops the preview. Every resource

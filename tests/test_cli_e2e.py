@@ -260,3 +260,22 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
     sandbox.clear_calls()
     cli("destroy", "--yes", "--stack", "local")  # Delete, likewise
     assert sandbox.calls == []
+
+
+def test_a_stack_config_mistake_is_one_clean_error_line(
+    project: Path, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    cli = Cli(project, tmp_path, ENV_CREDENTIALS)
+    config = {
+        "kore:host": sandbox.url,
+        "kore:promoteForm": "organization/kore-bots/dev",  # the typo that used to switch the guard off
+        "kore-bots:bots": bots_config(["en"]),
+    }
+    write_stack(project, "e2e", config)
+    cli("stack", "init", "e2e")
+    refused = cli("preview", "--stack", "e2e", check=False)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert "error: Unknown stack config key kore:promoteForm: this program reads only" in output
+    assert "Traceback" not in output and "unhandled exception" not in output
+    assert sandbox.calls == []

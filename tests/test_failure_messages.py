@@ -48,7 +48,7 @@ def test_a_host_that_never_answered_fails_within_seconds_naming_the_host_and_kor
         provider.create(inputs)
     assert scripted.now - started < 10  # not the 300 s of timeout_seconds
     message = str(info.value)
-    assert message.startswith(f"Could not connect to {host} (connection refused; 3 attempts)")
+    assert message.startswith(f"bot {BOT} (en): Could not connect to {host} (connection refused; 3 attempts)")
     assert "kore:host" in message and "nothing has answered there" in message
 
 
@@ -89,7 +89,9 @@ def test_a_restarted_host_is_never_taken_to_have_finished_the_training(scripted)
 
 
 def test_https_to_a_plain_http_host_names_the_protocol_mismatch_in_a_whole_message(sandbox):
-    client = KoreClient(sandbox.url.replace("http://", "https://"), Credentials(DEMO_APP.client_id, DEMO_APP.client_secret))
+    client = KoreClient(
+        sandbox.url.replace("http://", "https://"), Credentials(DEMO_APP.client_id, DEMO_APP.client_secret)
+    )
     with pytest.raises(KoreApiError) as info:
         client.training_status(BOT, "en", deadline=time.monotonic() + 30)
     message = str(info.value)
@@ -140,3 +142,10 @@ except Exception:
         "KORE_CLIENT_SECRET. Both come from a JWT app of the bot (App Settings > Dev Tools) with the "
         "Train ML API scope."
     )
+
+
+def test_an_auth_error_names_the_bot_and_language_first(sandbox):
+    provider = make_provider({**CREDENTIALS_CONFIG, "kore:clientSecret": "not-the-secret-" + "x" * 32})
+    with pytest.raises(KoreApiError) as info:
+        provider.create(training_inputs(sandbox, language="de"))
+    assert str(info.value).startswith(f"bot {BOT} (de): Kore.ai answered HTTP 401 'Invalid SDK credentials'")

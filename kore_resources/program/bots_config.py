@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..api.validation import bot_id_problem, language_problem
 from ..errors import ConfigurationError
 from ..settings import DEFAULT_PUBLISH_TIMEOUT_SECONDS, DEFAULT_TRAINING_TIMEOUT_SECONDS
 
@@ -72,7 +73,7 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
     if not isinstance(raw, list) or not raw:
         raise ConfigurationError(
             f"{key} must be a non-empty list of bots, each with name, botId, languages "
-            "and utterances (see README, 'Stack config')"
+            'and utterances (see README, "The program\'s stack config")'
         )
     bots: list[BotSpec] = []
     for index, entry in enumerate(raw):
@@ -91,7 +92,7 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
                 "part of the resource names"
             )
         languages = _languages(entry.get("languages"), f"{where}.languages")
-        folder = base_dir / _require_str(entry, "utterances", where)
+        folder = project_path(base_dir / _require_str(entry, "utterances", where))
         timeout = entry.get("timeoutSeconds", DEFAULT_TRAINING_TIMEOUT_SECONDS)
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
             raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
@@ -108,10 +109,22 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
                 "before its trainings finished"
             )
         bot_id = _require_str(entry, "botId", where)
+        if problem := bot_id_problem(bot_id):
+            raise ConfigurationError(f"{where}.botId: {problem}")
         bots.append(BotSpec(name, bot_id, languages, folder, timeout, wait, import_utterances, publish))
     _reject_duplicates([b.name for b in bots], key, "name")
     _reject_duplicates([b.bot_id for b in bots], key, "botId")
     return bots
+
+
+def project_path(path: Path) -> Path:
+    """`path` relative to the working directory (the project: where Pulumi runs the program and the
+    provider plugin) when it is inside it, so messages and state name `utterances/travel/en/x.json`, not
+    where the project happens to be checked out."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _publish(value: Any, where: str) -> PublishSpec | None:
@@ -142,9 +155,16 @@ def _require_str(entry: dict[str, Any], field: str, where: str) -> str:
 
 def _languages(value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
-        value = [value]
+        codes = [part.strip() for part in value.replace(",", " ").split()]
+        raise ConfigurationError(
+            f"{where} must be a list of NLU language codes, e.g. [{', '.join(codes) or 'en'}]; got the "
+            f"string {value!r}"
+        )
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise ConfigurationError(f"{where} must be a non-empty list of NLU language codes, e.g. [en, de]")
+    for index, language in enumerate(value):
+        if problem := language_problem(language):
+            raise ConfigurationError(f"{where}[{index}]: {problem}")
     _reject_duplicates(value, where, "language")
     return tuple(value)
 

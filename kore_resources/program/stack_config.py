@@ -1,7 +1,53 @@
 """Checks of the stack config as a whole, before any resource is declared (pure: the program passes in
-what it read)."""
+what it read), and the one place where the program's own errors become clean Pulumi errors."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from .. import settings
+from ..errors import ConfigurationError, InputFileError, PromotionRefusedError
+
+#: The errors a user causes with the stack config or the files (as opposed to bugs): shown as one line.
+USER_ERRORS = (ConfigurationError, InputFileError, PromotionRefusedError)
+
+
+@contextmanager
+def user_errors_as_pulumi_errors() -> Iterator[None]:
+    """Show a mistake in the stack config or in a file as one clean `error:` line: Pulumi prints any other
+    exception as "Program failed with an unhandled exception" with a stack trace before the line that
+    matters. `pulumi.RunError` is the Python SDK's way to fail without that."""
+    import pulumi
+
+    try:
+        yield
+    except USER_ERRORS as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def known_keys(project: str) -> list[str]:
+    return sorted({s.key for s in settings.KORE_SETTINGS} | {f"{project}:{settings.BOTS_KEY_NAME}"})
+
+
+def unknown_keys_problem(config_keys: Iterable[str], *, project: str) -> str | None:
+    """Keys in the namespaces the program reads (`kore`, and the project's own) that it does not know. A
+    typo there would be ignored without a word: a misspelled `kore:promoteFrom` switches the promotion
+    guard off."""
+    known = known_keys(project)
+    unknown = sorted(
+        key
+        for key in set(config_keys)
+        if key.split(":", 1)[0] in (settings.NAMESPACE, project) and key not in known
+    )
+    if not unknown:
+        return None
+    listed = ", ".join(unknown)
+    return (
+        f"Unknown stack config key{'s' if len(unknown) > 1 else ''} {listed}: this program reads only "
+        f"{', '.join(known)} in these namespaces. Fix the name (a typo is otherwise ignored), or remove it: "
+        f"`pulumi config rm {unknown[0]}`."
+    )
 
 
 def plaintext_secret_problem(key: str, *, is_secret: bool, is_set: bool, stack: str) -> str | None:
@@ -18,3 +64,47 @@ def plaintext_secret_problem(key: str, *, is_secret: bool, is_set: bool, stack: 
         f"the stack's state. Store it encrypted: `pulumi config set --secret {key} <value> --stack {stack}` "
         "(or drop it from the stack config and set KORE_CLIENT_SECRET in the environment)."
     )
+
+
+def all_config_keys() -> set[str]:
+    """Every stack-config key the engine gave the program."""
+    import pulumi.runtime.config as runtime_config
+
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
+def check_stack_config() -> None:
+    """What must hold of the stack config before the program declares anything: no unknown key in the
+    namespaces it reads, and no client secret in plain text."""
+    import pulumi
+    import pulumi.runtime.config as runtime_config
+
+    problems = [
+        unknown_keys_problem(all_config_keys(), project=pulumi.get_project()),
+        plaintext_secret_problem(
+            settings.CLIENT_SECRET.key,
+            is_secret=runtime_config.is_config_secret(settings.CLIENT_SECRET.key),
+            is_set=runtime_config.get_config(settings.CLIENT_SECRET.key) is not None,
+            stack=pulumi.get_stack(),
+        ),
+    ]
+    found = [problem for problem in problems if problem]
+    if found:
+        raise ConfigurationError(" ".join(found))
+
+
+def bots_config() -> object:
+    """The program's `<project>:bots` value, parsed from its JSON; a missing or malformed one is a
+    ConfigurationError naming the key and the command that sets it."""
+    import pulumi
+
+    key = f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}"
+    try:
+        return pulumi.Config().require_object(settings.BOTS_KEY_NAME)
+    except pulumi.ConfigMissingError:
+        raise ConfigurationError(
+            f"Missing required stack config {key}: the bots this stack deploys (README, \"The program's "
+            f'stack config"); set it in Pulumi.{pulumi.get_stack()}.yaml'
+        ) from None
+    except pulumi.ConfigTypeError as error:
+        raise ConfigurationError(f"{key} is not valid JSON: {error}") from None

@@ -28,7 +28,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
@@ -205,6 +206,19 @@ class Deadline:
         return RUNTIME.clock.monotonic() - self.started
 
 
+@contextmanager
+def naming(inputs: WireInputs) -> Iterator[None]:
+    """Every error of a resource's operation names the resource first (`bot st-... (en): ...`): an error of
+    the HTTP layer (a 401, a refused connection, missing credentials) knows the call, not the resource."""
+    try:
+        yield
+    except KoreError as error:
+        message = str(error)
+        if not message.startswith(inputs.describe):
+            error.args = (f"{inputs.describe}: {message}", *error.args[1:])
+        raise
+
+
 def short_errors(call: _Call) -> _Call:
     """The plugin reports an exception to the engine as its whole traceback, which `pulumi up` prints as
     the resource's error. Re-raising our own errors from here drops the frames inside kore_resources, so
@@ -287,7 +301,8 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
         inputs = self.inputs_type.from_props(props)
         deadline = Deadline.after(min(inputs.timeout_seconds, settings.REFRESH_READ_SECONDS))
         recorded = kept_outputs(props, self.recorded_keys)
-        return ReadResult(id_, self.refresh(inputs, recorded, self.client(inputs.host), deadline))
+        with naming(inputs):
+            return ReadResult(id_, self.refresh(inputs, recorded, self.client(inputs.host), deadline))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         log(self.forgotten.format_map(defaultdict(lambda: None, props)))
@@ -296,12 +311,13 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
 
     def _run(self, inputs: Inputs) -> dict[str, Any]:
         deadline = Deadline.after(inputs.timeout_seconds)
-        client = self.client(inputs.host)
-        prepared = self.prepare(inputs, client, deadline)
-        with RUNTIME.one_job_per_bot(
-            inputs.host, inputs.bot_id, deadline.at, lambda: self.turn_timed_out(inputs)
-        ):
-            return self.job(inputs, client, deadline, prepared)
+        with naming(inputs):
+            client = self.client(inputs.host)
+            prepared = self.prepare(inputs, client, deadline)
+            with RUNTIME.one_job_per_bot(
+                inputs.host, inputs.bot_id, deadline.at, lambda: self.turn_timed_out(inputs)
+            ):
+                return self.job(inputs, client, deadline, prepared)
 
     def turn_timed_out(self, inputs: Inputs) -> KoreError:
         """The error when the bot's turn (other jobs of the bot in this process) does not come in time."""

@@ -1,0 +1,69 @@
+"""Mistakes in the stack config fail the program at once, with one clean line naming the key and the fix
+(issue: "Every mistake a user can make fails fast"). The program runs under mocks (test_program.py's
+runner); tests/test_cli_e2e.py shows the same through the real CLI."""
+
+from __future__ import annotations
+
+import pytest
+from test_program import run_program
+
+BOT = {
+    "name": "travel",
+    "botId": "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01",
+    "languages": ["en", "de"],
+    "utterances": "utterances/travel",
+}
+
+
+def failure(extra: dict) -> str:
+    result = run_program("local", extra)
+    assert result.returncode != 0, result.stdout
+    assert "pulumi.errors.RunError: " in result.stderr  # shown by Pulumi as one `error:` line
+    return result.stderr.rsplit("RunError: ", 1)[1].strip()
+
+
+@pytest.mark.parametrize("key", ["kore:promoteForm", "kore:clientSecrets", "kore-bots:bot"])
+def test_an_unknown_key_in_the_programs_namespaces_lists_the_known_keys(key: str) -> None:
+    message = failure({key: "organization/kore-bots/staging"})
+    assert message.startswith(f"Unknown stack config key {key}:")
+    for known in ("kore:host", "kore:clientId", "kore:clientSecret", "kore:promoteFrom", "kore-bots:bots"):
+        assert known in message
+    assert f"pulumi config rm {key}" in message
+
+
+def test_keys_of_other_namespaces_are_not_the_programs_business() -> None:
+    assert run_program("local", {"aws:region": "eu-west-1"}).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("bot", "named"),
+    [
+        ({**BOT, "botId": "st-123"}, "kore-bots:bots[0].botId: 'st-123' is not a Kore.ai bot id"),
+        (
+            {**BOT, "languages": ["en", "english"]},
+            "kore-bots:bots[0].languages[1]: 'english' is not a Kore.ai",
+        ),
+        (
+            {**BOT, "languages": "en, de"},
+            "kore-bots:bots[0].languages must be a list of NLU language codes, "
+            "e.g. [en, de]; got the string 'en, de'",
+        ),
+    ],
+)
+def test_bot_ids_and_languages_are_checked_where_the_program_reads_them(bot: dict, named: str) -> None:
+    message = failure({"kore-bots:bots": [bot]})
+    assert message.startswith(named)
+    assert message.count("kore-bots:bots[0]") == 1  # one error, not one per resource
+
+
+def test_a_missing_bots_key_names_it() -> None:
+    message = failure({"kore-bots:bots": None})
+    assert message.startswith("Missing required stack config kore-bots:bots")
+
+
+def test_utterance_folders_are_named_relative_to_the_project(tmp_path, monkeypatch) -> None:
+    from kore_resources.program.bots_config import parse_bots
+
+    monkeypatch.chdir(tmp_path)
+    [bot] = parse_bots([BOT], key="kore-bots:bots", base_dir=tmp_path)
+    assert bot.utterances_folder("en").as_posix() == "utterances/travel/en"  # as the README's messages show
