@@ -11,9 +11,12 @@ The promotion pipeline adds `MlUtterances` (import an export file into a bot lan
 `kore_resources.errors`.
 """
 
+#: The package version (README, "Versions and compatibility"); pyproject.toml reads it from here.
+__version__ = "0.2.0"
+
 from . import errors, resources
 from .errors import *  # noqa: F403 - the exception hierarchy, errors.__all__
 from .resources import *  # noqa: F403 - the resources, their Args and providers, resources.__all__
 from .utterances import hash_utterances
 
-__all__ = [*errors.__all__, *resources.__all__, "hash_utterances"]  # noqa: PLE0604 - names, all str
+__all__ = [*errors.__all__, *resources.__all__, "__version__", "hash_utterances"]  # noqa: PLE0604 - names, all str
