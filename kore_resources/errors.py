@@ -3,7 +3,7 @@
     KoreError
     ├── ConfigurationError (also a ValueError)      a stack config key, env var or resource argument
     ├── InputFileError (also a ValueError)           a file the program reads: names the file and line
-    │   └── UtteranceFileError
+    │   ├── UtteranceFileError, DefinitionFileError
     ├── PromotionRefusedError                        kore:promoteFrom refused what this stack would deploy
     ├── KoreApiError                                 a call failed (kore_resources.api.errors)
     │   ├── AuthenticationError, RateLimitedError, AmbiguousRequestError, HostUnreachableError
@@ -13,6 +13,8 @@
         ├── JobLostError                             ... the platform restarted while it ran
         ├── TrainingError         -> TrainingFailedError, TrainingTimeoutError, TrainingLostError
         ├── UtteranceImportError  -> UtteranceImportFailedError, UtteranceImportTimeoutError
+        ├── DefinitionImportError -> DefinitionImportFailedError, DefinitionImportTimeoutError
+        ├── VariablesImportError  -> VariablesImportTimeoutError
         └── PublishError          -> PublishFailedError, PublishTimeoutError, PublishLostError
 
 So a program (or a test) can catch "any job that failed" (`JobFailedError`), "any timeout"
@@ -41,6 +43,10 @@ __all__ = [
     "AmbiguousRequestError",
     "AuthenticationError",
     "ConfigurationError",
+    "DefinitionFileError",
+    "DefinitionImportError",
+    "DefinitionImportFailedError",
+    "DefinitionImportTimeoutError",
     "HostUnreachableError",
     "InputFileError",
     "JobError",
@@ -63,6 +69,8 @@ __all__ = [
     "UtteranceImportError",
     "UtteranceImportFailedError",
     "UtteranceImportTimeoutError",
+    "VariablesImportError",
+    "VariablesImportTimeoutError",
 ]
 
 
@@ -79,6 +87,10 @@ class InputFileError(KoreError, ValueError):
 
 class UtteranceFileError(InputFileError):
     """An ML utterance export cannot be read."""
+
+
+class DefinitionFileError(InputFileError):
+    """A file of a bot export (botDefinition.json, config.json, a bot function) cannot be used."""
 
 
 class PromotionRefusedError(KoreError):
@@ -148,6 +160,31 @@ class UtteranceImportFailedError(UtteranceImportError, JobFailedError):
 
 class UtteranceImportTimeoutError(UtteranceImportError, JobTimeoutError):
     """The import did not finish within `timeout_seconds`."""
+
+
+class DefinitionImportError(JobError):
+    """A bot definition import did not finish successfully. Names the bot and the import id."""
+
+    job = "definition import"
+    import_id = _job_id
+
+
+class DefinitionImportFailedError(DefinitionImportError, JobFailedError):
+    """Kore.ai reported the import as failed; the message names the failed `statusLogs` entries."""
+
+
+class DefinitionImportTimeoutError(DefinitionImportError, JobTimeoutError):
+    """The import did not finish within `timeout_seconds`."""
+
+
+class VariablesImportError(JobError):
+    """A bot variables import did not succeed. Names the bot and the variables' keys, never their values."""
+
+    job = "variables import"
+
+
+class VariablesImportTimeoutError(VariablesImportError, JobTimeoutError):
+    """The import did not get its turn or answer within `timeout_seconds`."""
 
 
 class PublishError(JobError):

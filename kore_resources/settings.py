@@ -9,6 +9,8 @@ provider plugin), so the rules are the same on both sides and testable without a
 | `kore:host`          | `KORE_HOST`          | every resource whose `host` argument is None |
 | `kore:clientId`      | `KORE_CLIENT_ID`     | the provider plugin, for every call          |
 | `kore:clientSecret`  | `KORE_CLIENT_SECRET` | the provider plugin (set with `--secret`)    |
+| `kore:adminClientId` | `KORE_ADMIN_CLIENT_ID` | calls that need an Admin Console app: bot  |
+| `kore:adminClientSecret` | `KORE_ADMIN_CLIENT_SECRET` | import and publish (default: the above) |
 | `kore:promoteFrom`   | (none)               | the shipped program's promotion guard        |
 | `<project>:bots`     | (none)               | the shipped program (`kore-bots:bots`)       |
 
@@ -51,11 +53,15 @@ class Setting:
 HOST = Setting("kore:host", "KORE_HOST")
 CLIENT_ID = Setting("kore:clientId", "KORE_CLIENT_ID")
 CLIENT_SECRET = Setting("kore:clientSecret", "KORE_CLIENT_SECRET", secret=True)
+ADMIN_CLIENT_ID = Setting("kore:adminClientId", "KORE_ADMIN_CLIENT_ID")
+ADMIN_CLIENT_SECRET = Setting("kore:adminClientSecret", "KORE_ADMIN_CLIENT_SECRET", secret=True)
 PROMOTE_FROM = Setting("kore:promoteFrom")
 
 #: Every key of the `kore` namespace: anything else there is a typo (a silently ignored
 #: `kore:promoteForm` would switch the promotion guard off).
-KORE_SETTINGS = (HOST, CLIENT_ID, CLIENT_SECRET, PROMOTE_FROM)
+KORE_SETTINGS = (HOST, CLIENT_ID, CLIENT_SECRET, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, PROMOTE_FROM)
+#: Stack config keys whose values must be set with `--secret`.
+SECRET_SETTINGS = tuple(s for s in KORE_SETTINGS if s.secret)
 #: The shipped program's own key, in its project's namespace: `<project>:bots`.
 BOTS_KEY_NAME = "bots"
 
@@ -66,6 +72,8 @@ DEFAULT_LANGUAGE = "en"
 DEFAULT_TRAINING_TIMEOUT_SECONDS = 1800
 DEFAULT_IMPORT_TIMEOUT_SECONDS = 600
 DEFAULT_PUBLISH_TIMEOUT_SECONDS = 900
+DEFAULT_DEFINITION_TIMEOUT_SECONDS = 1800
+DEFAULT_VARIABLES_TIMEOUT_SECONDS = 600
 #: What a refresh may spend on one status read.
 REFRESH_READ_SECONDS = 120.0
 #: How long a terminal status that may still describe the previous job is distrusted (see
@@ -88,11 +96,27 @@ def resolve_host(config_get: Callable[[str], str | None], environ: Mapping[str, 
 
 
 def resolve_credentials(
-    config_get: Callable[[str], str | None], environ: Mapping[str, str] | None = None
+    config_get: Callable[[str], str | None], environ: Mapping[str, str] | None = None, *, admin: bool = False
 ) -> Credentials:
     """Credentials from stack config (`kore:clientId`, `kore:clientSecret`), else the environment. A missing
-    one names both places it could come from."""
+    one names both places it could come from.
+
+    `admin`: for the calls that only an Admin Console app may make (bot import, publish; docs/kore-api.md
+    §3): `kore:adminClientId` / `kore:adminClientSecret` (or their environment variables) when both are
+    set, else the same app as every other call (one app can hold both kinds of scopes on some platforms,
+    and the sandbox's demo app does)."""
     env = os.environ if environ is None else environ
+    if admin:
+        admin_id = (ADMIN_CLIENT_ID.lookup(config_get, env) or "").strip()
+        admin_secret = (ADMIN_CLIENT_SECRET.lookup(config_get, env) or "").strip()
+        if admin_id and admin_secret:
+            return Credentials(client_id=admin_id, client_secret=admin_secret)
+        if admin_id or admin_secret:
+            unset = ADMIN_CLIENT_SECRET if admin_id else ADMIN_CLIENT_ID
+            raise ConfigurationError(
+                f"Only half of the Admin Console app's credentials is set: set {unset.key} (or "
+                f"{unset.env}) too, or neither to use kore:clientId / kore:clientSecret for every call."
+            )
     client_id = (CLIENT_ID.lookup(config_get, env) or "").strip()
     # Stripped like the id: a secret pasted from a file or a terminal often ends in a newline, which would
     # sign every token with the wrong key; Kore.ai's client secrets never start or end with whitespace.

@@ -88,7 +88,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, cast
 
-from kore_resources.errors import UtteranceFileError
+from .errors import UtteranceFileError
+from .files import load_json, read_text
 
 __all__ = ["Entity", "Utterance", "hash_utterances", "read_utterances"]
 
@@ -291,7 +292,7 @@ def _canonical_extra(extra: Extra) -> str:
 def _tables(path: Path) -> Iterator[_Table]:
     """The one parser behind both public functions: every export file under `path`, normalised."""
     for file in export_files(path):
-        text = _read_text(file)
+        text = read_text(file, UtteranceFileError)
         yield _csv_table(file, text) if file.suffix.lower() == ".csv" else _json_table(file, text)
 
 
@@ -358,46 +359,6 @@ def _walk_exports(folder: Path) -> list[Path]:
     return files
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UtteranceFileError(path, f"cannot read the file: {exc.strerror or exc}") from None
-    encoding = _wide_encoding(data)
-    if encoding is not None:
-        raise UtteranceFileError(
-            path, f"the file is {encoding} encoded; expected UTF-8 (re-save or export it as UTF-8)", line=1
-        )
-    try:
-        return data.decode("utf-8-sig")  # -sig: a leading BOM (Excel, Notepad) is not content
-    except UnicodeDecodeError as exc:
-        raise UtteranceFileError(
-            path,
-            f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); expected a "
-            "UTF-8 encoded Kore.ai export (re-save it as UTF-8; it may be Latin-1 / Windows-1252)",
-            line=data.count(b"\n", 0, exc.start) + 1,
-        ) from None
-
-
-def _wide_encoding(data: bytes) -> str | None:
-    """The name of a 16- or 32-bit Unicode encoding `data` is in, or None. With a byte-order mark that is
-    certain; without one, NUL bytes give it away: a text export never contains NUL, while UTF-16 text of
-    Latin script is every other byte NUL (and would otherwise decode as "UTF-8" full of NULs)."""
-    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32")):
-        if data.startswith(bom):
-            return name
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    if b"\x00" in data[:4096]:
-        zeros = data[:4096].count(b"\x00")
-        return (
-            "UTF-32 (no byte-order mark)"
-            if zeros * 4 >= len(data[:4096]) * 3 - 4
-            else ("UTF-16 (no byte-order mark)")
-        )
-    return None
-
-
 # ----------------------------------------------------------------------------------------------- JSON
 
 
@@ -420,16 +381,7 @@ class _JsonSource:
 
 
 def _json_table(path: Path, text: str) -> _Table:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UtteranceFileError(
-            path, f"invalid JSON: {exc.msg} (column {exc.colno}); {_EXPECTED_JSON}", line=exc.lineno
-        ) from None
-    except RecursionError:
-        raise UtteranceFileError(
-            path, f"the JSON is nested too deeply to read (thousands of levels); {_EXPECTED_JSON}"
-        ) from None
+    data = load_json(path, text, UtteranceFileError, expected=_EXPECTED_JSON)
     if not isinstance(data, list):
         raise UtteranceFileError(
             path,

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -35,10 +35,20 @@ from .errors import (
     KoreApiError,
     RateLimitedError,
 )
-from .models import ImportJob, PublishStatus, PublishTicket, TrainingStatus, TrainingTicket, UploadedFile
+from .models import (
+    BotImportJob,
+    ExportedVariable,
+    ImportJob,
+    MlExportJob,
+    PublishStatus,
+    PublishTicket,
+    TrainingStatus,
+    TrainingTicket,
+    UploadedFile,
+)
 from .ratelimit import RateBudget
 from .retry import AttemptFailure, FailureKind, RetryPolicy, is_retryable, retry_delay
-from .validation import bot_id_problem, host_problem, language_problem
+from .validation import bot_id_problem, host_problem, is_loopback_host, language_problem, normalize_host
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 60.0
@@ -68,6 +78,44 @@ ML_IMPORT = Endpoint(
 )
 ML_IMPORT_STATUS = Endpoint(
     "the ML import status call", SCOPE_IMPORT, idempotent=True, budget="status", redo="upload and import"
+)
+SCOPE_EXPORT = "Utterances Export"
+ML_EXPORT = Endpoint("the ML export call", SCOPE_EXPORT, idempotent=True, budget="bot", redo="refresh")
+ML_EXPORT_STATUS = Endpoint(
+    "the ML export status call", SCOPE_EXPORT, idempotent=True, budget="status", redo="refresh"
+)
+DOWNLOAD = Endpoint(
+    "the download of the export file", "none", idempotent=True, budget="download", redo="refresh"
+)
+SCOPE_BOT_IMPORT = "Bot Definition > Bot Import, which only an Admin Console app has"
+BOT_IMPORT = Endpoint(
+    "the bot import call",
+    SCOPE_BOT_IMPORT,
+    idempotent=False,
+    budget="bot",
+    redo="upload and import the definition",
+)
+BOT_IMPORT_STATUS = Endpoint(
+    "the bot import status call",
+    SCOPE_BOT_IMPORT,
+    idempotent=True,
+    budget="status",
+    redo="import the definition",
+)
+# An import upserts by key (docs/kore-api.md §9.3), so sending it twice does no harm: idempotent.
+VARIABLES_IMPORT = Endpoint(
+    "the bot variables import call",
+    "Import Variables (a bot-level app)",
+    idempotent=True,
+    budget="bot",
+    redo="import the variables",
+)
+VARIABLES_EXPORT = Endpoint(
+    "the bot variables export call",
+    "Export Variables (a bot-level app)",
+    idempotent=True,
+    budget="bot",
+    redo="refresh",
 )
 PUBLISH = Endpoint("the publish call", SCOPE_PUBLISH, idempotent=False, budget="bot", redo="publish")
 PUBLISH_STATUS = Endpoint(
@@ -246,6 +294,150 @@ class KoreClient:
             deadline=deadline,
         )
         return _parsed(ImportJob.from_api, body, f"{ML_IMPORT_STATUS.name} for bot {bot_id} ({import_id})")
+
+    # -- ML export (refresh) ----------------------------------------------------------------------------
+
+    def ml_export(self, bot_id: str, language: str, *, deadline: float) -> MlExportJob:
+        """POST /api/public/bot/{BotID}/mlexport?state=configured&type=json with `bot-language`: start an
+        export of the bot language's ML utterances (JSON keeps their entities; CSV drops them)."""
+        body = self._request(
+            ML_EXPORT,
+            "POST",
+            f"{_bot_path(bot_id)}/mlexport",
+            bot_id=bot_id,
+            headers={"bot-language": _language(language)},
+            params={"state": "configured", "type": "json"},
+            deadline=deadline,
+        )
+        return _parsed(MlExportJob.from_api, body, f"{ML_EXPORT.name} for bot {bot_id} ({language})")
+
+    def ml_export_status(self, bot_id: str, *, deadline: float) -> MlExportJob:
+        """GET /api/public/bot/{BotID}/mlexport/status: the bot's latest export, with its `downloadUrl`."""
+        body = self._request(
+            ML_EXPORT_STATUS, "GET", f"{_bot_path(bot_id)}/mlexport/status", bot_id=bot_id, deadline=deadline
+        )
+        return _parsed(MlExportJob.from_api, body, f"{ML_EXPORT_STATUS.name} for bot {bot_id}")
+
+    def download(self, url: str, *, deadline: float) -> bytes:
+        """The file an export's `downloadUrl` points to. The URL may name another host (a file store): the
+        JWT goes only to the configured host, so a download elsewhere carries no credential at all (no
+        `auth`, no cookies: a session of its own). Observed public code downloads without one."""
+        problem = download_url_problem(url)
+        if problem:
+            raise KoreApiError(f"Kore.ai's export answered a download URL that is not usable: {problem}")
+        same_host = normalize_host(url) == normalize_host(self.host)
+        session = self._session if same_host else requests.Session()
+        headers = {"auth": mint_jwt(self._credentials)} if same_host else {}
+        failure = AttemptFailure(FailureKind.READ_TIMEOUT)  # what is said if the deadline leaves no attempt
+        try:
+            for attempt in range(1, self._policy.max_attempts + 1):
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    break
+                try:
+                    response = session.get(
+                        url,
+                        headers={"User-Agent": USER_AGENT, **headers},
+                        timeout=(min(self._connect_timeout, remaining), min(self._read_timeout, remaining)),
+                        allow_redirects=not same_host,  # never hand the token on; a bare link may redirect
+                        verify=True,
+                        stream=True,
+                    )
+                except requests.exceptions.RequestException as exc:
+                    failure = AttemptFailure(FailureKind.DROPPED, detail=type(exc).__name__)
+                else:
+                    with response:
+                        if response.status_code < 300:
+                            return _bounded_content(response)
+                        failure = AttemptFailure(FailureKind.HTTP, status=response.status_code)
+                delay = retry_delay(
+                    failure,
+                    attempt=attempt,
+                    idempotent=True,
+                    remaining=deadline - self._clock(),
+                    policy=self._policy,
+                    jitter=random.random(),
+                )
+                if delay is None:
+                    break
+                self._sleep(delay)
+        finally:
+            if not same_host:
+                session.close()
+        raise KoreApiError(
+            f"Downloading the ML export from {_origin(url)} failed ({failure.describe()}); the export's link "
+            "may have expired. Nothing was changed; run `pulumi refresh` again.",
+            transient=True,
+        )
+
+    # -- bot definition ----------------------------------------------------------------------------------
+
+    def bot_import(
+        self,
+        bot_id: str,
+        *,
+        definition_file_id: str,
+        config_file_id: str,
+        function_file_ids: tuple[str, ...],
+        import_options: Mapping[str, Any] | None,
+        deadline: float,
+    ) -> BotImportJob:
+        """POST /api/public/bot/{BotID}/import: import uploaded definition files into the existing bot.
+        Without `importOptions` the platform imports everything (a full import)."""
+        payload: dict[str, Any] = {"botDefinition": definition_file_id, "configInfo": config_file_id}
+        if function_file_ids:
+            payload["botFunctions"] = list(function_file_ids)
+        if import_options is not None:
+            payload["importOptions"] = dict(import_options)
+        body = self._request(
+            BOT_IMPORT,
+            "POST",
+            f"{_bot_path(bot_id)}/import",
+            bot_id=bot_id,
+            deadline=deadline,
+            body=RequestBody(json=payload),
+        )
+        return _parsed(BotImportJob.from_api, body, f"{BOT_IMPORT.name} for bot {bot_id}")
+
+    def bot_import_status(self, bot_id: str, import_id: str, *, deadline: float) -> BotImportJob:
+        """GET /api/public/bot/import/status/{bir-id} (the path names no bot)."""
+        body = self._request(
+            BOT_IMPORT_STATUS,
+            "GET",
+            f"/api/public/bot/import/status/{quote(import_id, safe='')}",
+            bot_id=bot_id,
+            deadline=deadline,
+        )
+        return _parsed(
+            BotImportJob.from_api, body, f"{BOT_IMPORT_STATUS.name} for bot {bot_id} ({import_id})"
+        )
+
+    # -- bot variables -----------------------------------------------------------------------------------
+
+    def import_variables(self, bot_id: str, variables: list[dict[str, Any]], *, deadline: float) -> str:
+        """POST /api/1.1/public/builder/bot/{BotID}/variables/import with the documented array of variable
+        objects; answers its message ("2 Variables imported/updated successfully.")."""
+        body = self._request(
+            VARIABLES_IMPORT,
+            "POST",
+            f"/api/1.1/public/builder/bot/{quote(_checked_bot_id(bot_id), safe='')}/variables/import",
+            bot_id=bot_id,
+            deadline=deadline,
+            body=RequestBody(json=variables),
+        )
+        message = body.get("message") if isinstance(body, dict) else None
+        return message if isinstance(message, str) else ""
+
+    def export_variables(self, bot_id: str, *, deadline: float) -> tuple[ExportedVariable, ...]:
+        """POST /api/1.1/public/builder/bot/{BotID}/variables/export: the bot's variables."""
+        body = self._request(
+            VARIABLES_EXPORT,
+            "POST",
+            f"/api/1.1/public/builder/bot/{quote(_checked_bot_id(bot_id), safe='')}/variables/export",
+            bot_id=bot_id,
+            deadline=deadline,
+        )
+        return _parsed(ExportedVariable.list_from_api, body, f"{VARIABLES_EXPORT.name} for bot {bot_id}")
 
     def publish(
         self, bot_id: str, version_comment: str, *, initiate_training: bool, deadline: float
@@ -459,12 +651,52 @@ def _parsed(parse: Callable[[Any], _Parsed], body: Any, call: str) -> _Parsed:
         raise KoreApiError(f"Kore.ai answered {call} with an unexpected body: {exc}") from None
 
 
-def _bot_path(bot_id: str) -> str:
-    """The bot's base path; the id is checked again here, right before it becomes part of a URL."""
+def _checked_bot_id(bot_id: str) -> str:
+    """The id, checked again right before it becomes part of a URL."""
     problem = bot_id_problem(bot_id)
     if problem:
         raise ConfigurationError(f"bot_id: {problem}")
-    return f"/api/public/bot/{quote(bot_id, safe='')}"
+    return bot_id
+
+
+def _bot_path(bot_id: str) -> str:
+    return f"/api/public/bot/{quote(_checked_bot_id(bot_id), safe='')}"
+
+
+#: An ML export of a bot language is text; anything this large is not one.
+MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+
+
+def _bounded_content(response: requests.Response) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > MAX_DOWNLOAD_BYTES:
+            raise KoreApiError(f"the ML export file is larger than {MAX_DOWNLOAD_BYTES} bytes; not read")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _origin(url: str) -> str:
+    """Scheme and host of a URL, for messages: a download link's path and query may be a bearer token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
+def download_url_problem(url: str) -> str | None:
+    """Why a download URL must not be fetched: it must be https (or http on a loopback address, the
+    sandbox), with a host, and no credentials in it."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "not a URL"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"{_origin(url)} is not an http(s) URL with a host"
+    if parts.username or parts.password:
+        return "it carries credentials"
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        return f"{_origin(url)} is plain http:// to a host that is not loopback"
+    return None
 
 
 def _language(language: str) -> str:

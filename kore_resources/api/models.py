@@ -135,6 +135,113 @@ class ImportJob:
         return cls(import_id=body["_id"], status=body["status"], message=_text(body.get("message")))
 
 
+# -- ML export -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MlExportJob:
+    """One read of an ML utterances export (docs/kore-api.md §7.4, §7.5): the answer to the export call, or
+    the export status, which describes the bot's *latest* export (it takes no id)."""
+
+    job_id: str | None
+    status: str
+    download_url: str | None = None
+
+    @classmethod
+    def from_api(cls, body: Any) -> MlExportJob:
+        if not isinstance(body, dict) or _text(body.get("status")) is None:
+            raise ValueError(f'expected an object with a "status" string, got {body!r:.200}')
+        return cls(
+            job_id=_text(body.get("_id")), status=body["status"], download_url=_text(body.get("downloadUrl"))
+        )
+
+
+# -- bot definition import --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusLog:
+    """One `statusLogs` entry of a bot import: what part of the definition it was, and how it went."""
+
+    task_type: str
+    task_name: str | None
+    status: str
+    message: str | None = None
+
+    @classmethod
+    def from_api(cls, entry: Mapping[str, Any]) -> StatusLog:
+        return cls(
+            task_type=_text(entry.get("taskType")) or "?",
+            task_name=_text(entry.get("taskName")),
+            status=_text(entry.get("status")) or "?",
+            message=_text(entry.get("message")),
+        )
+
+    @property
+    def failed(self) -> bool:
+        return is_failure_word(self.status)
+
+    def describe(self) -> str:
+        name = f" {self.task_name!r}" if self.task_name else ""
+        return f"{self.task_type}{name}: {self.status}" + (f" ({self.message})" if self.message else "")
+
+
+@dataclass(frozen=True)
+class BotImportJob:
+    """One read of a bot import (docs/kore-api.md §8.2, §8.3): `_id: "bir-..."`, `status` pending ->
+    success / failure, and the `statusLogs` of what was imported so far."""
+
+    import_id: str
+    status: str
+    logs: tuple[StatusLog, ...] = ()
+
+    @classmethod
+    def from_api(cls, body: Any) -> BotImportJob:
+        if not isinstance(body, dict) or _text(body.get("_id")) is None or _text(body.get("status")) is None:
+            raise ValueError(f'expected an object with "_id" and "status" strings, got {body!r:.200}')
+        entries = body.get("statusLogs")
+        logs = (
+            tuple(StatusLog.from_api(e) for e in entries if isinstance(e, dict))
+            if isinstance(entries, list)
+            else ()
+        )
+        return cls(import_id=body["_id"], status=body["status"], logs=logs)
+
+    @property
+    def failed_logs(self) -> tuple[StatusLog, ...]:
+        return tuple(log for log in self.logs if log.failed)
+
+
+# -- bot variables -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportedVariable:
+    """One entry of Bot Variables Export (docs/kore-api.md §9.2). A secured variable's value is exported as
+    "" (documented), so it says nothing about the value the bot has."""
+
+    key: str
+    value: str | None
+    secured: bool
+
+    @classmethod
+    def from_api(cls, entry: Any) -> ExportedVariable:
+        if not isinstance(entry, dict) or _text(entry.get("key")) is None:
+            raise ValueError(f'expected a variable object with a "key", got {entry!r:.200}')
+        value = entry.get("value")
+        return cls(
+            key=entry["key"],
+            value=value if isinstance(value, str) else None,
+            secured=entry.get("isSecured") is True,
+        )
+
+    @classmethod
+    def list_from_api(cls, body: Any) -> tuple[ExportedVariable, ...]:
+        if not isinstance(body, list):
+            raise ValueError(f"expected an array of variables, got {body!r:.200}")
+        return tuple(cls.from_api(entry) for entry in body)
+
+
 # -- publish -------------------------------------------------------------------------------------------
 
 

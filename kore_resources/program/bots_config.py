@@ -26,6 +26,7 @@ from typing import Any
 
 from ..api.validation import bot_id_problem, language_problem
 from ..errors import ConfigurationError
+from ..files import project_relative
 from ..settings import DEFAULT_PUBLISH_TIMEOUT_SECONDS, DEFAULT_TRAINING_TIMEOUT_SECONDS
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*", re.IGNORECASE)
@@ -92,7 +93,7 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
                 "part of the resource names"
             )
         languages = _languages(entry.get("languages"), f"{where}.languages")
-        folder = project_path(base_dir / _require_str(entry, "utterances", where))
+        folder = project_relative(base_dir / _require_str(entry, "utterances", where))
         timeout = entry.get("timeoutSeconds", DEFAULT_TRAINING_TIMEOUT_SECONDS)
         if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
             raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
@@ -115,16 +116,6 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
     _reject_duplicates([b.name for b in bots], key, "name")
     _reject_duplicates([b.bot_id for b in bots], key, "botId")
     return bots
-
-
-def project_path(path: Path) -> Path:
-    """`path` relative to the working directory (the project: where Pulumi runs the program and the
-    provider plugin) when it is inside it, so messages and state name `utterances/travel/en/x.json`, not
-    where the project happens to be checked out."""
-    try:
-        return path.relative_to(Path.cwd())
-    except ValueError:
-        return path
 
 
 def _publish(value: Any, where: str) -> PublishSpec | None:

@@ -62,7 +62,7 @@ def plaintext_secret_problem(key: str, *, is_secret: bool, is_set: bool, stack: 
     return (
         f"{key} is set in plain text in Pulumi.{stack}.yaml, so Pulumi would also record it in plain text in "
         f"the stack's state. Store it encrypted: `pulumi config set --secret {key} <value> --stack {stack}` "
-        "(or drop it from the stack config and set KORE_CLIENT_SECRET in the environment)."
+        "(or drop it from the stack config and set its environment variable instead)."
     )
 
 
@@ -79,14 +79,15 @@ def check_stack_config() -> None:
     import pulumi
     import pulumi.runtime.config as runtime_config
 
-    problems = [
-        unknown_keys_problem(all_config_keys(), project=pulumi.get_project()),
+    problems = [unknown_keys_problem(all_config_keys(), project=pulumi.get_project())]
+    problems += [
         plaintext_secret_problem(
-            settings.CLIENT_SECRET.key,
-            is_secret=runtime_config.is_config_secret(settings.CLIENT_SECRET.key),
-            is_set=runtime_config.get_config(settings.CLIENT_SECRET.key) is not None,
+            setting.key,
+            is_secret=runtime_config.is_config_secret(setting.key),
+            is_set=runtime_config.get_config(setting.key) is not None,
             stack=pulumi.get_stack(),
-        ),
+        )
+        for setting in settings.SECRET_SETTINGS
     ]
     found = [problem for problem in problems if problem]
     if found:

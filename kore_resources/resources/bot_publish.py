@@ -174,6 +174,7 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
     """Publishes a bot when its `triggers` change. See `BotPublish`."""
 
     inputs_type = PublishInputs
+    admin = True  # Bot Publish is an Admin Console scope
     #: Another bot or host is another publish: replace.
     replace_keys = ("bot_id", "host")
     #: Changed `triggers` (e.g. a new training id) publish again. Not `version_comment` alone: it describes
@@ -198,7 +199,12 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
     # -- the work -----------------------------------------------------------------------------------------
 
     def job(
-        self, inputs: PublishInputs, client: KoreClient, deadline: Deadline, prepared: Any
+        self,
+        inputs: PublishInputs,
+        client: KoreClient,
+        deadline: Deadline,
+        prepared: Any,
+        recorded: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         """Publish (without training: BotTraining trained already) and wait. Raises unless the publish
         succeeded, so nothing is recorded otherwise and the next `pulumi up` publishes again."""

@@ -249,7 +249,12 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
     # -- the work -----------------------------------------------------------------------------------------
 
     def job(
-        self, inputs: TrainingInputs, client: KoreClient, deadline: Deadline, prepared: Any
+        self,
+        inputs: TrainingInputs,
+        client: KoreClient,
+        deadline: Deadline,
+        prepared: Any,
+        recorded: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         """Queue a training and (unless told not to) wait for it. Raises unless it finished successfully,
         so a failed or timed-out training is never recorded and the next `pulumi up` tries again."""

@@ -252,6 +252,8 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
     trigger_keys: ClassVar[tuple[str, ...]] = ()
     #: Everything the resource records (inputs and outputs): what refresh keeps.
     recorded_keys: ClassVar[tuple[str, ...]] = ()
+    #: The calls need an Admin Console app (bot import, publish): the admin credentials, if set.
+    admin: ClassVar[bool] = False
     #: The resource's timeout error (a `JobTimeoutError`), raised when the job or its turn runs out of time.
     timeout_error: ClassVar[type[JobTimeoutError]] = JobTimeoutError
     #: What deleting the resource means, for the log; formatted with the recorded outputs (`{bot_id}` ...).
@@ -264,8 +266,16 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
         """Work that needs no turn on the bot (e.g. uploading a file); its result goes to `job`."""
         return None
 
-    def job(self, inputs: Inputs, client: KoreClient, deadline: Deadline, prepared: Any) -> dict[str, Any]:
-        """The job, run under the bot's lock. Returns full outputs; raises unless the job succeeded."""
+    def job(
+        self,
+        inputs: Inputs,
+        client: KoreClient,
+        deadline: Deadline,
+        prepared: Any,
+        recorded: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The job, run under the bot's lock; `recorded`: the outputs recorded before (None on create).
+        Returns full outputs; raises unless the job succeeded."""
         raise NotImplementedError
 
     def refresh(
@@ -290,11 +300,11 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
     @short_errors
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_type.from_props(props)
-        return CreateResult(inputs.resource_id, self._run(inputs))
+        return CreateResult(inputs.resource_id, self._run(inputs, None))
 
     @short_errors
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._run(self.inputs_type.from_props(news)))
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(self.inputs_type.from_props(news), olds))
 
     @short_errors
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -309,7 +319,7 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
 
     # -- plumbing --------------------------------------------------------------------------------------
 
-    def _run(self, inputs: Inputs) -> dict[str, Any]:
+    def _run(self, inputs: Inputs, recorded: Mapping[str, Any] | None) -> dict[str, Any]:
         deadline = Deadline.after(inputs.timeout_seconds)
         with naming(inputs):
             client = self.client(inputs.host)
@@ -317,7 +327,7 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
             with RUNTIME.one_job_per_bot(
                 inputs.host, inputs.bot_id, deadline.at, lambda: self.turn_timed_out(inputs)
             ):
-                return self.job(inputs, client, deadline, prepared)
+                return self.job(inputs, client, deadline, prepared, recorded)
 
     def turn_timed_out(self, inputs: Inputs) -> KoreError:
         """The error when the bot's turn (other jobs of the bot in this process) does not come in time."""
@@ -336,7 +346,7 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
         config_get = getattr(self, "_config_get", lambda _key: None)
         return KoreClient(
             host,
-            settings.resolve_credentials(config_get),
+            settings.resolve_credentials(config_get, admin=self.admin),
             session=RUNTIME.session(),
             budget=RUNTIME.budget,
             reachability=RUNTIME.reachability(),

@@ -30,8 +30,9 @@ from pulumi.dynamic import Resource
 
 from .. import settings
 from ..api.errors import KoreApiError
-from ..api.models import ImportJob, UploadedFile, is_failure_word, is_success_word
+from ..api.models import ImportJob, UploadedFile
 from ..errors import UtteranceFileError, UtteranceImportFailedError, UtteranceImportTimeoutError
+from ..files import project_relative
 from ..utterances import EXPORT_SUFFIXES, hash_utterances
 from .framework import (
     Deadline,
@@ -41,7 +42,7 @@ from .framework import (
     known,
     resource_props,
 )
-from .polling import Verdict, wait_for
+from .polling import Verdict, wait_for, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
@@ -57,9 +58,7 @@ CONTENT_HASH_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
 
 def import_verdict(job: ImportJob) -> Verdict:
     """The ML import status vocabulary: `success` is done, a failure word failed, anything else waits."""
-    if is_success_word(job.status):
-        return Verdict.FINISHED
-    return Verdict.FAILED if is_failure_word(job.status) else Verdict.WAITING
+    return word_verdict(job.status)
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
@@ -222,7 +221,12 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
         return export, uploaded
 
     def job(
-        self, inputs: ImportInputs, client: KoreClient, deadline: Deadline, prepared: Any
+        self,
+        inputs: ImportInputs,
+        client: KoreClient,
+        deadline: Deadline,
+        prepared: Any,
+        recorded: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         """Import and wait. Raises unless the import succeeded, so nothing is recorded otherwise and the next
         `pulumi up` imports again (importing the same file twice is harmless)."""
@@ -296,9 +300,7 @@ def export_file(file: str | os.PathLike[str]) -> str:
         )
     if path.suffix.lower() not in EXPORT_SUFFIXES:
         raise UtteranceFileError(path, "not a .json or .csv file; expected a Kore.ai ML utterance export")
-    if path.is_absolute() and path.is_relative_to(Path.cwd()):
-        path = path.relative_to(Path.cwd())  # else outside the project: keep it absolute
-    return path.as_posix()
+    return project_relative(path).as_posix()
 
 
 @dataclass

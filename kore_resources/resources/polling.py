@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from ..api.errors import HostUnreachableError, KoreApiError
+from ..api.models import is_failure_word, is_success_word
 
 Status = TypeVar("Status")
 Status_contra = TypeVar("Status_contra", contravariant=True)
@@ -35,6 +36,14 @@ class Verdict(enum.Enum):
     FAILED = "failed"
     NOT_STARTED = "not started"  # a lost train call evidently queued nothing (bot_training.py)
     LOST = "lost"  # the platform restarted during the job: what it reports now cannot be the job's outcome
+
+
+def word_verdict(status: str) -> Verdict:
+    """The vocabulary of Kore.ai's import jobs (ML import, bot import): a success word is done, a failure
+    word failed, anything else (`pending`, a word we do not know) waits; the deadline bounds that."""
+    if is_success_word(status):
+        return Verdict.FINISHED
+    return Verdict.FAILED if is_failure_word(status) else Verdict.WAITING
 
 
 class Tracker(Protocol[Status_contra]):

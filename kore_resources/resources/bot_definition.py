@@ -1,0 +1,462 @@
+"""`BotDefinition`: a bot's definition (dialogs, intents, entities, settings: the files of a bot export),
+imported from git into the existing bot whenever the files' content changes.
+
+Everything about this resource is here: `BotDefinitionArgs`, the resource class, `BotDefinitionProvider`,
+its content hash and its status rules. The API (docs/kore-api.md §7.1, §8): each file is uploaded
+(`POST /api/public/uploadfile`, multipart, `fileContext=bulkImport`, `fileExtension` `json` or `js`), then
+`POST /api/public/bot/{BotID}/import` with `botDefinition`, `configInfo`, `botFunctions` (file ids) and,
+when given, `importOptions` imports them into the bot, and `GET /api/public/bot/import/status/{bir-id}`
+reports `pending` -> `success` (or a failure word; both `failure` and `failed` are seen), with one
+`statusLogs` entry per part imported. Bot import and its status need an **Admin Console** app
+(`kore:adminClientId` / `kore:adminClientSecret`, else the app of every other call).
+
+Without `import_options` the platform imports everything: a *full* import, which also removes from the
+bot what the definition does not hold (except the webhook channel). That is what a definition in git
+means; pass `import_options` for an incremental import (docs/kore-api.md §8.2 lists the values).
+
+## What the content hash ignores, and why
+
+`content_hash` (computed by the resource class when the program runs) is the trigger, so a change that
+does not change what is imported must not re-import:
+
+- JSON formatting and the order of keys in objects: JSON objects are unordered, Kore.ai's importer reads
+  them by name, and a formatter or a re-export reorders and re-indents them. The order of array elements
+  counts (dialogs, nodes, bot functions keep their order), and so does every value.
+- A UTF-8 byte-order mark, and in the bot functions (`.js`) the line endings (git's `autocrlf` checks the
+  same commit out with CRLF on Windows and LF elsewhere). Everything else in a script counts.
+- The files' paths: moving the export in the repository imports nothing. The functions' file *names*
+  count: the builder names the script after its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from .. import settings
+from ..api.errors import KoreApiError
+from ..api.models import BotImportJob
+from ..errors import DefinitionFileError, DefinitionImportFailedError, DefinitionImportTimeoutError
+from ..files import load_json, project_relative, read_text
+from .framework import (
+    Deadline,
+    KoreProvider,
+    WireInputs,
+    common_failures,
+    known,
+    resource_props,
+)
+from .polling import Verdict, wait_for, word_verdict
+from .runtime import RUNTIME, log, utc_now
+
+if TYPE_CHECKING:
+    from ..api.client import KoreClient
+
+INPUT_KEYS = (
+    "bot_id",
+    "definition_file",
+    "config_file",
+    "functions_files",
+    "import_options",
+    "host",
+    "timeout_seconds",
+    "content_hash",
+)
+OUTPUT_KEYS = ("import_id", "import_status", "imported_at")
+#: Bumped when the canonical form changes on purpose: every definition then imports once.
+FORMAT_TAG = b"kore-resources/bot-definition/v1\n"
+
+#: `importOptions` as documented (docs/kore-api.md §8.2): the list-valued sub-fields and their values.
+IMPORT_OPTION_VALUES: Mapping[str, frozenset[str]] = {
+    "tasks": frozenset({"botTask", "knowledgeGraph", "smallTalk", "forms"}),
+    "nlpData": frozenset(
+        {
+            "nlpSettings",
+            "utterances",
+            "patterns",
+            "synonyms",
+            "concepts",
+            "standardResponses",
+            "training_data",
+            "bot_synonyms",
+            "defaultDialog",
+        }
+    ),
+    "settings": frozenset({"botSettings", "botVariables", "ivrSettings", "genAIandLLMSettings"}),
+    "botComponents": frozenset({"linkedBots", "smallTalk"}),
+    "AgentAssist": frozenset({"rules", "playbooks"}),
+    "qualityAI": frozenset({"taxonomy", "connectors", "autoQA"}),
+}
+_EXPECTED_DEFINITION = "expected the botDefinition.json of a Kore.ai bot export (a JSON object)"
+_EXPECTED_CONFIG = "expected the config.json of a Kore.ai bot export (a JSON object)"
+
+
+# -- the content hash (pure, program time) -------------------------------------------------------------
+
+
+def hash_definition(
+    definition_file: str | os.PathLike[str],
+    config_file: str | os.PathLike[str],
+    functions_files: Sequence[str | os.PathLike[str]] = (),
+) -> str:
+    """`sha256:<64 hex>` over what the export's files mean (the module docstring says what is ignored).
+    A file that cannot be read, is not JSON or not a JSON object raises `DefinitionFileError` with the file
+    and the line."""
+    digest = hashlib.sha256(FORMAT_TAG)
+    for role, path, expected in (
+        ("botDefinition", Path(definition_file), _EXPECTED_DEFINITION),
+        ("configInfo", Path(config_file), _EXPECTED_CONFIG),
+    ):
+        digest.update(f"{role}\0".encode() + canonical_json(path, expected) + b"\n")
+    for path in map(Path, functions_files):
+        if path.suffix.lower() != ".js":
+            raise DefinitionFileError(path, "bot functions are JavaScript files; expected a .js file")
+        script = read_text(path, DefinitionFileError).replace("\r\n", "\n")
+        digest.update(f"botFunctions\0{path.name}\0".encode() + script.encode() + b"\n")
+    return f"sha256:{digest.hexdigest()}"
+
+
+def canonical_json(path: Path, expected: str) -> bytes:
+    """The JSON object in `path`, with its formatting and key order removed."""
+    data = load_json(path, read_text(path, DefinitionFileError), DefinitionFileError, expected=expected)
+    if not isinstance(data, dict):
+        raise DefinitionFileError(
+            path, f"got a JSON {type(data).__name__}, not an object; {expected}", line=1
+        )
+    try:
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except RecursionError:
+        raise DefinitionFileError(path, f"the JSON is nested too deeply to read; {expected}") from None
+
+
+# -- inputs ------------------------------------------------------------------------------------------------
+
+
+def import_options_problem(options: Any) -> str | None:
+    """Why `options` is not a documented `importOptions` object, or None."""
+    if not isinstance(options, dict):
+        return f'{options!r} is not an object such as {{"tasks": ["botTask"], "nlpData": ["utterances"]}}'
+    for name, value in options.items():
+        if name in IMPORT_OPTION_VALUES:
+            allowed = IMPORT_OPTION_VALUES[name]
+            if not isinstance(value, list) or not all(isinstance(v, str) and v in allowed for v in value):
+                return f"importOptions.{name} must be a list of {', '.join(sorted(allowed))}; got {value!r}"
+        elif name == "customDashboard":
+            if not isinstance(value, bool):
+                return f"importOptions.customDashboard must be true or false; got {value!r}"
+        elif name == "storyBoardScenes":
+            if not (
+                isinstance(value, dict)
+                and set(value) <= {"includeComments"}
+                and all(isinstance(v, bool) for v in value.values())
+            ):
+                return (
+                    f'importOptions.storyBoardScenes must be {{"includeComments": true|false}}; got {value!r}'
+                )
+        elif name == "options":
+            if problem := _options_problem(value):
+                return problem
+        else:
+            documented = sorted({*IMPORT_OPTION_VALUES, "customDashboard", "storyBoardScenes", "options"})
+            expected = ", ".join(documented)
+            return f"importOptions.{name} is not a documented import option; expected one of {expected}"
+    return None
+
+
+def _options_problem(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return f"importOptions.options must be an object; got {value!r}"
+    for name, choice in value.items():
+        if name in ("utterances", "patterns"):
+            if not (
+                isinstance(choice, dict)
+                and set(choice) <= {"append", "replace"}
+                and all(isinstance(v, bool) for v in choice.values())
+                and sum(choice.values()) == 1
+            ):
+                return (
+                    f'importOptions.options.{name} must be exactly one of {{"append": true}} or '
+                    f'{{"replace": true}}; got {choice!r}'
+                )
+        elif name == "botVariables":
+            ignored = choice.get("ignore") if isinstance(choice, dict) else None
+            if not (
+                isinstance(choice, dict)
+                and set(choice) == {"ignore"}
+                and isinstance(ignored, list)
+                and all(isinstance(k, str) for k in ignored)
+            ):
+                return (
+                    f'importOptions.options.botVariables must be {{"ignore": ["<key>", ...]}}; got {choice!r}'
+                )
+        else:
+            known_options = "utterances, patterns or botVariables"
+            return f"importOptions.options.{name} is not documented; expected {known_options}"
+    return None
+
+
+def validate_definition_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(property, reason) for every invalid BotDefinition input. Unknown values (preview) are not judged."""
+    failures = common_failures(
+        news,
+        ("bot_id", "host", "timeout_seconds"),
+        default_timeout=settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS,
+    )
+    for key, suffix in (("definition_file", ".json"), ("config_file", ".json")):
+        value = news.get(key)
+        if value is None:
+            failures.append((key, f"{key} is required: a {suffix} file of the bot export"))
+        elif known(news, key) and not (isinstance(value, str) and value.lower().endswith(suffix)):
+            failures.append((key, f"{value!r} is not a {suffix} file of a Kore.ai bot export"))
+    functions = news.get("functions_files", [])
+    if known(news, "functions_files") and not (
+        isinstance(functions, list)
+        and all(isinstance(f, str) and f.lower().endswith(".js") for f in functions)
+    ):
+        failures.append(("functions_files", f"{functions!r} is not a list of .js files (the bot functions)"))
+    options = news.get("import_options")
+    if options is not None and known(news, "import_options") and (problem := import_options_problem(options)):
+        failures.append(("import_options", problem))
+    content_hash = news.get("content_hash")
+    if content_hash is None:
+        failures.append(
+            ("content_hash", "content_hash is required: hash_definition(...) (BotDefinition makes it)")
+        )
+    return failures
+
+
+@dataclass(frozen=True)
+class DefinitionInputs(WireInputs):
+    """The checked inputs of one BotDefinition."""
+
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {
+        "functions_files": [],
+        "import_options": None,
+        "timeout_seconds": settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS,
+    }
+    validate = staticmethod(validate_definition_inputs)
+
+    bot_id: str
+    definition_file: str
+    config_file: str
+    functions_files: list[str]
+    import_options: dict[str, Any] | None
+    host: str
+    timeout_seconds: float
+    content_hash: str
+
+    @property
+    def resource_id(self) -> str:
+        return self.bot_id
+
+    @property
+    def describe(self) -> str:
+        return f"bot {self.bot_id}: definition {self.definition_file}"
+
+
+@dataclass(frozen=True)
+class UploadedDefinition:
+    definition: str
+    config: str
+    functions: tuple[str, ...]
+
+
+# -- the provider ------------------------------------------------------------------------------------------
+
+
+class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
+    """Uploads a bot export's files and imports them into the bot when their content changes."""
+
+    inputs_type = DefinitionInputs
+    admin = True  # Bot Definition > Bot Import is an Admin Console scope
+    #: Another bot or host is another import: replace.
+    replace_keys = ("bot_id", "host")
+    #: New content, or other import options, import again; moved files do not.
+    trigger_keys = ("content_hash", "import_options")
+    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    forgotten = (
+        "bot {bot_id}: forgetting definition import {import_id}; the bot keeps the imported definition"
+    )
+    timeout_error = DefinitionImportTimeoutError
+
+    def refresh(
+        self, inputs: DefinitionInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
+    ) -> dict[str, Any]:
+        """The recorded import's current status; every other recorded output is kept."""
+        import_id = recorded.get("import_id")
+        if not isinstance(import_id, str) or not import_id:
+            return recorded
+        try:
+            job = client.bot_import_status(inputs.bot_id, import_id, deadline=deadline.at)
+        except KoreApiError as exc:
+            if exc.status != 400:
+                raise
+            log(f"{inputs.describe}: Kore.ai no longer knows import {import_id}; keeping the recorded status")
+            return recorded
+        return {**recorded, "import_status": job.status}
+
+    def prepare(self, inputs: DefinitionInputs, client: KoreClient, deadline: Deadline) -> UploadedDefinition:
+        """Upload the files (no turn on the bot needed), after checking they still hash to the plan."""
+        actual = hash_definition(inputs.definition_file, inputs.config_file, inputs.functions_files)
+        if actual != inputs.content_hash:
+            raise DefinitionFileError(
+                inputs.definition_file,
+                f"the bot export changed after the program read it: the plan imports {inputs.content_hash}, "
+                f"the files now hash to {actual}. Nothing was uploaded; run `pulumi up` again so the plan "
+                "shows what will be imported",
+            )
+
+        def upload(file: str) -> str:
+            path = Path(file)
+            extension = path.suffix.lower().lstrip(".")
+            uploaded = client.upload_file(path.name, path.read_bytes(), extension, deadline=deadline.at)
+            log(f"{inputs.describe}: uploaded {file} as file {uploaded.file_id}")
+            return uploaded.file_id
+
+        return UploadedDefinition(
+            definition=upload(inputs.definition_file),
+            config=upload(inputs.config_file),
+            functions=tuple(upload(file) for file in inputs.functions_files),
+        )
+
+    def job(
+        self,
+        inputs: DefinitionInputs,
+        client: KoreClient,
+        deadline: Deadline,
+        prepared: Any,
+        recorded: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Import and wait. Raises unless the import succeeded, so nothing is recorded otherwise and the next
+        `pulumi up` imports again."""
+        files: UploadedDefinition = prepared
+        job = client.bot_import(
+            inputs.bot_id,
+            definition_file_id=files.definition,
+            config_file_id=files.config,
+            function_file_ids=files.functions,
+            import_options=inputs.import_options,
+            deadline=deadline.at,
+        )
+        kind = "a full import" if inputs.import_options is None else "an incremental import"
+        log(f"{inputs.describe}: import {job.import_id} started ({kind}, {job.status})")
+        job = self._wait(client, inputs, job, deadline)
+        log(f"{inputs.describe}: import {job.import_id} finished after {deadline.elapsed:.0f}s")
+        return inputs.outputs(import_id=job.import_id, import_status=job.status, imported_at=utc_now())
+
+    def _wait(
+        self, client: KoreClient, inputs: DefinitionInputs, job: BotImportJob, deadline: Deadline
+    ) -> BotImportJob:
+        if word_verdict(job.status) is Verdict.WAITING:
+
+            def timed_out(last: BotImportJob | None) -> Exception:
+                return DefinitionImportTimeoutError(
+                    f"{inputs.describe}: import {job.import_id} did not finish within timeout_seconds="
+                    f"{inputs.timeout_seconds:g} (last status: {(last or job).status}). It may still finish "
+                    "on Kore.ai; nothing was recorded, so the next `pulumi up` imports again.",
+                    bot_id=inputs.bot_id,
+                    job_id=job.import_id,
+                )
+
+            _, job = wait_for(
+                lambda: client.bot_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
+                lambda status, _elapsed: word_verdict(status.status),
+                clock=RUNTIME.clock,
+                since=RUNTIME.clock.monotonic(),
+                deadline=deadline.at,
+                timed_out=timed_out,
+                progress=lambda status: f"import {status.import_id} {status.status}",
+                log=lambda message: log(f"{inputs.describe}: {message}"),
+                describe=f"{inputs.describe}: import {job.import_id}",
+            )
+        if word_verdict(job.status) is Verdict.FAILED:
+            failed = "; ".join(entry.describe() for entry in job.failed_logs) or "no failed part named"
+            raise DefinitionImportFailedError(
+                f"{inputs.describe}: Kore.ai reports import {job.import_id} as {job.status!r}: {failed}. "
+                "Nothing was recorded, so the next `pulumi up` imports again; check those parts of the "
+                "export (or the bot's import log in the builder: Deploy > Import & Export).",
+                bot_id=inputs.bot_id,
+                job_id=job.import_id,
+            )
+        return job
+
+
+# -- the resource ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BotDefinitionArgs:
+    """Inputs of a `BotDefinition`.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`, of the existing bot to import into.
+    - `definition_file`, `config_file`: the export's `botDefinition.json` and `config.json`. Plain paths
+      (not `pulumi.Input`s): they are read and hashed when the program runs.
+    - `functions_files`: the export's bot functions (`.js`), if any.
+    - `import_options`: the documented `importOptions` object for an incremental import; None: a full
+      import (the module docstring says what that removes).
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (uploads, import, waiting).
+    """
+
+    bot_id: pulumi.Input[str]
+    definition_file: str | os.PathLike[str]
+    config_file: str | os.PathLike[str]
+    functions_files: Sequence[str | os.PathLike[str]] = ()
+    import_options: Mapping[str, Any] | None = None
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS
+
+
+class BotDefinition(Resource, module="kore", name="BotDefinition"):
+    """A Kore.ai bot's definition, imported from the files of a bot export whenever their content changes.
+
+    `content_hash` (computed when the program runs, from what the files mean: see this module's docstring)
+    is the trigger; so are `import_options`. `pulumi up` uploads the files, imports them into the existing
+    bot and waits for the import to succeed; a failed import names its failed `statusLogs` entries and
+    records nothing. Another `bot_id` or `host` replaces the resource. Destroying it makes no API call:
+    an import cannot be undone. Needs an Admin Console app (`kore:adminClientId`).
+    """
+
+    bot_id: pulumi.Output[str]
+    definition_file: pulumi.Output[str]
+    config_file: pulumi.Output[str]
+    functions_files: pulumi.Output[list[str]]
+    import_options: pulumi.Output[dict[str, Any] | None]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    #: What the files meant when the program ran; what the last successful import imported.
+    content_hash: pulumi.Output[str]
+    #: The `bir-...` id of the import request.
+    import_id: pulumi.Output[str]
+    #: `success`, or after `pulumi refresh` what the import status reports.
+    import_status: pulumi.Output[str]
+    #: When the import was recorded (ISO 8601, UTC).
+    imported_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: BotDefinitionArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        definition = project_relative(args.definition_file).as_posix()
+        config = project_relative(args.config_file).as_posix()
+        functions = [project_relative(file).as_posix() for file in args.functions_files]
+        props = resource_props(
+            args,
+            OUTPUT_KEYS,
+            definition_file=definition,
+            config_file=config,
+            functions_files=functions,
+            import_options=dict(args.import_options) if args.import_options is not None else None,
+            content_hash=hash_definition(definition, config, functions),
+        )
+        super().__init__(BotDefinitionProvider(), resource_name, props, opts)

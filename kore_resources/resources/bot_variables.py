@@ -1,0 +1,375 @@
+"""`BotVariables`: a bot's variables (per-environment values: API URLs, keys) declared in the program and
+imported whenever one changes; `pulumi refresh` reads them back, so a value changed in the builder shows
+as drift and the next `pulumi up` puts the declared one back.
+
+Everything about this resource is here: `BotVariable`, `BotVariablesArgs`, the resource class,
+`BotVariablesProvider` and its rules. The API (docs/kore-api.md §9): Bot Variables Import
+(`POST /api/1.1/public/builder/bot/{BotID}/variables/import`) takes the documented array of variable
+objects (`key`, `value`, `hint`, `variableType` env|locale, `scope` prePopulated|askOnInstall|hidden,
+`group`, `localeData` for locale variables) and answers "<n> Variables imported/updated successfully.";
+Bot Variables Export (`.../variables/export`) answers the same objects plus `isSecured`. Both need a
+**bot-level** app (App Builder scopes Import Variables / Export Variables).
+
+What the API allows, and so what this resource does:
+
+- An import upserts by key (the answer says "imported/updated"), so only the variables that are new or
+  changed are sent; an unchanged one is never re-sent, secrets included.
+- **No API deletes a variable.** A variable removed from the program stays on the bot with its value:
+  the preview says so, naming the keys, and `pulumi up` forgets it (delete it in the builder: Build >
+  Configurations > Environment Variables). Removing the whole resource likewise deletes nothing.
+- A secret value (`pulumi.secret(...)`, `config.require_secret`, a `--secret --path` stack config value)
+  or `secured=True` is kept secret in the state: the resource class wraps every secured value as a secret,
+  and the engine keeps the secretness of each value it echoes. No value ever appears in a log line or an
+  error; they name keys only.
+- Secured variables: the export answers `"value": ""` for them (documented), so refresh cannot see their
+  drift and keeps what was recorded. How an import marks a variable secured is not documented; it sends
+  `isSecured: true` (the export's field name) for `secured=True`.
+- Refresh compares non-secured `env` values only (a `locale` variable's values are per language in
+  `localeData`; refresh keeps what was recorded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import DiffResult, Resource
+
+from .. import settings
+from ..errors import ConfigurationError, VariablesImportTimeoutError
+from .framework import (
+    Deadline,
+    KoreProvider,
+    WireInputs,
+    common_failures,
+    decide_diff,
+    known,
+    resource_props,
+)
+from .runtime import log, utc_now
+
+if TYPE_CHECKING:
+    from ..api.client import KoreClient
+
+INPUT_KEYS = ("bot_id", "variables", "host", "timeout_seconds")
+OUTPUT_KEYS = ("imported_at", "import_message")
+VARIABLE_TYPES = ("env", "locale")
+SCOPES = ("prePopulated", "askOnInstall", "hidden")
+#: One variable on the wire (state, outputs): its fields, with defaults.
+VARIABLE_DEFAULTS: Mapping[str, Any] = {
+    "hint": None,
+    "variable_type": "env",
+    "scope": "prePopulated",
+    "group": None,
+    "secured": False,
+}
+
+
+# -- rules (pure) ------------------------------------------------------------------------------------------
+
+
+def variable_problem(key: Any, entry: Any) -> str | None:
+    """Why one declared variable cannot be imported, or None. Never quotes a value."""
+    if not isinstance(key, str) or not key.strip() or any(ch.isspace() for ch in key):
+        return f"{key!r} is not a variable name; expected a name without spaces, e.g. apiUrl"
+    if not isinstance(entry, dict) or "value" not in entry:
+        return f"variable {key}: expected an object with a value"
+    unknown = sorted(set(entry) - {"value", *VARIABLE_DEFAULTS})
+    if unknown:
+        return f"variable {key}: unknown field(s) {', '.join(unknown)}"
+    kind = entry.get("variable_type", "env")
+    if kind not in VARIABLE_TYPES:
+        return f"variable {key}: variable_type {kind!r} is not one of {', '.join(VARIABLE_TYPES)}"
+    if entry.get("scope", "prePopulated") not in SCOPES:
+        return f"variable {key}: scope {entry.get('scope')!r} is not one of {', '.join(SCOPES)}"
+    value = entry["value"]
+    if kind == "env" and not isinstance(value, str):
+        return f"variable {key}: an env variable's value must be a string"
+    if kind == "locale" and not (
+        isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values())
+    ):
+        return (
+            f"variable {key}: a locale variable's value must map language codes to strings, e.g. {{en: ...}}"
+        )
+    for field in ("hint", "group"):
+        if entry.get(field) is not None and not isinstance(entry[field], str):
+            return f"variable {key}: {field} must be a string"
+    if not isinstance(entry.get("secured", False), bool):
+        return f"variable {key}: secured must be true or false"
+    return None
+
+
+def validate_variables_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(property, reason) for every invalid BotVariables input. Unknown values (preview) are not judged."""
+    failures = common_failures(
+        news,
+        ("bot_id", "host", "timeout_seconds"),
+        default_timeout=settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS,
+    )
+    variables = news.get("variables")
+    if variables is None:
+        failures.append(("variables", "variables is required: a list of BotVariable"))
+    elif known(news, "variables"):
+        if not isinstance(variables, dict):
+            failures.append(("variables", "variables must map each variable's key to its fields"))
+        else:
+            failures += [
+                ("variables", problem)
+                for key, entry in variables.items()
+                if not _unknown(entry) and (problem := variable_problem(key, entry))
+            ]
+    return failures
+
+
+def _unknown(entry: Any) -> bool:
+    return not known({"entry": entry}, "entry") or (
+        isinstance(entry, dict) and any(not known(entry, field) for field in entry)
+    )
+
+
+def with_defaults(variables: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: {**VARIABLE_DEFAULTS, **entry} for key, entry in variables.items()}
+
+
+@dataclass(frozen=True)
+class VariableChanges:
+    """What a declared set of variables changes against the recorded one: by key, never by value."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    @classmethod
+    def between(cls, recorded: Mapping[str, Any] | None, declared: Mapping[str, Any]) -> VariableChanges:
+        old = with_defaults(recorded or {})
+        new = with_defaults(declared)
+        return cls(
+            added=tuple(k for k in new if k not in old),
+            changed=tuple(k for k in new if k in old and old[k] != new[k]),
+            removed=tuple(k for k in old if k not in new),
+        )
+
+    @property
+    def to_import(self) -> tuple[str, ...]:
+        return (*self.added, *self.changed)
+
+    def describe(self) -> str:
+        parts = [
+            f"{what}: {', '.join(keys)}"
+            for what, keys in (("new", self.added), ("changed", self.changed))
+            if keys
+        ]
+        if self.removed:
+            parts.append(
+                f"removed from the program, so forgotten but left on the bot (no API deletes a variable; "
+                f"delete them in the builder): {', '.join(self.removed)}"
+            )
+        return "; ".join(parts)
+
+
+def api_variable(key: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One variable as Bot Variables Import takes it (docs/kore-api.md §9.1, form 1)."""
+    field = {**VARIABLE_DEFAULTS, **entry}
+    hint = field["hint"] or ""
+    body: dict[str, Any] = {"key": key, "variableType": field["variable_type"], "scope": field["scope"]}
+    if field["variable_type"] == "locale":
+        body["localeData"] = {lang: {"value": value, "hint": hint} for lang, value in field["value"].items()}
+    else:
+        body.update({"value": field["value"], "hint": hint})
+    if field["group"]:
+        body["group"] = field["group"]
+    if field["secured"]:
+        body["isSecured"] = True  # ASSUMPTION: the export's field (docs/kore-api.md §9.3)
+    return body
+
+
+# -- inputs ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariablesInputs(WireInputs):
+    """The checked inputs of one BotVariables."""
+
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {"timeout_seconds": settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS}
+    validate = staticmethod(validate_variables_inputs)
+
+    bot_id: str
+    variables: dict[str, Any]
+    host: str
+    timeout_seconds: float
+
+    @property
+    def resource_id(self) -> str:
+        return f"{self.bot_id}/variables"
+
+    @property
+    def describe(self) -> str:
+        return f"bot {self.bot_id}: variables"
+
+
+# -- the provider ------------------------------------------------------------------------------------------
+
+
+class BotVariablesProvider(KoreProvider[VariablesInputs]):
+    """Imports a bot's declared variables when one changes; refresh reads them back."""
+
+    inputs_type = VariablesInputs
+    replace_keys = ("bot_id", "host")
+    trigger_keys = ("variables",)
+    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    forgotten = "bot {bot_id}: forgetting its variables; they stay on the bot (no API deletes a variable)"
+    timeout_error = VariablesImportTimeoutError
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = decide_diff(olds, news, self.replace_keys, self.trigger_keys)
+        variables = news.get("variables")
+        if (
+            result.changes
+            and not result.replaces
+            and isinstance(variables, dict)
+            and known(news, "variables")
+        ):
+            # The preview names what changes, by key only (values may be secrets).
+            changes = VariableChanges.between(olds.get("variables"), variables)
+            log(f"bot {news.get('bot_id')}: variables: {changes.describe() or 'refreshed values differ'}")
+        return result
+
+    def refresh(
+        self, inputs: VariablesInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
+    ) -> dict[str, Any]:
+        """What the bot has now, for every recorded variable whose value the export shows (a non-secured env
+        variable); a variable deleted in the builder reads as value None. The rest is kept."""
+        exported = {
+            variable.key: variable
+            for variable in client.export_variables(inputs.bot_id, deadline=deadline.at)
+        }
+        variables = with_defaults(recorded.get("variables") or {})
+        drifted = []
+        for key, entry in variables.items():
+            if entry["variable_type"] != "env" or entry["secured"]:
+                continue
+            found = exported.get(key)
+            if found is not None and found.secured:
+                continue  # the export hides its value ("")
+            now = found.value if found is not None else None
+            if now != entry["value"]:
+                variables[key] = {**entry, "value": now}
+                drifted.append(key if found is not None else f"{key} (deleted)")
+        if drifted:
+            log(f"{inputs.describe}: changed on the bot since the last `pulumi up`: {', '.join(drifted)}")
+        return {**recorded, "variables": variables}
+
+    def job(
+        self,
+        inputs: VariablesInputs,
+        client: KoreClient,
+        deadline: Deadline,
+        prepared: Any,
+        recorded: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Import the new and changed variables. Raises unless the import answered, so nothing is recorded
+        otherwise and the next `pulumi up` imports them again (an import of the same values is harmless)."""
+        changes = VariableChanges.between(recorded.get("variables") if recorded else None, inputs.variables)
+        message = ""
+        if changes.to_import:
+            body = [api_variable(key, inputs.variables[key]) for key in changes.to_import]
+            message = client.import_variables(inputs.bot_id, body, deadline=deadline.at)
+        log(
+            f"{inputs.describe}: {changes.describe() or 'nothing to import'}"
+            + (f" ({message})" if message else "")
+        )
+        return inputs.outputs(imported_at=utc_now(), import_message=message)
+
+
+# -- the resource ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BotVariable:
+    """One bot variable, as Bot Variables Import takes it.
+
+    - `key`: the variable's name (no spaces).
+    - `value`: its value; for a `locale` variable a mapping of language code to value. A `pulumi.Input`
+      (for example `config.require_secret(...)`) or a plain string.
+    - `hint`, `group`: the builder's description and group.
+    - `variable_type`: `env` (an environment variable) or `locale` (a content variable, per language).
+    - `scope`: `prePopulated`, `askOnInstall` or `hidden`.
+    - `secured`: a secured variable; its value is kept secret in the state, and Kore.ai hides it.
+    """
+
+    key: str
+    value: pulumi.Input[str] | Mapping[str, pulumi.Input[str]]
+    hint: str | None = None
+    variable_type: str = "env"
+    scope: str = "prePopulated"
+    group: str | None = None
+    secured: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        value: Any = self.value
+        if self.secured:  # never in plain text in the state, whatever the program passed
+            value = (
+                {lang: pulumi.Output.secret(v) for lang, v in self.value.items()}
+                if isinstance(self.value, Mapping)
+                else pulumi.Output.secret(self.value)
+            )
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        return {
+            "value": value,
+            "hint": self.hint,
+            "variable_type": self.variable_type,
+            "scope": self.scope,
+            "group": self.group,
+            "secured": self.secured,
+        }
+
+
+@dataclass
+class BotVariablesArgs:
+    """Inputs of a `BotVariables`.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `variables`: the bot's variables (`BotVariable`), each key once.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation.
+    """
+
+    bot_id: pulumi.Input[str]
+    variables: Sequence[BotVariable]
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS
+
+
+class BotVariables(Resource, module="kore", name="BotVariables"):
+    """A bot's variables, imported whenever one is added or changed (see this module's docstring for
+    removals, secrets and refresh). Another `bot_id` or `host` replaces the resource; destroying it makes
+    no API call: no API deletes a variable."""
+
+    bot_id: pulumi.Output[str]
+    #: {key: {value, hint, variable_type, scope, group, secured}}; secret values stay secret.
+    variables: pulumi.Output[dict[str, Any]]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    #: When the variables were last imported (ISO 8601, UTC).
+    imported_at: pulumi.Output[str]
+    #: What Kore.ai answered to the last import ("2 Variables imported/updated successfully.").
+    import_message: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: BotVariablesArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        keys = [variable.key for variable in args.variables]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise ConfigurationError(
+                f"BotVariables {resource_name}: variable(s) {', '.join(twice)} declared twice"
+            )
+        variables = {variable.key: variable.wire() for variable in args.variables}
+        props = resource_props(args, OUTPUT_KEYS, variables=variables)
+        super().__init__(BotVariablesProvider(), resource_name, props, opts)
