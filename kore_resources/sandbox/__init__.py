@@ -81,8 +81,8 @@ ASSUMPTIONS (where the documentation is silent; each is also marked `ASSUMPTION:
 The promotion pipeline (`pipeline.py`; Python knobs on `Sandbox.pipeline`):
 19. Scopes: ML import and its status need `Utterances Import` (documented); publish needs `Bot Publish`
     and publish status `Bot Publish Status` (documented as Admin Console "Bot Publish > Publish" and
-    "> Publish Status"). App kinds (bot-level vs Admin Console) are not modelled: a scope is a name on the
-    app; the demo apps have all four. Upload File needs no scope (documented: any app) and no bot.
+    "> Publish Status"). A scope is a name on the app; since 26, publish and its status also need an
+    Admin Console app. Upload File needs no scope (documented: any app), no bot and either kind of app.
 20. Upload File: multipart/form-data with a `file` part, `fileContext=bulkImport` and `fileExtension` one
     of json, js, csv, png, zip (a leading dot is accepted). Anything else -> 412 `Validation errors/
     Invalid arguments`/412. The answer is `{"fileId": "<24 hex>"}` and nothing else (the docs show no
@@ -115,13 +115,23 @@ The promotion pipeline (`pipeline.py`; Python knobs on `Sandbox.pipeline`):
 25. Rate limits: upload, import and publish use the train limit's numbers and status reads the status
     limit's, each endpoint with its own budget: upload per app, import and publish per bot, import status
     per import id, publish status per bot (its path has no request id). Wrong methods get 405 as in 3.
+
+App kinds:
+26. App kinds: an app (`SandboxApp.kinds`) is bot-level (the default), Admin Console, or both; both stands
+    for two real apps sharing one set of credentials, so the demo needs one app (`DEMO_APP`,
+    `DEMO_JTI_APP`, with every scope). `DEMO_BOT_APP` is bot-level only with every App Builder scope,
+    `DEMO_ADMIN_APP` Admin Console only with every Admin Console scope. Train and ML import (and their
+    statuses) take either kind; publish and its status need Admin Console. The wrong kind gets 401
+    `Permission denied. Scope is incorrect!`/4002, as for a missing scope. `linked_apps` stands for "the
+    app's bot" (bot-level) and "the bots of the app's account" (Admin Console); every demo app reaches
+    every demo bot.
 """
 
 from __future__ import annotations
 
 from .api import ApiRequest, ApiResponse, SandboxApi
 from .auth import ApiError
-from .demo import DEMO_APP, DEMO_APPS, DEMO_BOTS, DEMO_JTI_APP
+from .demo import DEMO_ADMIN_APP, DEMO_APP, DEMO_APPS, DEMO_BOT_APP, DEMO_BOTS, DEMO_JTI_APP
 from .faults import Fault
 from .pipeline import (
     SCOPE_ML_IMPORT,
@@ -135,10 +145,14 @@ from .pipeline import (
 )
 from .server import Call, Sandbox, is_loopback_host
 from .state import (
+    ANY_APP_KIND,
+    APP_KIND_ADMIN,
+    APP_KIND_BOT,
     NLU_LANGUAGES,
     RATE_LIMIT_HOUR_MSG,
     RATE_LIMIT_MINUTE_MSG,
     SCOPE_TRAIN_ML,
+    AppKind,
     FailureRule,
     RateLimit,
     RateLimiter,
@@ -149,9 +163,14 @@ from .state import (
 )
 
 __all__ = [
+    "ANY_APP_KIND",
+    "APP_KIND_ADMIN",
+    "APP_KIND_BOT",
+    "DEMO_ADMIN_APP",
     "DEMO_APP",
     "DEMO_APPS",
     "DEMO_BOTS",
+    "DEMO_BOT_APP",
     "DEMO_JTI_APP",
     "NLU_LANGUAGES",
     "RATE_LIMIT_HOUR_MSG",
@@ -163,6 +182,7 @@ __all__ = [
     "ApiError",
     "ApiRequest",
     "ApiResponse",
+    "AppKind",
     "Call",
     "FailureRule",
     "Fault",

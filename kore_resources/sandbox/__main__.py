@@ -73,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     lines = [f"Kore.ai sandbox listening on {sandbox.url}"]
+    kind_names = {"bot": "bot-level", "admin": "Admin Console"}
     for app in sandbox.apps:
         jti = "  [Enforce JTI]" if app.enforce_jti else ""
+        kinds = " + ".join(kind_names[k] for k in sorted(app.kinds, key=list(kind_names).index))
         lines.append(
             f"app {app.name}: client id {app.client_id}  client secret {app.client_secret}{jti}  "
-            f"(export KORE_CLIENT_ID={app.client_id} KORE_CLIENT_SECRET={app.client_secret})"
+            f"(export KORE_CLIENT_ID={app.client_id} KORE_CLIENT_SECRET={app.client_secret})  [{kinds}]"
         )
     for bot in sandbox.bots:
         lines.append(f"bot {bot.name}: {bot.bot_id}  (languages: {', '.join(bot.languages)})")

@@ -33,8 +33,18 @@ from typing import Literal
 from urllib.parse import unquote
 
 from .api import ApiRequest, ApiResponse, SandboxApi
-from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, MSG_SCOPE, ApiError, authenticate
-from .state import Clock, FailureRule, RateLimiter, SandboxApp, SandboxBot, check_seconds
+from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, authenticate, require_scope
+from .state import (
+    ANY_APP_KIND,
+    APP_KIND_ADMIN,
+    AppKind,
+    Clock,
+    FailureRule,
+    RateLimiter,
+    SandboxApp,
+    SandboxBot,
+    check_seconds,
+)
 
 #: App Builder scope of ML Utterances Import and its status (koreai-api.md §2).
 SCOPE_ML_IMPORT = "Utterances Import"
@@ -609,11 +619,12 @@ class PipelineApi:
             self._limit(self.core.status_limiter, ("mlimport-status", route.request_id))
             return body
         if route.kind == "publish":
-            _require_scope(app, SCOPE_PUBLISH)
+            # Publish is an Admin Console API (docs/kore-api.md §3.2: App Builder scope "Not Applicable").
+            _require_scope(app, SCOPE_PUBLISH, frozenset({APP_KIND_ADMIN}))
             comment, initiate = _parse_publish(req)
             self._limit(self.core.train_limiter, ("publish", bot.bot_id))
             return self.model.start_publish(bot.bot_id, bot.languages, comment, initiate, app.client_id)
-        _require_scope(app, SCOPE_PUBLISH_STATUS)
+        _require_scope(app, SCOPE_PUBLISH_STATUS, frozenset({APP_KIND_ADMIN}))
         # ASSUMPTION: the status API's rate-limit "request_id" is the bot (the path has no request id).
         self._limit(self.core.status_limiter, ("publish-status", bot.bot_id))
         return self.model.publish_status(bot.bot_id, bot.languages)
@@ -644,9 +655,8 @@ class PipelineApi:
             raise ApiError(429, refused.message, 429, {"Retry-After": str(refused.retry_after)})
 
 
-def _require_scope(app: SandboxApp, scope: str) -> None:
-    if scope not in app.scopes:
-        raise ApiError(401, MSG_SCOPE, CODE_AUTH)
+def _require_scope(app: SandboxApp, scope: str, kinds: frozenset[AppKind] = ANY_APP_KIND) -> None:
+    require_scope(app, scope, kinds)
 
 
 def _json_object(body: bytes) -> dict[str, object]:

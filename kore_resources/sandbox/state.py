@@ -26,6 +26,14 @@ TRAIN_STATES: tuple[TrainState, ...] = ("configured", "published")
 #: The scope a bot-level app needs for ML Utterances Train / Train Status (koreai-api.md §2).
 SCOPE_TRAIN_ML = "Train ML"
 
+#: The two kinds of JWT app (docs/kore-api.md §3.1): a bot-level app, created in the bot (App Settings >
+#: Dev Tools), and an Admin Console app (Security & Control > API Scopes > Manage Apps).
+AppKind = Literal["bot", "admin"]
+APP_KIND_BOT: AppKind = "bot"
+APP_KIND_ADMIN: AppKind = "admin"
+#: Endpoints that either kind of app may call with the right scope (train, ML import and export).
+ANY_APP_KIND: frozenset[AppKind] = frozenset({APP_KIND_BOT, APP_KIND_ADMIN})
+
 #: "Supported NLU Languages" (koreai-api.md §7).
 NLU_LANGUAGES: frozenset[str] = frozenset(
     "ar zh_cn zh_tw ca nl en fr fi hi de id it ja ko kk mr nb pl pt pt_pt ru sv sl es tl te ta uk".split()
@@ -46,13 +54,24 @@ def new_training_id() -> str:
 
 @dataclass(frozen=True)
 class SandboxApp:
-    """A JWT app (client id + secret) as created in App Settings > Dev Tools or the Admin Console."""
+    """A JWT app (client id + secret) as created in App Settings > Dev Tools or the Admin Console.
+
+    `kinds` says which of the two it is (docs/kore-api.md §3.1): `{"bot"}` (the default, a bot-level app),
+    `{"admin"}` (an Admin Console app) or both. ASSUMPTION: an app with both kinds stands for two real apps
+    that share one set of credentials (the demo apps, so the demo needs one client id). An endpoint that
+    needs the other kind answers as for a missing scope.
+    """
 
     name: str
     client_id: str
     client_secret: str = field(repr=False)
     scopes: frozenset[str] = frozenset({SCOPE_TRAIN_ML})
     enforce_jti: bool = False
+    kinds: frozenset[AppKind] = frozenset({APP_KIND_BOT})
+
+    def __post_init__(self) -> None:
+        if not self.kinds or not self.kinds <= ANY_APP_KIND:
+            raise ValueError(f"app {self.name}: kinds must be a non-empty subset of {sorted(ANY_APP_KIND)}")
 
     def describe(self) -> dict[str, object]:
         """JSON-able description WITHOUT the secret."""
@@ -61,6 +80,7 @@ class SandboxApp:
             "client_id": self.client_id,
             "scopes": sorted(self.scopes),
             "enforce_jti": self.enforce_jti,
+            "kinds": sorted(self.kinds),
         }
 
 
