@@ -28,7 +28,8 @@ def _rate(text: str) -> float:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m kore_resources.sandbox",
-        description="Local emulator of the documented Kore.ai ML train / train status API.",
+        description="Local emulator of the documented Kore.ai public API (ML training, utterance import, "
+        "bot definition import, bot variables, publish).",
     )
     p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8089, help="port (0 = any free port; default 8089)")
@@ -37,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=_rate, default=0.0, help="probability a training fails (0)")
     p.add_argument("--import-seconds", type=_non_negative, default=1.0, help="ML import duration (1)")
     p.add_argument("--publish-seconds", type=_non_negative, default=2.0, help="publish duration (2)")
+    p.add_argument(
+        "--definition-import-seconds",
+        type=_non_negative,
+        default=1.0,
+        help="bot definition import duration (1)",
+    )
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     return p
 
@@ -59,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             log_requests=not args.quiet,
             import_seconds=args.import_seconds,
             publish_seconds=args.publish_seconds,
+            definition_import_seconds=args.definition_import_seconds,
         ).start()
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
@@ -86,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(
         f"training {args.training_seconds:g} s after {args.queue_seconds:g} s queued, "
         f"fail rate {args.fail_rate:g}; ML imports {args.import_seconds:g} s, publishes "
-        f"{args.publish_seconds:g} s; admin API at {sandbox.url}/_sandbox/info; Ctrl-C to stop"
+        f"{args.publish_seconds:g} s, definition imports {args.definition_import_seconds:g} s; "
+        f"admin API at {sandbox.url}/_sandbox/info; Ctrl-C to stop"
     )
     print("\n".join(lines), flush=True)
     try:

@@ -10,6 +10,10 @@ its faults. No auth; the handler only serves it to loopback clients. Not recorde
     GET    /_sandbox/imports     {"imports": [...]}     ML import requests (pipeline.py)
     GET    /_sandbox/publishes   {"publishes": [...]}   publish requests (pipeline.py)
     GET    /_sandbox/files       {"files": [...]}       uploaded files, without their content
+    GET    /_sandbox/definitions {"definitions": [...], "imports": [...]}  what each bot got imported
+                                 (parsed definition, config, functions' text, importOptions) and the jobs
+    GET    /_sandbox/variables   {"variables": {bot_id: [...]}, "collections": {...}}  real values, secured
+                                 ones included
 """
 
 from __future__ import annotations
@@ -109,7 +113,28 @@ _ROUTES: dict[str, dict[str, Handler]] = {
         "GET": lambda sb, _b: {"publishes": [p.to_json() for p in sb.pipeline.publishes]}
     },
     f"{ADMIN_PREFIX}/files": {"GET": lambda sb, _b: {"files": [f.to_json() for f in sb.pipeline.files]}},
+    f"{ADMIN_PREFIX}/definitions": {"GET": lambda sb, _b: _definitions(sb)},
+    f"{ADMIN_PREFIX}/variables": {"GET": lambda sb, _b: _variables(sb)},
 }
+
+
+def _definitions(sb: Sandbox) -> object:
+    controls = sb.definitions
+    return {
+        "definitions": [d.to_json() for d in controls.all_imported.values()],
+        "imports": [i.to_json() for i in controls.imports],
+    }
+
+
+def _variables(sb: Sandbox) -> object:
+    return {
+        "variables": {bot.bot_id: sb.variables(bot.bot_id) for bot in sb.bots if sb.variables(bot.bot_id)},
+        "collections": {
+            bot.bot_id: collections
+            for bot in sb.bots
+            if (collections := sb.variable_collections(bot.bot_id)) is not None
+        },
+    }
 
 
 # -- POST /_sandbox/faults body parsing: each parser validates and returns the action to run -----------
@@ -293,6 +318,55 @@ def _fail_next_publish(sb: Sandbox, value: object) -> Action:
     return lambda: sb.pipeline.fail_next_publish(bot_id, count)
 
 
+def _scalar_seconds(
+    name: str, setter: Callable[[Sandbox, float], None]
+) -> Callable[[Sandbox, object], Action]:
+    def parse(sb: Sandbox, value: object) -> Action:
+        seconds = check_seconds(name, _get_num({name: value}, name))
+        return lambda: setter(sb, seconds)
+
+    return parse
+
+
+def _bot_count_rule(
+    name: str, apply: Callable[[Sandbox, str | None, int], None]
+) -> Callable[[Sandbox, object], Action]:
+    def parse(sb: Sandbox, value: object) -> Action:
+        d = _obj({} if value is True else value, name)
+        _check_keys(d, name, {"bot_id", "count"})
+        bot_id, count = _get_str(d, "bot_id"), _get_count(d)
+        return lambda: apply(sb, bot_id, count)
+
+    return parse
+
+
+def _required_str(d: Mapping[str, object], what: str, name: str) -> str:
+    value = _get_str(d, name)
+    if value is None:
+        raise ValueError(f"{what}: {name!r} is required")
+    return value
+
+
+def _set_variable(sb: Sandbox, value: object) -> Action:
+    what = "set_variable"
+    d = _obj(value, what)
+    _check_keys(d, what, {"bot_id", "key", "value", "language"})
+    bot_id, key, new_value = (_required_str(d, what, n) for n in ("bot_id", "key", "value"))
+    language = _get_str(d, "language")
+    sb.set_variable(bot_id, key, new_value, language=language, dry_run=True)
+    return lambda: sb.set_variable(bot_id, key, new_value, language=language)
+
+
+def _secure_variable(sb: Sandbox, value: object) -> Action:
+    what = "secure_variable"
+    d = _obj(value, what)
+    _check_keys(d, what, {"bot_id", "key", "secured"})
+    bot_id, key = (_required_str(d, what, n) for n in ("bot_id", "key"))
+    secured = _get_bool(d, "secured", True)
+    sb.secure_variable(bot_id, key, secured, dry_run=True)
+    return lambda: sb.secure_variable(bot_id, key, secured)
+
+
 #: The keys POST /_sandbox/faults understands (object-valued ones also take a list of objects).
 FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "training_seconds": _training_seconds,
@@ -311,6 +385,14 @@ FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "publish_seconds": _publish_seconds,
     "fail_next_import": _fail_next_import,
     "fail_next_publish": _fail_next_publish,
+    "definition_import_seconds": _scalar_seconds(
+        "definition_import_seconds", lambda sb, s: sb.definitions.set_import_seconds(s)
+    ),
+    "fail_next_definition_import": _bot_count_rule(
+        "fail_next_definition_import", lambda sb, bot, n: sb.definitions.fail_next_import(bot, n)
+    ),
+    "set_variable": _set_variable,
+    "secure_variable": _secure_variable,
 }
 _SCALAR_KEYS = {
     "training_seconds",
@@ -322,4 +404,5 @@ _SCALAR_KEYS = {
     "rate_limits",
     "import_seconds",
     "publish_seconds",
+    "definition_import_seconds",
 }

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from .definitions import SCOPE_BOT_IMPORT
 from .pipeline import SCOPE_ML_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS
 from .state import ANY_APP_KIND, APP_KIND_ADMIN, APP_KIND_BOT, SCOPE_TRAIN_ML, SandboxApp, SandboxBot
+from .variables import SCOPE_EXPORT_VARIABLES, SCOPE_IMPORT_VARIABLES
 
 #: What a bot-level app can be given (docs/kore-api.md §3.2, App Builder column).
-BOT_LEVEL_SCOPES = frozenset({SCOPE_TRAIN_ML, SCOPE_ML_IMPORT})
+BOT_LEVEL_SCOPES = frozenset(
+    {SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_IMPORT_VARIABLES, SCOPE_EXPORT_VARIABLES}
+)
 #: What an Admin Console app can be given (§3.2, Admin Console column).
-ADMIN_CONSOLE_SCOPES = frozenset({SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS})
-#: The demo apps may do the whole pipeline: import utterances, train, publish.
+ADMIN_CONSOLE_SCOPES = frozenset(
+    {SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_BOT_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS}
+)
+#: The demo apps may do everything: import definitions, variables and utterances, train, publish.
 PIPELINE_SCOPES = BOT_LEVEL_SCOPES | ADMIN_CONSOLE_SCOPES
 
 #: Both kinds with one set of credentials (ASSUMPTION: it stands for a bot-level app and an Admin Console
