@@ -9,6 +9,8 @@ Serves, as documented in docs/kore-api.md (auth, error envelopes, rate limits, s
                                                                                        (definitions.py)
     POST /api/1.1/public/builder/bot/{BotID}/variables/import   .../variables/export  (variables.py; also
          builder/stream/..., and both without /1.1)
+    POST /api/public/bot/{BotID}/mlexport?state=&type=       GET .../mlexport/status         (export.py)
+    GET  http://127.0.0.2:<port>/api/getMediaStream/market/<token>   the export file, no auth (download.py)
 
 plus test/admin endpoints under `/_sandbox/`. Independent of the provider: stdlib only.
 
@@ -25,6 +27,8 @@ Admin API (no auth, loopback only, not in the call log; details in `admin.py`):
     GET  /_sandbox/files       {"files": [...]}        uploaded files (never their content)
     GET  /_sandbox/definitions {"definitions": [...], "imports": [...]}  what each bot got imported
     GET  /_sandbox/variables   {"variables": {bot_id: [...]}, "collections": {...}}  (real values)
+    GET  /_sandbox/utterances  {"utterances": {bot_id: {language: [...]}}}
+    GET  /_sandbox/exports     {"exports": [...], "downloads": [...], "download_url", "download_fallback"}
     POST /_sandbox/reset       back to the initial state (apps and bots are kept)
     GET  /_sandbox/faults      settings and pending faults  (DELETE clears pending faults)
     POST /_sandbox/faults      all or nothing; keys: training_seconds, queue_seconds, fail_rate,
@@ -39,14 +43,21 @@ Admin API (no auth, loopback only, not in the call log; details in `admin.py`):
                                import_seconds, publish_seconds, fail_next_import {bot_id?, language?,
                                count?}, fail_next_publish {bot_id?, count?},
                                definition_import_seconds, fail_next_definition_import {bot_id?, count?},
+                               export_seconds, fail_next_export {bot_id?, count?},
+                               blank_download_url {bot_id?, count?},
+                               edit_utterance {bot_id, language, intent, old_sentence, new_sentence},
+                               add_utterance {bot_id, language, intent, sentence, intent_type?,
+                                              entities?},
+                               fail_training {training_id},
                                set_variable {bot_id, key, value, language?},
                                secure_variable {bot_id, key, secured?}
                                (the object-valued ones also take a list of objects; the drift knobs are
                                checked against the state before anything in the body is applied)
 
-Python knobs: on `Sandbox` (trainings, faults, and the drift knobs `set_variable`, `secure_variable`;
-views `variables`, `variable_collections`), `Sandbox.pipeline` (uploads, ML imports, publishes) and
-`Sandbox.definitions` (bot definition imports).
+Python knobs: on `Sandbox` (trainings, faults, and the drift knobs `edit_utterance`, `add_utterance`,
+`fail_training`, `set_variable`, `secure_variable`; views `utterances`, `variables`,
+`variable_collections`), `Sandbox.pipeline` (uploads, ML imports, publishes), `Sandbox.definitions` (bot
+definition imports) and `Sandbox.ml_export` (ML exports, the download host and the requests it received).
 
 ASSUMPTIONS (where the documentation is silent; each is also marked `ASSUMPTION:` in the code):
  1. Both `/api/public/...` and `/api/1.1/public/...` are served; a trailing slash is accepted.
@@ -132,13 +143,13 @@ The promotion pipeline (`pipeline.py`; Python knobs on `Sandbox.pipeline`):
     limit's, each endpoint with its own budget: upload per app, import and publish per bot, import status
     per import id, publish status per bot (its path has no request id). Wrong methods get 405 as in 3.
 
-App kinds, bot definition import, bot variables (definitions.py, variables.py; Python knobs on `Sandbox`
-and `Sandbox.definitions`):
+App kinds, bot definition import, bot variables, ML export (definitions.py, variables.py, export.py,
+download.py; Python knobs on `Sandbox`, `Sandbox.definitions`, `Sandbox.ml_export`):
 26. App kinds: an app (`SandboxApp.kinds`) is bot-level (the default), Admin Console, or both; both stands
     for two real apps sharing one set of credentials, so the demo needs one app (`DEMO_APP`,
     `DEMO_JTI_APP`, with every scope). `DEMO_BOT_APP` is bot-level only with every App Builder scope,
-    `DEMO_ADMIN_APP` Admin Console only with every Admin Console scope. Train and ML import (and their
-    statuses) take either kind; bot import and its status, publish and its status need Admin
+    `DEMO_ADMIN_APP` Admin Console only with every Admin Console scope. Train, ML import and export (and
+    their statuses) take either kind; bot import and its status, publish and its status need Admin
     Console; bot variables need bot-level. The wrong kind gets 401 `Permission denied. Scope is
     incorrect!`/4002, as for a missing scope. `linked_apps` stands for "the app's bot" (bot-level) and
     "the bots of the app's account" (Admin Console); every demo app reaches every demo bot.
@@ -169,7 +180,7 @@ and `Sandbox.definitions`):
     bot variables as in 31 when bot variables are imported (a full import, or `settings` with
     `botVariables`), except the keys in `options.botVariables.ignore`, and nothing is deleted; when
     utterances are imported (a full import, or `nlpData` with `utterances`) every language of the bot is
-    marked changed as in 13. The definition's own utterances are not parsed.
+    marked changed as in 13. The definition's own utterances are not read into the ML utterances (34).
 30. Bot variables: every path form of docs/kore-api.md §9 is served; an unknown bot or one not linked to
     the app -> 401 `Invalid SDK credentials`/4002; scopes `Import Variables` / `Export Variables`.
     The import body is form 1 (an array of variables) or form 2 (`botVariables`, with optional
@@ -192,6 +203,37 @@ and `Sandbox.definitions`):
 33. Rate limits: bot import, variables import and variables export (its family is undocumented) use the
     train limit's numbers per bot, bot import status the status limit's per import id; each endpoint has
     its own budget.
+34. ML utterances per bot language start empty. A successful ML import replaces, in that language, the
+    utterances of every intent (`taskName`) in its file, keeping the intent's place; other intents stay
+    (C257). A record keeps its `type` (default `DialogIntent`) and `entities` (when a list; CSV: none);
+    its `language` is the import's. A failed import changes nothing.
+35. ML export: either kind of app with `Utterances Export`; an unknown or unlinked bot -> 401 `Invalid SDK
+    credentials`/4002. `bot-language` selects the language (absent: the bot's default; invalid: 400 as
+    in 8). `type` is required (json|csv, any case) and `state` is configured (the default) or published,
+    else 400; other query parameters (the docs' stray `&=&`) are ignored. `state=published` exports
+    nothing (as in 9, the published copy keeps what a bot starts with). The file is taken when the export
+    is requested. The answer is the documented IN_PROGRESS job (`_id: "ds-<uuid>"`, `fileType`). Rate
+    limit: the train limit's numbers, per bot, its own budget.
+36. ML export status reports the bot's latest export, with its POST's `_id`: `IN_PROGRESS` for
+    `export_seconds` (default 1; `percentageComplete` 0 to 99), then `SUCCESS` (100) with `downloadUrl`,
+    or `FAILED` (BOT's word; short of 100, no URL) after `fail_next_export`. `downloadUrl` is absent until
+    `SUCCESS`; `blank_download_url` makes the next reads of a `SUCCESS` answer `""` (the docs' sample). A
+    bot that never exported -> 400 `No ML utterances export found for this bot`/400. Rate limit: the
+    status limit's numbers, per bot (its path has no request id), its own budget.
+37. The download host is a second HTTP server on 127.0.0.2, port 0 (where 127.0.0.2 cannot be bound, e.g.
+    macOS, another port of the API's address: `Sandbox.ml_export.download_fallback`). It serves
+    `/api/getMediaStream/market/<random token>` (the observed path) without any credential, until a reset;
+    GET and HEAD only (405 otherwise), 404 for an unknown token or an export that has not succeeded. JSON
+    files are formatted like K50 (4-space indent, keys taskName, sentence, type, entities, language); CSV
+    has the header `taskName,sentence,type,language`; LF line ends, no BOM. It records every request
+    without secrets (`Sandbox.ml_export.downloads`: `auth_header`, `jwt_seen`, secret-looking header
+    values `<redacted>`, the token `<token>`); its requests are not in the call log. The transport faults
+    of 15 apply to it too.
+38. Drift knobs ("changed in the builder" behind the stack's back): `edit_utterance` (the edited
+    utterance loses its entity tags) and `add_utterance` (an unknown intent is created; an intent never
+    holds a sentence twice) change the stored utterances and mark the bot language's sentences changed
+    as in 13. `fail_training` turns the latest started training of a bot language, once finished, into
+    `Failed` (status `Failed`, out of sync) until a newer training starts and finishes.
 """
 
 from __future__ import annotations
@@ -207,6 +249,14 @@ from .definitions import (
     ImportedDefinition,
 )
 from .demo import DEMO_ADMIN_APP, DEMO_APP, DEMO_APPS, DEMO_BOT_APP, DEMO_BOTS, DEMO_JTI_APP
+from .export import (
+    SCOPE_ML_EXPORT,
+    DownloadRequest,
+    ExportControls,
+    ExportModel,
+    ExportRecord,
+    UtteranceStore,
+)
 from .faults import Fault
 from .pipeline import (
     SCOPE_ML_IMPORT,
@@ -254,6 +304,7 @@ __all__ = [
     "SCOPE_BOT_IMPORT",
     "SCOPE_EXPORT_VARIABLES",
     "SCOPE_IMPORT_VARIABLES",
+    "SCOPE_ML_EXPORT",
     "SCOPE_ML_IMPORT",
     "SCOPE_PUBLISH",
     "SCOPE_PUBLISH_STATUS",
@@ -267,6 +318,10 @@ __all__ = [
     "DefinitionControls",
     "DefinitionImportRecord",
     "DefinitionModel",
+    "DownloadRequest",
+    "ExportControls",
+    "ExportModel",
+    "ExportRecord",
     "FailureRule",
     "Fault",
     "ImportRecord",
@@ -283,6 +338,7 @@ __all__ = [
     "TrainingModel",
     "TrainingRecord",
     "UploadedFile",
+    "UtteranceStore",
     "VariablesModel",
     "is_loopback_host",
 ]

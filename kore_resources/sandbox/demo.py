@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from .definitions import SCOPE_BOT_IMPORT
+from .export import SCOPE_ML_EXPORT
 from .pipeline import SCOPE_ML_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS
 from .state import ANY_APP_KIND, APP_KIND_ADMIN, APP_KIND_BOT, SCOPE_TRAIN_ML, SandboxApp, SandboxBot
 from .variables import SCOPE_EXPORT_VARIABLES, SCOPE_IMPORT_VARIABLES
 
 #: What a bot-level app can be given (docs/kore-api.md §3.2, App Builder column).
 BOT_LEVEL_SCOPES = frozenset(
-    {SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_IMPORT_VARIABLES, SCOPE_EXPORT_VARIABLES}
+    {SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_ML_EXPORT, SCOPE_IMPORT_VARIABLES, SCOPE_EXPORT_VARIABLES}
 )
 #: What an Admin Console app can be given (§3.2, Admin Console column).
 ADMIN_CONSOLE_SCOPES = frozenset(
-    {SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_BOT_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS}
+    {SCOPE_TRAIN_ML, SCOPE_ML_IMPORT, SCOPE_ML_EXPORT, SCOPE_BOT_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS}
 )
-#: The demo apps may do everything: import definitions, variables and utterances, train, publish.
+#: The demo apps may do everything: import definitions, variables and utterances, train, export, publish.
 PIPELINE_SCOPES = BOT_LEVEL_SCOPES | ADMIN_CONSOLE_SCOPES
 
 #: Both kinds with one set of credentials (ASSUMPTION: it stands for a bot-level app and an Admin Console

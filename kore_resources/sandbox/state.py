@@ -137,6 +137,8 @@ class TrainingRecord:
     #: The training of the same bot language that was queued or running when this one was queued (this one
     #: waited behind it), or None: what tells whether a client ever queued two trainings at once.
     queued_behind: str | None = None
+    #: True when `fail_training` turned this finished training into a failed one afterwards.
+    failed_later: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -152,6 +154,7 @@ class TrainingRecord:
             "finished_wall": self.finished_wall,
             "hung": self.hung,
             "queued_behind": self.queued_behind,
+            "failed_later": self.failed_later,
         }
 
 
@@ -174,6 +177,7 @@ class _Training:
     started_at: float = 0.0  # math.inf while held, or waiting behind a hung or held training
     finished_at: float = 0.0  # math.inf while hung
     finished_wall: float | None = None
+    failed_later: bool = False
 
 
 @dataclass
@@ -338,6 +342,42 @@ class TrainingModel:
         self._seq += 1
         self._sentences_changed[(bot_id, language)] = self._seq
 
+    def fail_training(self, training_id: str) -> None:
+        """A training that finished successfully reads `Failed` from now on (drift: "it failed later").
+
+        ASSUMPTION: the train status then reports `Failed` (out of sync with the sentences) for that bot
+        language until a newer training starts (`Inprogress`) and finishes. Only the latest started
+        training of its bot language can be failed this way: the status describes no other one.
+        """
+        training = self._failable(training_id)
+        if training.outcome == "Finished":
+            training.outcome = "Failed"
+            training.failed_later = True
+
+    def check_fail_training(self, training_id: str) -> None:
+        """Raise ValueError if `fail_training(training_id)` would (and change nothing)."""
+        self._failable(training_id)
+
+    def _failable(self, training_id: str) -> _Training:
+        now = self._clock()
+        self._refresh(now)
+        training = next((t for t in self._order if t.training_id == training_id), None)
+        if training is None:
+            raise ValueError(f"unknown training {training_id!r}")
+        if training.finished_at > now:
+            raise ValueError(
+                f"training {training_id} has not finished yet; use fail_next_training for one that "
+                "has not finished"
+            )
+        chain = self._chains[(training.bot_id, training.language)]
+        newer = [t for t in chain if t.seq > training.seq and t.started_at <= now]
+        if newer:
+            raise ValueError(
+                f"training {training_id} is no longer the latest of {training.bot_id} ({training.language}): "
+                f"the status describes {newer[-1].training_id}"
+            )
+        return training
+
     def clear_failures(self) -> None:
         self._failures.clear()
 
@@ -474,6 +514,7 @@ class TrainingModel:
             finished_wall=t.finished_wall,
             hung=t.hung,
             queued_behind=t.queued_behind,
+            failed_later=t.failed_later,
         )
 
 
