@@ -191,14 +191,15 @@ download.py; Python knobs on `Sandbox`, `Sandbox.definitions`, `Sandbox.ml_expor
     are optional; any other field, an empty body or an empty list -> the observed 500 `Internal Server
     Error`/500. The answer counts the body's variables.
 31. Variables semantics (undocumented): an import upserts by `key`, replacing the whole variable;
-    variables missing from the body stay; a bot starts with none. The export lists them in the order
-    they were created, with the documented fields and defaults (`""`, `false`, and a `default` namespace
-    with a stable refId per bot); locale variables carry no top-level `value` or `hint`. Form 2's
-    collections are kept (`Sandbox.variable_collections`) but not exported.
+    variables missing from the body stay (a key twice in one body: the later wins, both are counted); a
+    bot starts with none. The export lists them in the order they were created, with the documented
+    fields and defaults (`""`, `false`, and a `default` namespace with a stable refId per bot); locale
+    variables carry no top-level `value` or `hint`. Form 2's collections are kept
+    (`Sandbox.variable_collections`) but not exported.
 32. Secured variables: secured by `secure_variable` ("toggled in the builder") or `isSecured: true` on
-    import (a field only the export documents); an import without `isSecured` keeps the flag. A secured
-    value exports as `""` (a locale variable's in every language). Importing a value replaces the
-    secret, so re-importing an export blanks it (the risk of §9.3). `set_variable` ("changed in the
+    import (a field only the export documents; `false` unsecures); an import without it keeps the flag.
+    A secured value exports as `""` (a locale variable's in every language). Importing a value replaces
+    the secret, so re-importing an export blanks it (the risk of §9.3). `set_variable` ("changed in the
     builder") on an unknown key creates an env, prePopulated variable.
 33. Rate limits: bot import, variables import and variables export (its family is undocumented) use the
     train limit's numbers per bot, bot import status the status limit's per import id; each endpoint has
