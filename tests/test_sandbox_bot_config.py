@@ -750,6 +750,12 @@ def test_an_import_upserts_by_key_and_keeps_the_others(sb: Sandbox) -> None:
     assert exported["api_key"]["value"] == "s3cret"
 
 
+def test_a_key_twice_in_one_import_keeps_the_later_and_counts_both(sb: Sandbox) -> None:
+    r = variables_call(sb, "import", [ENV, {**ENV, "value": "https://later"}])
+    assert r.json() == {"message": "2 Variables imported/updated successfully."}
+    assert [(v["key"], v["value"]) for v in export_variables(sb)] == [("host_url", "https://later")]
+
+
 def test_form_two_with_collections_is_accepted(sb: Sandbox) -> None:
     body = {
         "botVariables": [ENV],
