@@ -1,10 +1,18 @@
-"""A local emulator of the documented Kore.ai public ML training API (like stripe-mock for Stripe).
+"""A local emulator of the documented Kore.ai public API (like stripe-mock for Stripe).
 
-Serves `POST /api/public/bot/{BotID}/ml/train` and `GET /api/public/bot/{BotID}/ml/train/status` exactly as
-documented in koreai-api.md (auth, error envelopes, rate limits, status vocabulary), the promotion pipeline
-(`POST /api/public/uploadfile`, `POST .../mlimport`, `GET .../mlimport/status/{id}`, `POST .../publish`,
-`GET .../publish/status`; see `pipeline.py`), plus test/admin endpoints under `/_sandbox/`. Independent of
-the provider: stdlib only.
+Serves, as documented in docs/kore-api.md (auth, error envelopes, rate limits, status vocabularies):
+
+    POST /api/public/bot/{BotID}/ml/train                    GET .../ml/train/status            (api.py)
+    POST /api/public/uploadfile                              POST .../mlimport, GET .../mlimport/status/{id}
+    POST /api/public/bot/{BotID}/publish                     GET .../publish/status        (pipeline.py)
+    POST /api/public/bot/{BotID}/import                      GET /api/public/bot/import/status/{id}
+                                                                                       (definitions.py)
+    POST /api/1.1/public/builder/bot/{BotID}/variables/import   .../variables/export  (variables.py; also
+         builder/stream/..., and both without /1.1)
+    POST /api/public/bot/{BotID}/mlexport?state=&type=       GET .../mlexport/status         (export.py)
+    GET  http://127.0.0.2:<port>/api/getMediaStream/market/<token>   the export file, no auth (download.py)
+
+plus test/admin endpoints under `/_sandbox/`. Independent of the provider: stdlib only.
 
     with Sandbox(training_seconds=0.2, queue_seconds=0.1) as sb:
         requests.post(f"{sb.url}/api/public/bot/{DEMO_BOTS[0].bot_id}/ml/train", headers={"auth": jwt})
@@ -17,6 +25,10 @@ Admin API (no auth, loopback only, not in the call log; details in `admin.py`):
     GET  /_sandbox/trainings   {"trainings": [...]}
     GET  /_sandbox/imports     {"imports": [...]}      GET /_sandbox/publishes  {"publishes": [...]}
     GET  /_sandbox/files       {"files": [...]}        uploaded files (never their content)
+    GET  /_sandbox/definitions {"definitions": [...], "imports": [...]}  what each bot got imported
+    GET  /_sandbox/variables   {"variables": {bot_id: [...]}, "collections": {...}}  (real values)
+    GET  /_sandbox/utterances  {"utterances": {bot_id: {language: [...]}}}
+    GET  /_sandbox/exports     {"exports": [...], "downloads": [...], "download_url", "download_fallback"}
     POST /_sandbox/reset       back to the initial state (apps and bots are kept)
     GET  /_sandbox/faults      settings and pending faults  (DELETE clears pending faults)
     POST /_sandbox/faults      all or nothing; keys: training_seconds, queue_seconds, fail_rate,
@@ -29,8 +41,23 @@ Admin API (no auth, loopback only, not in the call log; details in `admin.py`):
                                delay_response {seconds, count?, method?, path_contains?},
                                mark_sentences_changed {bot_id, language?},
                                import_seconds, publish_seconds, fail_next_import {bot_id?, language?,
-                               count?}, fail_next_publish {bot_id?, count?}
-                               (the object-valued ones also take a list of objects)
+                               count?}, fail_next_publish {bot_id?, count?},
+                               definition_import_seconds, fail_next_definition_import {bot_id?, count?},
+                               export_seconds, fail_next_export {bot_id?, count?},
+                               blank_download_url {bot_id?, count?},
+                               edit_utterance {bot_id, language, intent, old_sentence, new_sentence},
+                               add_utterance {bot_id, language, intent, sentence, intent_type?,
+                                              entities?},
+                               fail_training {training_id},
+                               set_variable {bot_id, key, value, language?},
+                               secure_variable {bot_id, key, secured?}
+                               (the object-valued ones also take a list of objects; the drift knobs are
+                               checked against the state before anything in the body is applied)
+
+Python knobs: on `Sandbox` (trainings, faults, and the drift knobs `edit_utterance`, `add_utterance`,
+`fail_training`, `set_variable`, `secure_variable`; views `utterances`, `variables`,
+`variable_collections`), `Sandbox.pipeline` (uploads, ML imports, publishes), `Sandbox.definitions` (bot
+definition imports) and `Sandbox.ml_export` (ML exports, the download host and the requests it received).
 
 ASSUMPTIONS (where the documentation is silent; each is also marked `ASSUMPTION:` in the code):
  1. Both `/api/public/...` and `/api/1.1/public/...` are served; a trailing slash is accepted.
@@ -81,8 +108,8 @@ ASSUMPTIONS (where the documentation is silent; each is also marked `ASSUMPTION:
 The promotion pipeline (`pipeline.py`; Python knobs on `Sandbox.pipeline`):
 19. Scopes: ML import and its status need `Utterances Import` (documented); publish needs `Bot Publish`
     and publish status `Bot Publish Status` (documented as Admin Console "Bot Publish > Publish" and
-    "> Publish Status"). App kinds (bot-level vs Admin Console) are not modelled: a scope is a name on the
-    app; the demo apps have all four. Upload File needs no scope (documented: any app) and no bot.
+    "> Publish Status"). A scope is a name on the app; since 26, publish and its status also need an
+    Admin Console app. Upload File needs no scope (documented: any app), no bot and either kind of app.
 20. Upload File: multipart/form-data with a `file` part, `fileContext=bulkImport` and `fileExtension` one
     of json, js, csv, png, zip (a leading dot is accepted). Anything else -> 412 `Validation errors/
     Invalid arguments`/412. The answer is `{"fileId": "<24 hex>"}` and nothing else (the docs show no
@@ -115,13 +142,122 @@ The promotion pipeline (`pipeline.py`; Python knobs on `Sandbox.pipeline`):
 25. Rate limits: upload, import and publish use the train limit's numbers and status reads the status
     limit's, each endpoint with its own budget: upload per app, import and publish per bot, import status
     per import id, publish status per bot (its path has no request id). Wrong methods get 405 as in 3.
+
+App kinds, bot definition import, bot variables, ML export (definitions.py, variables.py, export.py,
+download.py; Python knobs on `Sandbox`, `Sandbox.definitions`, `Sandbox.ml_export`):
+26. App kinds: an app (`SandboxApp.kinds`) is bot-level (the default), Admin Console, or both; both stands
+    for two real apps sharing one set of credentials, so the demo needs one app (`DEMO_APP`,
+    `DEMO_JTI_APP`, with every scope). `DEMO_BOT_APP` is bot-level only with every App Builder scope,
+    `DEMO_ADMIN_APP` Admin Console only with every Admin Console scope. Train, ML import and export (and
+    their statuses) take either kind; bot import and its status, publish and its status need Admin
+    Console; bot variables need bot-level. The wrong kind gets 401 `Permission denied. Scope is
+    incorrect!`/4002, as for a missing scope. `linked_apps` stands for "the app's bot" (bot-level) and
+    "the bots of the app's account" (Admin Console); every demo app reaches every demo bot.
+27. Bot import: check order method, token, bot (an Admin Console app: unknown or outside its account ->
+    400 `Invalid StreamId`/400; a bot-level-only app: 401 `Invalid SDK credentials`/4002), scope `Bot
+    Import`, body, file ids, rate limit. A body that is not a JSON object with non-empty string
+    `botDefinition` and `configInfo`, an optional list of file ids `botFunctions` and optional
+    `importOptions` with only the documented sub-fields and values (arrays may be empty; `append` and
+    `replace` any booleans) -> 412 `Validation errors/ Invalid arguments`/412; a file id never uploaded ->
+    400 `Invalid file id`/400. No `importOptions` is a full import (observed). Other top-level fields
+    (D1's top-level `options`, D2's `botVariables`) are ignored. Any uploaded file may be used for any
+    part; contents are read asynchronously.
+28. Bot import answer and status: the POST answers the documented pending object (no `streamId`, like
+    the sample), its one `statusLogs` entry `importRequest` named after the target bot; `streamRefId` is
+    a stable uuid per bot. The status (`GET /api/public/bot/import/status/{id}`) adds `streamId`; it is
+    `pending` for `definition_import_seconds` (default 1), then `success` or `failure` (KAR's word).
+    Entries come in the documented order of task types: importRequest, Bot Definition, BotFunctions (one
+    per file, named after it), Dialog (one per `dialogs` entry with a `name` or `lname`, when bot tasks
+    are imported), Utterences (sic; when utterances are), BotVariables (when bot variables are and
+    config.json has `envVariables`), importBot. A bad definition or config fails the Bot Definition
+    entry, a non-UTF-8 function file its BotFunctions entry, a bad `envVariables` entry the BotVariables
+    entry, `fail_next_definition_import` the importBot entry: `status: "failed"` with a `message`, later
+    entries missing. An unknown id, an ML import's id, or one of a bot the app cannot reach -> 400
+    `Invalid request ID`/400.
+29. A successful definition import is applied once, when it has finished (before the next request): the
+    bot's imported definition (parsed definition and config, functions' text, `importOptions`) is
+    replaced (`Sandbox.definitions.imported(bot_id)`); config.json's `envVariables` are upserted into the
+    bot variables as in 31 when bot variables are imported (a full import, or `settings` with
+    `botVariables`), except the keys in `options.botVariables.ignore`, and nothing is deleted; when
+    utterances are imported (a full import, or `nlpData` with `utterances`) every language of the bot is
+    marked changed as in 13. The definition's own utterances are not read into the ML utterances (34).
+30. Bot variables: every path form of docs/kore-api.md §9 is served; an unknown bot or one not linked to
+    the app -> 401 `Invalid SDK credentials`/4002; scopes `Import Variables` / `Export Variables`.
+    The import body is form 1 (an array of variables) or form 2 (`botVariables`, with optional
+    `botCollections` and `botCollectionVariables`, whose keys and refIds must match). A variable needs
+    `key`, `variableType` (env|locale), `scope` (prePopulated|askOnInstall|hidden; KAR's `onInstall` is
+    refused) and a string `value` (env) or a non-empty `localeData` of `{value, hint?, audioTag?}`
+    (locale); `hint`, `audioTag`, `group`, `propagateValue` (bool), `vNameSpace` and `isSecured` (bool)
+    are optional; any other field, an empty body or an empty list -> the observed 500 `Internal Server
+    Error`/500. The answer counts the body's variables.
+31. Variables semantics (undocumented): an import upserts by `key`, replacing the whole variable;
+    variables missing from the body stay (a key twice in one body: the later wins, both are counted); a
+    bot starts with none. The export lists them in the order they were created, with the documented
+    fields and defaults (`""`, `false`, and a `default` namespace with a stable refId per bot); locale
+    variables carry no top-level `value` or `hint`. Form 2's collections are kept
+    (`Sandbox.variable_collections`) but not exported.
+32. Secured variables: secured by `secure_variable` ("toggled in the builder") or `isSecured: true` on
+    import (a field only the export documents; `false` unsecures); an import without it keeps the flag.
+    A secured value exports as `""` (a locale variable's in every language). Importing a value replaces
+    the secret, so re-importing an export blanks it (the risk of §9.3). `set_variable` ("changed in the
+    builder") on an unknown key creates an env, prePopulated variable.
+33. Rate limits: bot import, variables import and variables export (its family is undocumented) use the
+    train limit's numbers per bot, bot import status the status limit's per import id; each endpoint has
+    its own budget.
+34. ML utterances per bot language start empty. A successful ML import replaces, in that language, the
+    utterances of every intent (`taskName`) in its file, keeping the intent's place; other intents stay
+    (C257). A record keeps its `type` (default `DialogIntent`) and `entities` (when a list; CSV: none);
+    its `language` is the import's. A failed import changes nothing.
+35. ML export: either kind of app with `Utterances Export`; an unknown or unlinked bot -> 401 `Invalid SDK
+    credentials`/4002. `bot-language` selects the language (absent: the bot's default; invalid: 400 as
+    in 8). `type` is required (json|csv, any case) and `state` is configured (the default) or published,
+    else 400; other query parameters (the docs' stray `&=&`) are ignored. `state=published` exports
+    nothing (as in 9, the published copy keeps what a bot starts with). The file is taken when the export
+    is requested. The answer is the documented IN_PROGRESS job (`_id: "ds-<uuid>"`, `fileType`). Rate
+    limit: the train limit's numbers, per bot, its own budget.
+36. ML export status reports the bot's latest export, with its POST's `_id`: `IN_PROGRESS` for
+    `export_seconds` (default 1; `percentageComplete` 0 to 99), then `SUCCESS` (100) with `downloadUrl`,
+    or `FAILED` (BOT's word; short of 100, no URL) after `fail_next_export`. `downloadUrl` is absent until
+    `SUCCESS`; `blank_download_url` makes the next reads of a `SUCCESS` answer `""` (the docs' sample). A
+    bot that never exported -> 400 `No ML utterances export found for this bot`/400. Rate limit: the
+    status limit's numbers, per bot (its path has no request id), its own budget.
+37. The download host is a second HTTP server on 127.0.0.2, port 0 (where 127.0.0.2 cannot be bound, e.g.
+    macOS, another port of the API's address: `Sandbox.ml_export.download_fallback`). It serves
+    `/api/getMediaStream/market/<random token>` (the observed path) without any credential, until a reset;
+    GET and HEAD only (405 otherwise), 404 for an unknown token or an export that has not succeeded. JSON
+    files are formatted like K50 (4-space indent, keys taskName, sentence, type, entities, language); CSV
+    has the header `taskName,sentence,type,language`; LF line ends, no BOM. It records every request
+    without secrets (`Sandbox.ml_export.downloads`: `auth_header`, `jwt_seen`, secret-looking header
+    values `<redacted>`, the token `<token>`); its requests are not in the call log. The transport faults
+    of 15 apply to it too.
+38. Drift knobs ("changed in the builder" behind the stack's back): `edit_utterance` (the edited
+    utterance loses its entity tags) and `add_utterance` (an unknown intent is created; an intent never
+    holds a sentence twice) change the stored utterances and mark the bot language's sentences changed
+    as in 13. `fail_training` turns the latest started training of a bot language, once finished, into
+    `Failed` (status `Failed`, out of sync) until a newer training starts and finishes.
 """
 
 from __future__ import annotations
 
 from .api import ApiRequest, ApiResponse, SandboxApi
 from .auth import ApiError
-from .demo import DEMO_APP, DEMO_APPS, DEMO_BOTS, DEMO_JTI_APP
+from .definitions import (
+    SCOPE_BOT_IMPORT,
+    BotFunctionFile,
+    DefinitionControls,
+    DefinitionImportRecord,
+    DefinitionModel,
+    ImportedDefinition,
+)
+from .demo import DEMO_ADMIN_APP, DEMO_APP, DEMO_APPS, DEMO_BOT_APP, DEMO_BOTS, DEMO_JTI_APP
+from .export import (
+    SCOPE_ML_EXPORT,
+    DownloadRequest,
+    ExportControls,
+    ExportModel,
+    ExportRecord,
+    UtteranceStore,
+)
 from .faults import Fault
 from .pipeline import (
     SCOPE_ML_IMPORT,
@@ -135,10 +271,14 @@ from .pipeline import (
 )
 from .server import Call, Sandbox, is_loopback_host
 from .state import (
+    ANY_APP_KIND,
+    APP_KIND_ADMIN,
+    APP_KIND_BOT,
     NLU_LANGUAGES,
     RATE_LIMIT_HOUR_MSG,
     RATE_LIMIT_MINUTE_MSG,
     SCOPE_TRAIN_ML,
+    AppKind,
     FailureRule,
     RateLimit,
     RateLimiter,
@@ -147,15 +287,25 @@ from .state import (
     TrainingModel,
     TrainingRecord,
 )
+from .variables import SCOPE_EXPORT_VARIABLES, SCOPE_IMPORT_VARIABLES, VariablesModel
 
 __all__ = [
+    "ANY_APP_KIND",
+    "APP_KIND_ADMIN",
+    "APP_KIND_BOT",
+    "DEMO_ADMIN_APP",
     "DEMO_APP",
     "DEMO_APPS",
     "DEMO_BOTS",
+    "DEMO_BOT_APP",
     "DEMO_JTI_APP",
     "NLU_LANGUAGES",
     "RATE_LIMIT_HOUR_MSG",
     "RATE_LIMIT_MINUTE_MSG",
+    "SCOPE_BOT_IMPORT",
+    "SCOPE_EXPORT_VARIABLES",
+    "SCOPE_IMPORT_VARIABLES",
+    "SCOPE_ML_EXPORT",
     "SCOPE_ML_IMPORT",
     "SCOPE_PUBLISH",
     "SCOPE_PUBLISH_STATUS",
@@ -163,10 +313,20 @@ __all__ = [
     "ApiError",
     "ApiRequest",
     "ApiResponse",
+    "AppKind",
+    "BotFunctionFile",
     "Call",
+    "DefinitionControls",
+    "DefinitionImportRecord",
+    "DefinitionModel",
+    "DownloadRequest",
+    "ExportControls",
+    "ExportModel",
+    "ExportRecord",
     "FailureRule",
     "Fault",
     "ImportRecord",
+    "ImportedDefinition",
     "PipelineControls",
     "PipelineModel",
     "PublishRecord",
@@ -179,5 +339,7 @@ __all__ = [
     "TrainingModel",
     "TrainingRecord",
     "UploadedFile",
+    "UtteranceStore",
+    "VariablesModel",
     "is_loopback_host",
 ]

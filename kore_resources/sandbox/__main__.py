@@ -28,7 +28,8 @@ def _rate(text: str) -> float:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m kore_resources.sandbox",
-        description="Local emulator of the documented Kore.ai ML train / train status API.",
+        description="Local emulator of the documented Kore.ai public API (ML training, utterance import and "
+        "export, bot definition import, bot variables, publish).",
     )
     p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8089, help="port (0 = any free port; default 8089)")
@@ -37,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=_rate, default=0.0, help="probability a training fails (0)")
     p.add_argument("--import-seconds", type=_non_negative, default=1.0, help="ML import duration (1)")
     p.add_argument("--publish-seconds", type=_non_negative, default=2.0, help="publish duration (2)")
+    p.add_argument(
+        "--definition-import-seconds",
+        type=_non_negative,
+        default=1.0,
+        help="bot definition import duration (1)",
+    )
+    p.add_argument("--export-seconds", type=_non_negative, default=1.0, help="ML export duration (1)")
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     return p
 
@@ -59,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             log_requests=not args.quiet,
             import_seconds=args.import_seconds,
             publish_seconds=args.publish_seconds,
+            definition_import_seconds=args.definition_import_seconds,
+            export_seconds=args.export_seconds,
         ).start()
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
@@ -73,18 +83,28 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     lines = [f"Kore.ai sandbox listening on {sandbox.url}"]
+    kind_names = {"bot": "bot-level", "admin": "Admin Console"}
     for app in sandbox.apps:
         jti = "  [Enforce JTI]" if app.enforce_jti else ""
+        kinds = " + ".join(kind_names[k] for k in sorted(app.kinds, key=list(kind_names).index))
         lines.append(
             f"app {app.name}: client id {app.client_id}  client secret {app.client_secret}{jti}  "
-            f"(export KORE_CLIENT_ID={app.client_id} KORE_CLIENT_SECRET={app.client_secret})"
+            f"(export KORE_CLIENT_ID={app.client_id} KORE_CLIENT_SECRET={app.client_secret})  [{kinds}]"
         )
     for bot in sandbox.bots:
         lines.append(f"bot {bot.name}: {bot.bot_id}  (languages: {', '.join(bot.languages)})")
+    export = sandbox.ml_export
+    fallback = (
+        "  (127.0.0.2 cannot be bound here: another port of the API address)"
+        if export.download_fallback
+        else ""
+    )
+    lines.append(f"ML export downloads served at {export.download_base_url}{fallback}")
     lines.append(
         f"training {args.training_seconds:g} s after {args.queue_seconds:g} s queued, "
         f"fail rate {args.fail_rate:g}; ML imports {args.import_seconds:g} s, publishes "
-        f"{args.publish_seconds:g} s; admin API at {sandbox.url}/_sandbox/info; Ctrl-C to stop"
+        f"{args.publish_seconds:g} s, definition imports {args.definition_import_seconds:g} s, ML exports "
+        f"{args.export_seconds:g} s; admin API at {sandbox.url}/_sandbox/info; Ctrl-C to stop"
     )
     print("\n".join(lines), flush=True)
     try:

@@ -10,6 +10,12 @@ its faults. No auth; the handler only serves it to loopback clients. Not recorde
     GET    /_sandbox/imports     {"imports": [...]}     ML import requests (pipeline.py)
     GET    /_sandbox/publishes   {"publishes": [...]}   publish requests (pipeline.py)
     GET    /_sandbox/files       {"files": [...]}       uploaded files, without their content
+    GET    /_sandbox/definitions {"definitions": [...], "imports": [...]}  what each bot got imported
+                                 (parsed definition, config, functions' text, importOptions) and the jobs
+    GET    /_sandbox/variables   {"variables": {bot_id: [...]}, "collections": {...}}  real values, secured
+                                 ones included
+    GET    /_sandbox/utterances  {"utterances": {bot_id: {language: [...]}}}  ML utterances per bot language
+    GET    /_sandbox/exports     {"exports": [...], "downloads": [...], "download_url", "download_fallback"}
 """
 
 from __future__ import annotations
@@ -109,7 +115,50 @@ _ROUTES: dict[str, dict[str, Handler]] = {
         "GET": lambda sb, _b: {"publishes": [p.to_json() for p in sb.pipeline.publishes]}
     },
     f"{ADMIN_PREFIX}/files": {"GET": lambda sb, _b: {"files": [f.to_json() for f in sb.pipeline.files]}},
+    f"{ADMIN_PREFIX}/definitions": {"GET": lambda sb, _b: _definitions(sb)},
+    f"{ADMIN_PREFIX}/variables": {"GET": lambda sb, _b: _variables(sb)},
+    f"{ADMIN_PREFIX}/utterances": {"GET": lambda sb, _b: _utterances(sb)},
+    f"{ADMIN_PREFIX}/exports": {"GET": lambda sb, _b: _exports(sb)},
 }
+
+
+def _definitions(sb: Sandbox) -> object:
+    controls = sb.definitions
+    return {
+        "definitions": [d.to_json() for d in controls.all_imported.values()],
+        "imports": [i.to_json() for i in controls.imports],
+    }
+
+
+def _variables(sb: Sandbox) -> object:
+    return {
+        "variables": {bot.bot_id: sb.variables(bot.bot_id) for bot in sb.bots if sb.variables(bot.bot_id)},
+        "collections": {
+            bot.bot_id: collections
+            for bot in sb.bots
+            if (collections := sb.variable_collections(bot.bot_id)) is not None
+        },
+    }
+
+
+def _utterances(sb: Sandbox) -> object:
+    out: dict[str, dict[str, object]] = {}
+    for bot in sb.bots:
+        for language in bot.languages:
+            records = sb.utterances(bot.bot_id, language)
+            if records:
+                out.setdefault(bot.bot_id, {})[language] = records
+    return {"utterances": out}
+
+
+def _exports(sb: Sandbox) -> object:
+    controls = sb.ml_export
+    return {
+        "exports": [e.to_json() for e in controls.exports],
+        "downloads": [d.to_json() for d in controls.downloads],
+        "download_url": controls.download_base_url,
+        "download_fallback": controls.download_fallback,
+    }
 
 
 # -- POST /_sandbox/faults body parsing: each parser validates and returns the action to run -----------
@@ -293,6 +342,92 @@ def _fail_next_publish(sb: Sandbox, value: object) -> Action:
     return lambda: sb.pipeline.fail_next_publish(bot_id, count)
 
 
+def _scalar_seconds(
+    name: str, setter: Callable[[Sandbox, float], None]
+) -> Callable[[Sandbox, object], Action]:
+    def parse(sb: Sandbox, value: object) -> Action:
+        seconds = check_seconds(name, _get_num({name: value}, name))
+        return lambda: setter(sb, seconds)
+
+    return parse
+
+
+def _bot_count_rule(
+    name: str, apply: Callable[[Sandbox, str | None, int], None]
+) -> Callable[[Sandbox, object], Action]:
+    def parse(sb: Sandbox, value: object) -> Action:
+        d = _obj({} if value is True else value, name)
+        _check_keys(d, name, {"bot_id", "count"})
+        bot_id, count = _get_str(d, "bot_id"), _get_count(d)
+        return lambda: apply(sb, bot_id, count)
+
+    return parse
+
+
+def _required_str(d: Mapping[str, object], what: str, name: str) -> str:
+    value = _get_str(d, name)
+    if value is None:
+        raise ValueError(f"{what}: {name!r} is required")
+    return value
+
+
+def _edit_utterance(sb: Sandbox, value: object) -> Action:
+    what = "edit_utterance"
+    d = _obj(value, what)
+    names = ("bot_id", "language", "intent", "old_sentence", "new_sentence")
+    _check_keys(d, what, set(names))
+    bot_id, language, intent, old, new = (_required_str(d, what, n) for n in names)
+    sb.edit_utterance(bot_id, language, intent, old, new, dry_run=True)
+    return lambda: sb.edit_utterance(bot_id, language, intent, old, new)
+
+
+def _add_utterance(sb: Sandbox, value: object) -> Action:
+    what = "add_utterance"
+    d = _obj(value, what)
+    _check_keys(d, what, {"bot_id", "language", "intent", "sentence", "intent_type", "entities"})
+    bot_id, language, intent, sentence = (
+        _required_str(d, what, n) for n in ("bot_id", "language", "intent", "sentence")
+    )
+    intent_type = _get_str(d, "intent_type") or "DialogIntent"
+    entities = d.get("entities", [])
+    if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
+        raise ValueError(f"{what}: 'entities' must be a list of objects")
+    sb.add_utterance(
+        bot_id, language, intent, sentence, intent_type=intent_type, entities=entities, dry_run=True
+    )
+    return lambda: sb.add_utterance(
+        bot_id, language, intent, sentence, intent_type=intent_type, entities=entities
+    )
+
+
+def _fail_training(sb: Sandbox, value: object) -> Action:
+    d = _obj(value, "fail_training")
+    _check_keys(d, "fail_training", {"training_id"})
+    training_id = _required_str(d, "fail_training", "training_id")
+    sb.fail_training(training_id, dry_run=True)
+    return lambda: sb.fail_training(training_id)
+
+
+def _set_variable(sb: Sandbox, value: object) -> Action:
+    what = "set_variable"
+    d = _obj(value, what)
+    _check_keys(d, what, {"bot_id", "key", "value", "language"})
+    bot_id, key, new_value = (_required_str(d, what, n) for n in ("bot_id", "key", "value"))
+    language = _get_str(d, "language")
+    sb.set_variable(bot_id, key, new_value, language=language, dry_run=True)
+    return lambda: sb.set_variable(bot_id, key, new_value, language=language)
+
+
+def _secure_variable(sb: Sandbox, value: object) -> Action:
+    what = "secure_variable"
+    d = _obj(value, what)
+    _check_keys(d, what, {"bot_id", "key", "secured"})
+    bot_id, key = (_required_str(d, what, n) for n in ("bot_id", "key"))
+    secured = _get_bool(d, "secured", True)
+    sb.secure_variable(bot_id, key, secured, dry_run=True)
+    return lambda: sb.secure_variable(bot_id, key, secured)
+
+
 #: The keys POST /_sandbox/faults understands (object-valued ones also take a list of objects).
 FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "training_seconds": _training_seconds,
@@ -311,6 +446,24 @@ FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "publish_seconds": _publish_seconds,
     "fail_next_import": _fail_next_import,
     "fail_next_publish": _fail_next_publish,
+    "definition_import_seconds": _scalar_seconds(
+        "definition_import_seconds", lambda sb, s: sb.definitions.set_import_seconds(s)
+    ),
+    "export_seconds": _scalar_seconds("export_seconds", lambda sb, s: sb.ml_export.set_export_seconds(s)),
+    "fail_next_definition_import": _bot_count_rule(
+        "fail_next_definition_import", lambda sb, bot, n: sb.definitions.fail_next_import(bot, n)
+    ),
+    "fail_next_export": _bot_count_rule(
+        "fail_next_export", lambda sb, bot, n: sb.ml_export.fail_next_export(bot, n)
+    ),
+    "blank_download_url": _bot_count_rule(
+        "blank_download_url", lambda sb, bot, n: sb.ml_export.blank_download_url(bot, n)
+    ),
+    "edit_utterance": _edit_utterance,
+    "add_utterance": _add_utterance,
+    "fail_training": _fail_training,
+    "set_variable": _set_variable,
+    "secure_variable": _secure_variable,
 }
 _SCALAR_KEYS = {
     "training_seconds",
@@ -322,4 +475,6 @@ _SCALAR_KEYS = {
     "rate_limits",
     "import_seconds",
     "publish_seconds",
+    "definition_import_seconds",
+    "export_seconds",
 }

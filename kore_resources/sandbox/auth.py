@@ -20,7 +20,7 @@ import hmac
 import json
 from collections.abc import Mapping
 
-from .state import Clock, SandboxApp
+from .state import AppKind, Clock, SandboxApp
 
 MSG_INVALID_CREDENTIALS = "Invalid SDK credentials"
 MSG_INVALID_JWT = "Invalid JWT token"
@@ -155,3 +155,11 @@ def authenticate(
             raise ApiError(401, MSG_JTI_REPLAY, 401)
         jti_cache.remember(client_id, jti, exp_value)
     return app
+
+
+def require_scope(app: SandboxApp, scope: str, kinds: frozenset[AppKind]) -> None:
+    """401 `Permission denied. Scope is incorrect!`/4002 unless the app is of one of `kinds` and holds
+    `scope`. ASSUMPTION: an app of the wrong kind (a bot-level app calling an Admin Console API, or the
+    reverse) gets the documented missing-scope answer: the scope cannot be mapped to such an app."""
+    if not (app.kinds & kinds) or scope not in app.scopes:
+        raise ApiError(401, MSG_SCOPE, CODE_AUTH)

@@ -33,8 +33,18 @@ from typing import Literal
 from urllib.parse import unquote
 
 from .api import ApiRequest, ApiResponse, SandboxApi
-from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, MSG_SCOPE, ApiError, authenticate
-from .state import Clock, FailureRule, RateLimiter, SandboxApp, SandboxBot, check_seconds
+from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, authenticate, require_scope
+from .state import (
+    ANY_APP_KIND,
+    APP_KIND_ADMIN,
+    AppKind,
+    Clock,
+    FailureRule,
+    RateLimiter,
+    SandboxApp,
+    SandboxBot,
+    check_seconds,
+)
 
 #: App Builder scope of ML Utterances Import and its status (koreai-api.md §2).
 SCOPE_ML_IMPORT = "Utterances Import"
@@ -105,7 +115,13 @@ def user_id(client_id: str) -> str:
 
 
 def count_utterances(content: bytes, extension: str) -> tuple[int, str | None]:
-    """(number of utterances, None), or (0, why the file cannot be imported).
+    """(number of utterances, None), or (0, why the file cannot be imported)."""
+    records, problem = parse_utterances(content, extension)
+    return len(records), problem
+
+
+def parse_utterances(content: bytes, extension: str) -> tuple[list[dict[str, object]], str | None]:
+    """(the file's utterance records, None), or ([], why the file cannot be imported).
 
     ASSUMPTION: the import accepts a JSON array of objects, or a CSV with a header row, where every
     utterance has a non-empty `sentence` and `taskName` (the shape of the files Kore's QA suite imports).
@@ -113,30 +129,30 @@ def count_utterances(content: bytes, extension: str) -> tuple[int, str | None]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return 0, "the file is not UTF-8 text"
+        return [], "the file is not UTF-8 text"
     if extension == "json":
         try:
             data = json.loads(text)
         except ValueError:
-            return 0, "the file is not valid JSON"
+            return [], "the file is not valid JSON"
         if not isinstance(data, list):
-            return 0, "expected a JSON array of utterances"
+            return [], "expected a JSON array of utterances"
         records: list[dict[str, object]] = [r for r in data if isinstance(r, dict)]
         if len(records) != len(data):
-            return 0, "expected every utterance to be a JSON object"
+            return [], "expected every utterance to be a JSON object"
     elif extension == "csv":
         try:
             records = list(csv.DictReader(io.StringIO(text, newline="")))
         except csv.Error:
-            return 0, "the file is not valid CSV"
+            return [], "the file is not valid CSV"
     else:
-        return 0, f"ML utterances cannot be imported from a .{extension} file; use .json or .csv"
+        return [], f"ML utterances cannot be imported from a .{extension} file; use .json or .csv"
     for number, record in enumerate(records, start=1):
         for key in ("sentence", "taskName"):
             value = record.get(key)
             if not isinstance(value, str) or not value.strip():
-                return 0, f"utterance {number} has no {key}"
-    return len(records), None
+                return [], f"utterance {number} has no {key}"
+    return records, None
 
 
 # -- the model ---------------------------------------------------------------------------------------------
@@ -178,6 +194,7 @@ class _Import:
     outcome: Literal["success", "failure"]
     message: str
     applied: bool = False
+    records: tuple[dict[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,7 +264,9 @@ class PipelineModel:
     `in-progress` for `publish_seconds`, then `successful` (or `failed`). Durations are taken when the job
     starts. A successful import calls `on_import_success(bot_id, language)` once, when `settle()` first runs
     after it finished (the server settles before every API request), so the training status reports the ML
-    model out of sync with the sentences until the next training.
+    model out of sync with the sentences until the next training; then, if given,
+    `on_utterances_imported(bot_id, language, records)` with the file's utterance records (the sandbox
+    keeps them per bot language, `export.UtteranceStore`).
     """
 
     def __init__(
@@ -258,10 +277,12 @@ class PipelineModel:
         clock: Clock,
         wall_clock: Clock,
         on_import_success: Callable[[str, str], None],
+        on_utterances_imported: Callable[[str, str, list[dict[str, object]]], None] | None = None,
     ) -> None:
         self._clock = clock
         self._wall_clock = wall_clock
         self._on_import_success = on_import_success
+        self._on_utterances_imported = on_utterances_imported
         self._initial = (
             check_seconds("import_seconds", import_seconds),
             check_seconds("publish_seconds", publish_seconds),
@@ -350,6 +371,8 @@ class PipelineModel:
             job.applied = True
             if job.outcome == "success":
                 self._on_import_success(job.bot_id, job.language)
+                if self._on_utterances_imported is not None:
+                    self._on_utterances_imported(job.bot_id, job.language, list(job.records))
 
     # -- API operations -------------------------------------------------------------------------------
     def upload(self, client_id: str, file_name: str, extension: str, context: str, content: bytes) -> str:
@@ -365,7 +388,8 @@ class PipelineModel:
     def start_import(
         self, bot_id: str, language: str, upload: UploadedFile, file_name: str, client_id: str
     ) -> dict[str, object]:
-        count, problem = count_utterances(upload.content, upload.extension)
+        records, problem = parse_utterances(upload.content, upload.extension)
+        count = len(records)
         failed = self._take(self._import_failures, bot_id, language)
         if failed:
             outcome: Literal["success", "failure"] = "failure"
@@ -388,6 +412,7 @@ class PipelineModel:
             done_at=now + self.import_seconds,
             outcome=outcome,
             message=message,
+            records=tuple(records) if outcome == "success" else (),
         )
         self._imports[job.import_id] = job
         return self._import_body(job, now)
@@ -609,11 +634,12 @@ class PipelineApi:
             self._limit(self.core.status_limiter, ("mlimport-status", route.request_id))
             return body
         if route.kind == "publish":
-            _require_scope(app, SCOPE_PUBLISH)
+            # Publish is an Admin Console API (docs/kore-api.md §3.2: App Builder scope "Not Applicable").
+            _require_scope(app, SCOPE_PUBLISH, frozenset({APP_KIND_ADMIN}))
             comment, initiate = _parse_publish(req)
             self._limit(self.core.train_limiter, ("publish", bot.bot_id))
             return self.model.start_publish(bot.bot_id, bot.languages, comment, initiate, app.client_id)
-        _require_scope(app, SCOPE_PUBLISH_STATUS)
+        _require_scope(app, SCOPE_PUBLISH_STATUS, frozenset({APP_KIND_ADMIN}))
         # ASSUMPTION: the status API's rate-limit "request_id" is the bot (the path has no request id).
         self._limit(self.core.status_limiter, ("publish-status", bot.bot_id))
         return self.model.publish_status(bot.bot_id, bot.languages)
@@ -644,9 +670,8 @@ class PipelineApi:
             raise ApiError(429, refused.message, 429, {"Retry-After": str(refused.retry_after)})
 
 
-def _require_scope(app: SandboxApp, scope: str) -> None:
-    if scope not in app.scopes:
-        raise ApiError(401, MSG_SCOPE, CODE_AUTH)
+def _require_scope(app: SandboxApp, scope: str, kinds: frozenset[AppKind] = ANY_APP_KIND) -> None:
+    require_scope(app, scope, kinds)
 
 
 def _json_object(body: bytes) -> dict[str, object]:

@@ -6,6 +6,7 @@ One `threading.RLock` guards all state; the handler threads never sleep while ho
 from __future__ import annotations
 
 import contextlib
+import copy
 import ipaddress
 import json
 import random
@@ -25,7 +26,18 @@ from urllib.parse import parse_qsl, urlsplit
 from .admin import ADMIN_PREFIX, handle_admin
 from .api import ApiRequest, ApiResponse, SandboxApi, match_route, requested_language
 from .auth import error_body
+from .definitions import DefinitionApi, DefinitionControls, DefinitionModel, match_definition_route
 from .demo import DEMO_APPS, DEMO_BOTS
+from .download import DownloadHooks, DownloadServer
+from .export import (
+    DownloadFile,
+    DownloadRequest,
+    ExportApi,
+    ExportControls,
+    ExportModel,
+    UtteranceStore,
+    match_export_route,
+)
 from .faults import Fault, FaultKind, FaultQueue
 from .pipeline import PipelineApi, PipelineControls, PipelineModel, match_pipeline_route
 from .state import (
@@ -39,6 +51,7 @@ from .state import (
     TrainingRecord,
     check_seconds,
 )
+from .variables import VariablesApi, VariablesImport, VariablesModel, match_variables_route
 
 MAX_BODY_BYTES = 16 << 20  # ASSUMPTION: uploads of up to 16 MiB are accepted (the limit is not documented)
 DEFAULT_RATE_LIMIT = RateLimit()  # 60/min, 1800/hour (koreai-api.md §6)
@@ -110,10 +123,12 @@ class _Incoming:
 
 
 class Sandbox:
-    """A local emulator of the documented Kore.ai ML train / train status API.
+    """A local emulator of the documented Kore.ai public API (the endpoints in the package docstring).
 
     `Sandbox(...).start()` serves on `host:port` (port 0 = any free port) in a daemon thread; `.url`
     gives the base URL; `.stop()` (or leaving a `with` block) shuts it down and closes open connections.
+    `start()` also starts the download host for ML export files on `download_host` (127.0.0.2, any free
+    port; another port of `host` if that address cannot be bound): `.ml_export.download_base_url`.
     """
 
     def __init__(
@@ -136,12 +151,17 @@ class Sandbox:
         log_stream: TextIO | None = None,
         import_seconds: float = 1.0,
         publish_seconds: float = 2.0,
+        definition_import_seconds: float = 1.0,
+        export_seconds: float = 1.0,
+        download_host: str = "127.0.0.2",
     ) -> None:
-        if not is_loopback_host(host):
-            raise ValueError(
-                f"refusing to listen on {host!r}: the sandbox uses fixed, published credentials; "
-                "use a loopback address such as 127.0.0.1"
-            )
+        for address in (host, download_host):
+            if not is_loopback_host(address):
+                raise ValueError(
+                    f"refusing to listen on {address!r}: the sandbox uses fixed, published credentials; "
+                    "use a loopback address such as 127.0.0.1"
+                )
+        self._download_host = "127.0.0.1" if download_host == "localhost" else download_host.strip("[]")
         self._host = "127.0.0.1" if host == "localhost" else host.strip("[]")
         self._requested_port = port
         self._clock = clock
@@ -170,14 +190,30 @@ class Sandbox:
             status_limiter=RateLimiter(status_rate_limit, clock),
             wall_clock=wall_clock,
         )
+        self._utterances = UtteranceStore()
         self._pipeline_model = PipelineModel(
             import_seconds=import_seconds,
             publish_seconds=publish_seconds,
             clock=clock,
             wall_clock=wall_clock,
             on_import_success=self._model.mark_sentences_changed,
+            on_utterances_imported=self._utterances.replace_intents,
         )
         self._pipeline_api = PipelineApi(self._api, self._pipeline_model)
+        self._variables_model = VariablesModel()
+        self._variables_api = VariablesApi(self._api, self._variables_model)
+        self._definition_model = DefinitionModel(
+            import_seconds=definition_import_seconds,
+            clock=clock,
+            wall_clock=wall_clock,
+            on_variables=self._definition_imported_variables,
+            on_utterances=self._definition_changed_utterances,
+        )
+        self._definition_api = DefinitionApi(self._api, self._definition_model, self._pipeline_model)
+        self._export_model = ExportModel(export_seconds=export_seconds, clock=clock, wall_clock=wall_clock)
+        self._export_api = ExportApi(self._api, self._export_model, self._utterances)
+        self._downloads: list[DownloadRequest] = []
+        self._download: DownloadServer | None = None
         for app in (*(DEMO_APPS if demo_data else ()), *apps):
             self.add_app(app)
         for bot in (*(DEMO_BOTS if demo_data else ()), *bots):
@@ -202,6 +238,24 @@ class Sandbox:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="kore-sandbox", daemon=True
         )
         self._thread.start()
+        try:
+            download = DownloadServer(
+                self._download_host,
+                self._host,
+                DownloadHooks(
+                    find=self._find_download,
+                    record=self._record_download,
+                    take_fault=self._take_fault,
+                    now=self._now,
+                ),
+            )
+        except OSError:
+            self.stop()
+            raise
+        download.start()
+        with self._lock:
+            self._download = download
+            self._export_api.download_base = download.base_url
         return self
 
     def stop(self) -> None:
@@ -209,6 +263,9 @@ class Sandbox:
         if server is None:
             return
         self._server = self._thread = None
+        download, self._download = self._download, None
+        if download is not None:
+            download.stop()
         server.shutdown()
         server.server_close()
         with self._lock:
@@ -290,6 +347,7 @@ class Sandbox:
         with self._lock:
             self._pipeline_model.settle()
             bot = self.bot(bot_id)
+            self._definition_model.settle()
             return self._model.status(
                 bot_id,
                 language or bot.default_language,
@@ -409,11 +467,137 @@ class Sandbox:
             self._faults.clear()
             self._model.clear_failures()
             self._pipeline_model.clear_failures()
+            self._definition_model.clear_failures()
+            self._export_model.clear_failures()
 
     @property
     def pipeline(self) -> PipelineControls:
         """Uploads, ML imports and publishes (pipeline.py): their knobs, fault rules and records."""
         return PipelineControls(self._lock, self._pipeline_model)
+
+    @property
+    def definitions(self) -> DefinitionControls:
+        """Bot definition imports (definitions.py): their knobs, fault rules, jobs and what was imported."""
+        return DefinitionControls(self._lock, self._definition_model)
+
+    @property
+    def ml_export(self) -> ExportControls:
+        """ML exports (export.py) and the download host (download.py): knobs, jobs, received requests."""
+        with self._lock:
+            download = self._download
+        return ExportControls(
+            self._lock,
+            self._export_model,
+            self._downloads,
+            download.base_url if download is not None else None,
+            download.fallback if download is not None else False,
+        )
+
+    # -- bot content and drift knobs ("changed in the builder", behind the stack's back) -----------------
+    def utterances(self, bot_id: str, language: str | None = None) -> list[dict[str, object]]:
+        """The bot language's ML utterances (the default language if None), as an export lists them."""
+        with self._lock:
+            self._settle()
+            bot = self.bot(bot_id)
+            return self._utterances.utterances(bot_id, self._enabled(bot, language))
+
+    def edit_utterance(
+        self,
+        bot_id: str,
+        language: str,
+        intent: str,
+        old_sentence: str,
+        new_sentence: str,
+        *,
+        dry_run: bool = False,
+    ) -> None:
+        """Change one utterance's text (its entity tags are dropped); the bot language's sentences are
+        marked changed, so `isMlInSyncWithSentences` reads false until the next successful training.
+        `dry_run`: only raise ValueError if it cannot be done (the drift knobs all take it)."""
+        with self._lock:
+            self._settle()
+            lang = self._enabled(self.bot(bot_id), language)
+            store = copy.deepcopy(self._utterances) if dry_run else self._utterances
+            store.edit(bot_id, lang, intent, old_sentence, new_sentence)
+            if not dry_run:
+                self._model.mark_sentences_changed(bot_id, lang)
+
+    def add_utterance(
+        self,
+        bot_id: str,
+        language: str,
+        intent: str,
+        sentence: str,
+        *,
+        intent_type: str = "DialogIntent",
+        entities: Iterable[Mapping[str, object]] = (),
+        dry_run: bool = False,
+    ) -> None:
+        """Add an utterance (its export `type` is `intent_type`) to an intent, created if new; marks the
+        sentences changed like edit_utterance."""
+        with self._lock:
+            self._settle()
+            lang = self._enabled(self.bot(bot_id), language)
+            store = copy.deepcopy(self._utterances) if dry_run else self._utterances
+            store.add(bot_id, lang, intent, sentence, intent_type, list(entities))
+            if not dry_run:
+                self._model.mark_sentences_changed(bot_id, lang)
+
+    def fail_training(self, training_id: str, *, dry_run: bool = False) -> None:
+        """A training that finished reads `Failed` from now on, until a newer training of its bot language
+        starts and finishes (state.TrainingModel.fail_training)."""
+        with self._lock:
+            if dry_run:
+                self._model.check_fail_training(training_id)
+            else:
+                self._model.fail_training(training_id)
+
+    def variables(self, bot_id: str) -> list[dict[str, object]]:
+        """The bot's variables as an export lists them, but with the real values of secured ones."""
+        with self._lock:
+            self._settle()
+            self.bot(bot_id)
+            return self._variables_model.variables(bot_id)
+
+    def variable_collections(self, bot_id: str) -> dict[str, object] | None:
+        """The collections (and their values) of the bot's latest form-2 variables import, if any."""
+        with self._lock:
+            self.bot(bot_id)
+            return self._variables_model.collections(bot_id)
+
+    def set_variable(
+        self, bot_id: str, key: str, value: str, *, language: str | None = None, dry_run: bool = False
+    ) -> None:
+        """A new value for a variable, "changed in the builder" (a locale variable's value in `language`;
+        an unknown key creates an env variable)."""
+        with self._lock:
+            self._settle()
+            self.bot(bot_id)
+            model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
+            model.set_variable(bot_id, key, value, language)
+
+    def secure_variable(self, bot_id: str, key: str, secured: bool = True, *, dry_run: bool = False) -> None:
+        """Secure a variable ("toggled in the builder"): its value is exported as `""` from now on."""
+        with self._lock:
+            self._settle()
+            self.bot(bot_id)
+            model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
+            model.secure_variable(bot_id, key, secured)
+
+    @staticmethod
+    def _enabled(bot: SandboxBot, language: str | None) -> str:
+        lang = (language or bot.default_language).strip().lower()
+        if lang not in bot.languages:
+            raise ValueError(f"language {language!r} is not enabled for bot {bot.bot_id}")
+        return lang
+
+    def _definition_imported_variables(self, bot_id: str, variables: list[dict[str, object]]) -> None:
+        self._variables_model.import_variables(bot_id, VariablesImport(tuple(variables)))
+
+    def _definition_changed_utterances(self, bot_id: str) -> None:
+        bot = self._api.bots.get(bot_id)
+        for language in bot.languages if bot is not None else ():
+            self._model.mark_sentences_changed(bot_id, language)
 
     @property
     def pending_faults(self) -> list[Fault]:
@@ -438,6 +622,11 @@ class Sandbox:
             self._faults.clear()
             self._calls.clear()
             self._pipeline_model.reset()
+            self._definition_model.reset()
+            self._variables_model.reset()
+            self._utterances.reset()
+            self._export_model.reset()
+            self._downloads.clear()
 
     # -- internals used by the handler -----------------------------------------------------------------
     def _on_connect(self, sock: socket.socket) -> int:
@@ -457,19 +646,48 @@ class Sandbox:
     def _now(self) -> tuple[float, float]:
         return self._clock(), self._wall_clock()
 
+    def _settle(self) -> None:
+        """Apply finished imports (ML and definition) before anything reads or changes the state."""
+        self._pipeline_model.settle()
+        self._definition_model.settle()
+
     def _handle_api(self, req: ApiRequest) -> ApiResponse:
         with self._lock:
-            self._pipeline_model.settle()  # finished imports change the training status first
+            self._settle()  # finished imports change the training status first
             pipeline_route = match_pipeline_route(req.path)
             if pipeline_route is not None:
                 return self._pipeline_api.handle(req, pipeline_route)
+            definition_route = match_definition_route(req.path)
+            if definition_route is not None:
+                return self._definition_api.handle(req, definition_route)
+            variables_route = match_variables_route(req.path)
+            if variables_route is not None:
+                return self._variables_api.handle(req, variables_route)
+            export_route = match_export_route(req.path)
+            if export_route is not None:
+                return self._export_api.handle(req, export_route)
             return self._api.handle(req)
+
+    def _find_download(self, token: str) -> DownloadFile | None:
+        with self._lock:
+            return self._export_model.download(token)
+
+    def _record_download(self, request: DownloadRequest) -> None:
+        with self._lock:
+            self._downloads.append(request)
 
     def _describe(self, req: _Incoming) -> tuple[str | None, str | None]:
         route = match_route(req.path)
         if route is None:
             pipeline_route = match_pipeline_route(req.path)
-            return (pipeline_route.bot_id if pipeline_route else None), None
+            if pipeline_route is not None:
+                return pipeline_route.bot_id, None
+            other = (
+                match_definition_route(req.path)
+                or match_variables_route(req.path)
+                or match_export_route(req.path)
+            )
+            return (other.bot_id if other else None), None
         with self._lock:
             api_req = ApiRequest(req.method, req.path, req.query, req.headers)
             return route.bot_id, requested_language(api_req, route, self._api.bots)
@@ -548,6 +766,8 @@ class Sandbox:
                 "pending_faults": [f.to_json() for f in self._faults.pending()],
                 "pending_training_failures": [r.to_json() for r in self._model.pending_failures],
                 **self._pipeline_model.settings(),
+                **self._definition_model.settings(),
+                **self._export_model.settings(),
                 "rate_limits": {
                     "train": train.to_json() if train else None,
                     "status": status.to_json() if status else None,

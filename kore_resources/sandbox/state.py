@@ -26,6 +26,14 @@ TRAIN_STATES: tuple[TrainState, ...] = ("configured", "published")
 #: The scope a bot-level app needs for ML Utterances Train / Train Status (koreai-api.md §2).
 SCOPE_TRAIN_ML = "Train ML"
 
+#: The two kinds of JWT app (docs/kore-api.md §3.1): a bot-level app, created in the bot (App Settings >
+#: Dev Tools), and an Admin Console app (Security & Control > API Scopes > Manage Apps).
+AppKind = Literal["bot", "admin"]
+APP_KIND_BOT: AppKind = "bot"
+APP_KIND_ADMIN: AppKind = "admin"
+#: Endpoints that either kind of app may call with the right scope (train, ML import and export).
+ANY_APP_KIND: frozenset[AppKind] = frozenset({APP_KIND_BOT, APP_KIND_ADMIN})
+
 #: "Supported NLU Languages" (koreai-api.md §7).
 NLU_LANGUAGES: frozenset[str] = frozenset(
     "ar zh_cn zh_tw ca nl en fr fi hi de id it ja ko kk mr nb pl pt pt_pt ru sv sl es tl te ta uk".split()
@@ -46,13 +54,24 @@ def new_training_id() -> str:
 
 @dataclass(frozen=True)
 class SandboxApp:
-    """A JWT app (client id + secret) as created in App Settings > Dev Tools or the Admin Console."""
+    """A JWT app (client id + secret) as created in App Settings > Dev Tools or the Admin Console.
+
+    `kinds` says which of the two it is (docs/kore-api.md §3.1): `{"bot"}` (the default, a bot-level app),
+    `{"admin"}` (an Admin Console app) or both. ASSUMPTION: an app with both kinds stands for two real apps
+    that share one set of credentials (the demo apps, so the demo needs one client id). An endpoint that
+    needs the other kind answers as for a missing scope.
+    """
 
     name: str
     client_id: str
     client_secret: str = field(repr=False)
     scopes: frozenset[str] = frozenset({SCOPE_TRAIN_ML})
     enforce_jti: bool = False
+    kinds: frozenset[AppKind] = frozenset({APP_KIND_BOT})
+
+    def __post_init__(self) -> None:
+        if not self.kinds or not self.kinds <= ANY_APP_KIND:
+            raise ValueError(f"app {self.name}: kinds must be a non-empty subset of {sorted(ANY_APP_KIND)}")
 
     def describe(self) -> dict[str, object]:
         """JSON-able description WITHOUT the secret."""
@@ -61,6 +80,7 @@ class SandboxApp:
             "client_id": self.client_id,
             "scopes": sorted(self.scopes),
             "enforce_jti": self.enforce_jti,
+            "kinds": sorted(self.kinds),
         }
 
 
@@ -117,6 +137,8 @@ class TrainingRecord:
     #: The training of the same bot language that was queued or running when this one was queued (this one
     #: waited behind it), or None: what tells whether a client ever queued two trainings at once.
     queued_behind: str | None = None
+    #: True when `fail_training` turned this finished training into a failed one afterwards.
+    failed_later: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -132,6 +154,7 @@ class TrainingRecord:
             "finished_wall": self.finished_wall,
             "hung": self.hung,
             "queued_behind": self.queued_behind,
+            "failed_later": self.failed_later,
         }
 
 
@@ -154,6 +177,7 @@ class _Training:
     started_at: float = 0.0  # math.inf while held, or waiting behind a hung or held training
     finished_at: float = 0.0  # math.inf while hung
     finished_wall: float | None = None
+    failed_later: bool = False
 
 
 @dataclass
@@ -318,6 +342,42 @@ class TrainingModel:
         self._seq += 1
         self._sentences_changed[(bot_id, language)] = self._seq
 
+    def fail_training(self, training_id: str) -> None:
+        """A training that finished successfully reads `Failed` from now on (drift: "it failed later").
+
+        ASSUMPTION: the train status then reports `Failed` (out of sync with the sentences) for that bot
+        language until a newer training starts (`Inprogress`) and finishes. Only the latest started
+        training of its bot language can be failed this way: the status describes no other one.
+        """
+        training = self._failable(training_id)
+        if training.outcome == "Finished":
+            training.outcome = "Failed"
+            training.failed_later = True
+
+    def check_fail_training(self, training_id: str) -> None:
+        """Raise ValueError if `fail_training(training_id)` would (and change nothing)."""
+        self._failable(training_id)
+
+    def _failable(self, training_id: str) -> _Training:
+        now = self._clock()
+        self._refresh(now)
+        training = next((t for t in self._order if t.training_id == training_id), None)
+        if training is None:
+            raise ValueError(f"unknown training {training_id!r}")
+        if training.finished_at > now:
+            raise ValueError(
+                f"training {training_id} has not finished yet; use fail_next_training for one that "
+                "has not finished"
+            )
+        chain = self._chains[(training.bot_id, training.language)]
+        newer = [t for t in chain if t.seq > training.seq and t.started_at <= now]
+        if newer:
+            raise ValueError(
+                f"training {training_id} is no longer the latest of {training.bot_id} ({training.language}): "
+                f"the status describes {newer[-1].training_id}"
+            )
+        return training
+
     def clear_failures(self) -> None:
         self._failures.clear()
 
@@ -454,6 +514,7 @@ class TrainingModel:
             finished_wall=t.finished_wall,
             hung=t.hung,
             queued_behind=t.queued_behind,
+            failed_later=t.failed_later,
         )
 
 
