@@ -1,8 +1,11 @@
-"""Imports, trains and publishes each configured Kore.ai bot language whose ML utterances changed.
+"""Deploys each configured Kore.ai bot from git: its definition, its variables, its ML utterances (a training
+per language whose utterances changed), and a publish.
 
 One program, one stack per environment: the stack config (`Pulumi.<stack>.yaml`) says which bots, on which
 host, with which credentials. Promoting a bot is `pulumi up` on the next stack; with `kore:promoteFrom` a
-stack deploys only utterances that its upstream stack trained successfully (docs/pipeline.md).
+stack deploys only the definitions and utterances its upstream stack deployed successfully
+(docs/pipeline.md). In one `up`, per bot: definition, then variables, then the ML imports, the trainings,
+and the publish.
 """
 
 from pathlib import Path
@@ -11,20 +14,36 @@ from typing import Any
 import pulumi
 
 from kore_resources import (
+    BotDefinition,
+    BotDefinitionArgs,
     BotPublish,
     BotPublishArgs,
     BotTraining,
     BotTrainingArgs,
+    BotVariable,
+    BotVariables,
+    BotVariablesArgs,
     MlUtterances,
     MlUtterancesArgs,
+    hash_definition,
     hash_utterances,
     settings,
 )
-from kore_resources.api.models import FINISHED
-from kore_resources.program.bots_config import parse_bots
+from kore_resources.api.models import FINISHED, IMPORT_SUCCESS
+from kore_resources.program.bots_config import BotSpec, parse_bots
 from kore_resources.program.import_plan import plan_imports
-from kore_resources.program.promotion import HASHES_OUTPUT, check_promotion, parse_promote_from
-from kore_resources.program.stack_config import bots_config, check_stack_config, user_errors_as_pulumi_errors
+from kore_resources.program.promotion import (
+    DEFINITIONS_OUTPUT,
+    HASHES_OUTPUT,
+    check_promotion,
+    parse_promote_from,
+)
+from kore_resources.program.stack_config import (
+    bots_config,
+    bots_config_is_secret,
+    check_stack_config,
+    user_errors_as_pulumi_errors,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
@@ -33,10 +52,17 @@ with user_errors_as_pulumi_errors():
     bots = parse_bots(
         bots_config(), key=f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}", base_dir=PROJECT_DIR
     )
-    #: What this stack deploys: {bot: {language: hash of the utterances folder}}.
+    #: What this stack deploys: {bot: {language: hash of the utterances folder}}, {bot: definition hash}.
     planned = {
         bot.name: {lang: hash_utterances(bot.utterances_folder(lang)) for lang in bot.languages}
         for bot in bots
+    }
+    planned_definitions = {
+        bot.name: hash_definition(
+            bot.definition.definition_file, bot.definition.config_file, bot.definition.functions_files
+        )
+        for bot in bots
+        if bot.definition is not None
     }
     upstream_stack = parse_promote_from(
         pulumi.Config(settings.NAMESPACE).get(settings.PROMOTE_FROM.name),
@@ -48,18 +74,28 @@ promotion: pulumi.Output[bool] | None = None
 if upstream_stack is not None:
     promote_from: str = upstream_stack
 
-    def verify(upstream_hashes: Any) -> bool:
-        with user_errors_as_pulumi_errors():
-            check_promotion(planned, upstream_hashes, promote_from)  # raises PromotionRefusedError
+    def verify(upstream: list[Any]) -> bool:
+        upstream_hashes, upstream_definitions = upstream
+        with user_errors_as_pulumi_errors():  # raises PromotionRefusedError
+            check_promotion(
+                planned,
+                upstream_hashes,
+                promote_from,
+                planned_definitions=planned_definitions,
+                upstream_definitions=upstream_definitions,
+            )
         return True
 
     # Stack references resolve during `pulumi preview` too, so a refusal stops the preview. Every resource
     # takes its bot id through this check, so nothing is imported, trained or published when it refuses.
-    promotion = pulumi.StackReference(promote_from).get_output(HASHES_OUTPUT).apply(verify)
+    reference = pulumi.StackReference(promote_from)
+    promotion = pulumi.Output.all(
+        reference.get_output(HASHES_OUTPUT), reference.get_output(DEFINITIONS_OUTPUT)
+    ).apply(verify)
 
 
 def guarded(bot_id: str) -> pulumi.Input[str]:
-    """The bot id, available only once the promotion guard (if any) has let this stack's utterances pass."""
+    """The bot id, available only once the promotion guard (if any) has let this stack's bot pass."""
     return bot_id if promotion is None else promotion.apply(lambda _: bot_id)
 
 
@@ -71,17 +107,71 @@ def after_imports(imports: list[MlUtterances], folder_hash: str) -> pulumi.Input
     return pulumi.Output.all(*(m.content_hash for m in imports)).apply(lambda _: folder_hash)
 
 
-def if_trained(values: list[Any]) -> str | None:
-    """A training's hash, exported only while its status says it finished: what a later stack may promote."""
-    utterances_hash, status = values
-    return utterances_hash if status == FINISHED else None
+def if_done(expected: str) -> Any:
+    """A hash, exported only while its job's status says it succeeded: what a later stack may promote."""
+
+    def exported(values: list[Any]) -> str | None:
+        value, status = values
+        return value if status == expected else None
+
+    return exported
+
+
+def bot_variables(bot: BotSpec, bot_id: pulumi.Input[str], after: list[pulumi.Resource]) -> BotVariables:
+    # A value set with `pulumi config set --secret --path ...` makes the whole bots key secret, and the
+    # program cannot tell which value it was: then every value is kept secret.
+    secret = bots_config_is_secret()
+    return BotVariables(
+        f"{bot.name}-variables",
+        BotVariablesArgs(
+            bot_id=bot_id,
+            variables=[
+                BotVariable(
+                    key=v.key,
+                    value=pulumi.Output.secret(v.value) if secret and not v.secured else v.value,
+                    hint=v.hint,
+                    variable_type=v.variable_type,
+                    scope=v.scope,
+                    group=v.group,
+                    secured=v.secured,
+                )
+                for v in bot.variables
+            ],
+        ),
+        pulumi.ResourceOptions(depends_on=after),
+    )
 
 
 training_ids: dict[str, dict[str, pulumi.Output[str]]] = {}
 utterances_hashes: dict[str, dict[str, pulumi.Output[str | None]]] = {}
+definition_hashes: dict[str, pulumi.Output[str | None]] = {}
 published_at: dict[str, pulumi.Output[str]] = {}
 for bot in bots:
     bot_id = guarded(bot.bot_id)
+    configured: list[pulumi.Resource] = []  # definition, then variables: before the utterances
+    publish_triggers: list[pulumi.Input[Any]] = []
+    if bot.definition is not None:
+        definition = BotDefinition(
+            f"{bot.name}-definition",
+            BotDefinitionArgs(
+                bot_id=bot_id,
+                definition_file=bot.definition.definition_file,
+                config_file=bot.definition.config_file,
+                functions_files=bot.definition.functions_files,
+                import_options=bot.definition.import_options,
+                timeout_seconds=bot.definition.timeout_seconds,
+            ),
+        )
+        configured.append(definition)
+        publish_triggers.append(definition.import_id)
+        definition_hashes[bot.name] = pulumi.Output.all(
+            definition.content_hash, definition.import_status
+        ).apply(if_done(IMPORT_SUCCESS))
+    if bot.variables:
+        variables = bot_variables(bot, bot_id, list(configured))
+        configured.append(variables)
+        publish_triggers.append(variables.imported_at)
+    after_config = pulumi.ResourceOptions(depends_on=configured)
     trainings: list[BotTraining] = []
     for language in bot.languages:
         folder = bot.utterances_folder(language)
@@ -93,6 +183,7 @@ for bot in bots:
                     MlUtterancesArgs(
                         bot_id=bot_id, file=file, language=language, timeout_seconds=bot.timeout_seconds
                     ),
+                    after_config,
                 )
                 for file in plan_imports(folder)
             ]
@@ -106,20 +197,22 @@ for bot in bots:
                 timeout_seconds=bot.timeout_seconds,
                 wait_for_completion=bot.wait_for_completion,
             ),
+            after_config,
         )
         trainings.append(training)
         training_ids.setdefault(bot.name, {})[language] = training.training_id
         # The hash recorded by the last *successful* training: what a later stack may promote.
         utterances_hashes.setdefault(bot.name, {})[language] = pulumi.Output.all(
             training.utterances_hash, training.training_status
-        ).apply(if_trained)
+        ).apply(if_done(FINISHED))
     if bot.publish is not None:
         publish = BotPublish(
             f"{bot.name}-publish",
             BotPublishArgs(
                 bot_id=bot_id,
                 version_comment=bot.publish.version_comment,
-                triggers=[training.training_id for training in trainings],  # publish after every training
+                # publish after every training, definition import and variables import
+                triggers=[*(training.training_id for training in trainings), *publish_triggers],
                 timeout_seconds=bot.publish.timeout_seconds,
             ),
         )
@@ -127,5 +220,7 @@ for bot in bots:
 
 pulumi.export("trainingIds", training_ids)
 pulumi.export(HASHES_OUTPUT, utterances_hashes)
+if definition_hashes:
+    pulumi.export(DEFINITIONS_OUTPUT, definition_hashes)
 if published_at:
     pulumi.export("publishedAt", published_at)

@@ -39,6 +39,15 @@ PIPELINE_OUTPUTS: dict[str, dict[str, Any]] = {
         "publish_status": "successful",
         "published_at": "2026-11-28T00:00:00Z",
     },
+    "pulumi-python:dynamic/kore:BotDefinition": {
+        "import_id": "bir-definition-1",
+        "import_status": "success",
+        "imported_at": "2026-11-28T00:00:00Z",
+    },
+    "pulumi-python:dynamic/kore:BotVariables": {
+        "imported_at": "2026-11-28T00:00:00Z",
+        "import_message": "1 Variables imported/updated successfully.",
+    },
 }
 
 
@@ -92,8 +101,9 @@ def stack_config(stack: str, extra: dict[str, Any]) -> dict[str, str]:
 
 
 def trained_everything(config: dict[str, str]) -> dict[str, Any]:
-    """Upstream outputs in which every bot language of this stack was trained with these utterances."""
-    from kore_resources import hash_utterances
+    """Upstream outputs in which every bot language of this stack was trained with these utterances, and
+    every bot definition imported."""
+    from kore_resources import hash_definition, hash_utterances
     from kore_resources.program.bots_config import parse_bots
 
     bots = parse_bots(json.loads(config["kore-bots:bots"]), key="kore-bots:bots", base_dir=ROOT)
@@ -101,7 +111,14 @@ def trained_everything(config: dict[str, str]) -> dict[str, Any]:
         "utterancesHashes": {
             bot.name: {lang: hash_utterances(bot.utterances_folder(lang)) for lang in bot.languages}
             for bot in bots
-        }
+        },
+        "definitionHashes": {
+            bot.name: hash_definition(
+                bot.definition.definition_file, bot.definition.config_file, bot.definition.functions_files
+            )
+            for bot in bots
+            if bot.definition is not None
+        },
     }
 
 
@@ -118,7 +135,10 @@ def main() -> None:
     os.chdir(ROOT)
     program = runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
     exports = pulumi.Output.all(
-        program["training_ids"], program["utterances_hashes"], program.get("published_at", {})
+        program["training_ids"],
+        program["utterances_hashes"],
+        program.get("published_at", {}),
+        program.get("definition_hashes", {}),
     )
 
     @pulumi.runtime.test
@@ -131,6 +151,7 @@ def main() -> None:
                         "trainingIds": values[0],
                         "utterancesHashes": values[1],
                         "publishedAt": values[2],
+                        "definitionHashes": values[3],
                         "stackReferences": mocks.stack_references,
                     }
                 )

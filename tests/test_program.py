@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kore_resources import hash_utterances
+from kore_resources import hash_definition, hash_utterances
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ["local", "dev", "staging", "prod"]
@@ -138,8 +138,15 @@ def test_missing_utterances_folder_names_it():
 MLU = "pulumi-python:dynamic/kore:MlUtterances"
 PUBLISH = "pulumi-python:dynamic/kore:BotPublish"
 UPSTREAM = {"staging": "organization/kore-bots/dev", "prod": "organization/kore-bots/staging"}
+SECRET_SIG, SECRET_VALUE_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+DEFINITION = "pulumi-python:dynamic/kore:BotDefinition"
+VARIABLES = "pulumi-python:dynamic/kore:BotVariables"
 HASH_EN = hash_utterances(ROOT / "utterances/travel/en")
 HASH_DE = hash_utterances(ROOT / "utterances/travel/de")
+TRAVEL = ROOT / "definitions/travel"
+HASH_DEFINITION = hash_definition(
+    TRAVEL / "botDefinition.json", TRAVEL / "config.json", [TRAVEL / "flightStatus.js"]
+)
 
 
 def of_type(result: dict, type_: str) -> dict[str, dict]:
@@ -175,8 +182,34 @@ def test_each_stack_imports_every_export_file_then_trains_then_publishes(results
     assert publish["name"] == "travel-publish" and publish["has_provider"]
     assert publish["inputs"]["bot_id"] == bot["botId"] and publish["inputs"]["host"] == config["kore:host"]
     assert publish["inputs"]["version_comment"] == bot["publish"]["versionComment"]
-    assert publish["inputs"]["triggers"] == [f"training-of-travel-{lang}" for lang in bot["languages"]]
+    # publish after every training, the definition import and the variables import
+    trained = [f"training-of-travel-{lang}" for lang in bot["languages"]]
+    assert publish["inputs"]["triggers"] == [*trained, "bir-definition-1", "2026-11-28T00:00:00Z"]
     assert results[stack]["publishedAt"] == {"travel": "2026-11-28T00:00:00Z"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_imports_the_bot_definition_and_its_variables(results, stack):
+    config = stack_file(stack)
+    [bot] = config["kore-bots:bots"]
+    [definition] = of_type(results[stack], DEFINITION).values()
+    assert definition["name"] == "travel-definition" and definition["has_provider"]
+    inputs = definition["inputs"]
+    assert (inputs["definition_file"], inputs["config_file"], inputs["functions_files"]) == (
+        "definitions/travel/botDefinition.json",
+        "definitions/travel/config.json",
+        ["definitions/travel/flightStatus.js"],
+    )
+    assert inputs["content_hash"] == HASH_DEFINITION and inputs["bot_id"] == bot["botId"]
+    assert "import_options" not in inputs  # a full import
+    [variables] = of_type(results[stack], VARIABLES).values()
+    declared = variables["inputs"]["variables"]
+    secured = any(isinstance(v, dict) and v.get("secured") for v in bot["variables"].values())
+    if secured:  # a secured value makes the program send the variables as a secret: never plain in state
+        assert declared[SECRET_SIG] == SECRET_VALUE_SIG
+        declared = declared["value"]
+    assert set(declared) == set(bot["variables"])
+    assert results[stack]["definitionHashes"] == {"travel": HASH_DEFINITION}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -188,7 +221,11 @@ def test_staging_promotes_from_dev_and_prod_from_staging(results, stack):
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_guard_lets_through_what_upstream_trained(stack):
-    upstream = {"utterancesHashes": {"travel": {"en": HASH_EN, "de": HASH_DE}}, "trainingIds": {}}
+    upstream = {
+        "utterancesHashes": {"travel": {"en": HASH_EN, "de": HASH_DE}},
+        "definitionHashes": {"travel": HASH_DEFINITION},
+        "trainingIds": {},
+    }
     result = program_result(stack, upstream=upstream)
     assert result["stackReferences"] == [UPSTREAM[stack]]
     assert (
@@ -278,3 +315,15 @@ def test_stack_without_import_or_publish_only_trains():
     assert set(of_type(result, TYPE)) == {"travel-en", "travel-de"}
     assert of_type(result, MLU) == {} and of_type(result, PUBLISH) == {}
     assert result["utterancesHashes"]["travel"] == {"en": HASH_EN, "de": HASH_DE}
+
+
+def test_guard_refuses_a_definition_upstream_has_not_imported():
+    upstream = {"utterancesHashes": {"travel": {"en": HASH_EN, "de": HASH_DE}}, "definitionHashes": {}}
+    result = run_program("staging", upstream=upstream)
+    assert result.returncode != 0
+    message = result.stderr.rsplit("RunError: ", 1)[1]
+    assert (
+        f"bot travel (definition): this stack would deploy {HASH_DEFINITION}, but organization/kore-bots/dev "
+        "has not imported this definition successfully"
+    ) in message
+    assert "(en)" not in message  # the utterances are what dev trained

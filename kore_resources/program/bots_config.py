@@ -12,6 +12,12 @@
           publish:                      # optional: publish the bot after its trainings
             versionComment: "travel bot from git"
             timeoutSeconds: 900         # optional
+          definition: definitions/travel  # optional: a bot export's files, imported first
+          # or {folder: definitions/travel, importOptions: {...}, timeoutSeconds: 1800}
+          variables:                    # optional: the bot's variables, imported after the definition
+            flightApi: https://api.example.com/flights
+            flightApiKey: {value: ..., secured: true, hint: "the flight API's key"}
+            # secrets: pulumi config set --secret --path 'kore-bots:bots[0].variables.flightApiKey.value' ...
 
 Parsing is pure and strict: every mistake names the config key and says what is expected.
 """
@@ -27,7 +33,12 @@ from typing import Any
 from ..api.validation import bot_id_problem, language_problem
 from ..errors import ConfigurationError
 from ..files import project_relative
-from ..settings import DEFAULT_PUBLISH_TIMEOUT_SECONDS, DEFAULT_TRAINING_TIMEOUT_SECONDS
+from ..resources.bot_variables import variable_problem
+from ..settings import (
+    DEFAULT_DEFINITION_TIMEOUT_SECONDS,
+    DEFAULT_PUBLISH_TIMEOUT_SECONDS,
+    DEFAULT_TRAINING_TIMEOUT_SECONDS,
+)
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*", re.IGNORECASE)
 KNOWN_KEYS = frozenset(
@@ -40,9 +51,50 @@ KNOWN_KEYS = frozenset(
         "waitForCompletion",
         "importUtterances",
         "publish",
+        "definition",
+        "variables",
     }
 )
 PUBLISH_KEYS = frozenset({"versionComment", "timeoutSeconds"})
+DEFINITION_KEYS = frozenset({"folder", "importOptions", "timeoutSeconds"})
+VARIABLE_KEYS = frozenset({"value", "hint", "variableType", "scope", "group", "secured"})
+#: The files of a bot export in a definition folder (docs/kore-api.md §8.1); bot functions are its *.js.
+DEFINITION_FILE = "botDefinition.json"
+CONFIG_FILE = "config.json"
+
+
+@dataclass(frozen=True)
+class DefinitionSpec:
+    """A bot's `definition`: the folder of its export's files, and how to import them."""
+
+    folder: Path
+    import_options: dict[str, Any] | None = None
+    timeout_seconds: int = DEFAULT_DEFINITION_TIMEOUT_SECONDS
+
+    @property
+    def definition_file(self) -> Path:
+        return self.folder / DEFINITION_FILE
+
+    @property
+    def config_file(self) -> Path:
+        return self.folder / CONFIG_FILE
+
+    @property
+    def functions_files(self) -> list[Path]:
+        return sorted(self.folder.glob("*.js"))
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """One of a bot's `variables`; `value` may be a secret (see `secret`)."""
+
+    key: str
+    value: Any
+    hint: str | None = None
+    variable_type: str = "env"
+    scope: str = "prePopulated"
+    group: str | None = None
+    secured: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +115,8 @@ class BotSpec:
     wait_for_completion: bool = True
     import_utterances: bool = False
     publish: PublishSpec | None = None
+    definition: DefinitionSpec | None = None
+    variables: tuple[VariableSpec, ...] = ()
 
     def utterances_folder(self, language: str) -> Path:
         return self.utterances / language
@@ -112,7 +166,22 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
         bot_id = _require_str(entry, "botId", where)
         if problem := bot_id_problem(bot_id):
             raise ConfigurationError(f"{where}.botId: {problem}")
-        bots.append(BotSpec(name, bot_id, languages, folder, timeout, wait, import_utterances, publish))
+        definition = _definition(entry.get("definition"), f"{where}.definition", base_dir)
+        variables = _variables(entry.get("variables"), f"{where}.variables")
+        bots.append(
+            BotSpec(
+                name,
+                bot_id,
+                languages,
+                folder,
+                timeout,
+                wait,
+                import_utterances,
+                publish,
+                definition,
+                variables,
+            )
+        )
     _reject_duplicates([b.name for b in bots], key, "name")
     _reject_duplicates([b.bot_id for b in bots], key, "botId")
     return bots
@@ -135,6 +204,86 @@ def _publish(value: Any, where: str) -> PublishSpec | None:
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
         raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
     return PublishSpec(comment, timeout)
+
+
+def _definition(value: Any, where: str, base_dir: Path) -> DefinitionSpec | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"folder": value}
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            f"{where} must be a folder (definitions/travel) or {{folder: ..., importOptions: ...}}"
+        )
+    unknown = sorted(set(value) - DEFINITION_KEYS)
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(DEFINITION_KEYS))}"
+        )
+    folder = project_relative(base_dir / _require_str(value, "folder", where))
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"{where}: {folder} is not a folder; expected the files of a bot export in it"
+        )
+    missing = [name for name in (DEFINITION_FILE, CONFIG_FILE) if not (folder / name).is_file()]
+    if missing:
+        raise ConfigurationError(
+            f"{where}: {folder} has no {' and no '.join(missing)}; expected the files of a Kore.ai bot "
+            'export (docs/pipeline.md, "The bot definition")'
+        )
+    options = value.get("importOptions")
+    if options is not None and not isinstance(options, dict):
+        raise ConfigurationError(f"{where}.importOptions must be an object (docs/kore-api.md §8.2)")
+    timeout = value.get("timeoutSeconds", DEFAULT_DEFINITION_TIMEOUT_SECONDS)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
+    return DefinitionSpec(folder, options, timeout)
+
+
+def _variables(value: Any, where: str) -> tuple[VariableSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{where} must map each variable's key to its value (or to {{value: ...}})")
+    specs = []
+    for key, declared in value.items():
+        at = f"{where}.{key}"
+        entry = declared if isinstance(declared, dict) else {"value": declared}
+        unknown = sorted(set(entry) - VARIABLE_KEYS)
+        if unknown:
+            raise ConfigurationError(
+                f"{at} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(VARIABLE_KEYS))}"
+            )
+        if "value" not in entry:
+            raise ConfigurationError(f"{at} has no value")
+        kind = entry.get("variableType", "env")
+        raw = entry["value"]
+        if kind == "env" and isinstance(raw, int | float | bool) and not isinstance(raw, bool):
+            raw = str(raw)  # YAML reads 8080 as a number; a variable's value is text
+        spec = VariableSpec(
+            key=key,
+            value=raw,
+            hint=entry.get("hint"),
+            variable_type=kind,
+            scope=entry.get("scope", "prePopulated"),
+            group=entry.get("group"),
+            secured=entry.get("secured", False),
+        )
+        problem = variable_problem(
+            key,
+            {
+                "value": spec.value,
+                "hint": spec.hint,
+                "variable_type": spec.variable_type,
+                "scope": spec.scope,
+                "group": spec.group,
+                "secured": spec.secured,
+            },
+        )
+        if problem:
+            raise ConfigurationError(f"{at}: {problem}")
+        specs.append(spec)
+    return tuple(specs)
 
 
 def _require_str(entry: dict[str, Any], field: str, where: str) -> str:

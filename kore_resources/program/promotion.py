@@ -46,20 +46,32 @@ def parse_promote_from(value: str | None, *, project: str, stack: str) -> str | 
     return name
 
 
+#: The part of a bot a refusal names when it is the definition, not a language.
+DEFINITION = "definition"
+#: The stack output with the definitions a stack imported successfully: {bot name: content hash}.
+DEFINITIONS_OUTPUT = "definitionHashes"
+
+
 @dataclass(frozen=True)
 class Refusal:
-    """A bot language this stack may not deploy: what it plans, what upstream trained (None: nothing)."""
+    """A part of a bot (a language's utterances, or its definition) this stack may not deploy: what it
+    plans, what upstream deployed successfully (None: nothing)."""
 
     bot: str
-    language: str
+    language: str  # or DEFINITION
     planned: str
     upstream: str | None
 
     def describe(self, upstream_stack: str) -> str:
         planned = f"bot {self.bot} ({self.language}): this stack would deploy {self.planned}"
+        done, what = (
+            ("imported", "this definition")
+            if self.language == DEFINITION
+            else ("trained", "this bot language")
+        )
         if self.upstream is None:
-            return f"{planned}, but {upstream_stack} has not trained this bot language successfully"
-        return f"{planned}, but {upstream_stack} last trained {self.upstream} successfully"
+            return f"{planned}, but {upstream_stack} has not {done} {what} successfully"
+        return f"{planned}, but {upstream_stack} last {done} {self.upstream} successfully"
 
 
 def find_refusals(planned: Mapping[str, Mapping[str, str]], upstream: Any) -> list[Refusal]:
@@ -70,24 +82,52 @@ def find_refusals(planned: Mapping[str, Mapping[str, str]], upstream: Any) -> li
     refusals: list[Refusal] = []
     for bot, languages in planned.items():
         trained = upstream.get(bot) if isinstance(upstream, Mapping) else None
-        for language, planned_hash in languages.items():
-            upstream_hash = trained.get(language) if isinstance(trained, Mapping) else None
-            if upstream_hash != planned_hash:
-                found = upstream_hash if isinstance(upstream_hash, str) and upstream_hash else None
-                refusals.append(Refusal(bot, language, planned_hash, found))
+        refusals += _compare(bot, languages, trained)
     return refusals
 
 
-def check_promotion(planned: Mapping[str, Mapping[str, str]], upstream: Any, upstream_stack: str) -> None:
-    """Raise `PromotionRefusedError` naming every refused bot language, both hashes and what to do."""
+def find_definition_refusals(planned: Mapping[str, str], upstream: Any) -> list[Refusal]:
+    """Every planned bot definition whose content hash the upstream `definitionHashes` output does not hold
+    (`{bot: hash or null}`; None or malformed: nothing imported)."""
+    imported = upstream if isinstance(upstream, Mapping) else None
+    return [
+        r
+        for bot, planned_hash in planned.items()
+        for r in _compare(bot, {DEFINITION: planned_hash}, imported, bot)
+    ]
+
+
+def _compare(bot: str, planned: Mapping[str, str], upstream: Any, key: str | None = None) -> list[Refusal]:
+    refusals = []
+    for part, planned_hash in planned.items():
+        found = upstream.get(key if key is not None else part) if isinstance(upstream, Mapping) else None
+        if found != planned_hash:
+            refusals.append(
+                Refusal(bot, part, planned_hash, found if isinstance(found, str) and found else None)
+            )
+    return refusals
+
+
+def check_promotion(
+    planned: Mapping[str, Mapping[str, str]],
+    upstream: Any,
+    upstream_stack: str,
+    *,
+    planned_definitions: Mapping[str, str] | None = None,
+    upstream_definitions: Any = None,
+) -> None:
+    """Raise `PromotionRefusedError` naming every refused bot language and definition, both hashes and what
+    to do."""
     refusals = find_refusals(planned, upstream)
+    if planned_definitions:
+        refusals += find_definition_refusals(planned_definitions, upstream_definitions)
     if not refusals:
         return
     stack = upstream_stack.rsplit("/", 1)[-1]
     lines = "\n".join(f"  - {refusal.describe(upstream_stack)}" for refusal in refusals)
     raise PromotionRefusedError(
-        f"Refusing to deploy utterances that {upstream_stack} ({PROMOTE_FROM_KEY}) has not trained "
-        f"successfully; nothing was imported, trained or published:\n{lines}\n"
-        f"Deploy these utterances to {stack} first (`pulumi up -s {stack}`) and let its trainings finish, "
+        f"Refusing to deploy what {upstream_stack} ({PROMOTE_FROM_KEY}) has not deployed successfully; "
+        f"nothing was imported, trained or published:\n{lines}\n"
+        f"Deploy it to {stack} first (`pulumi up -s {stack}`) and let its imports and trainings finish, "
         f"or check out the commit {stack} was deployed from."
     )

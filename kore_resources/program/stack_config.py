@@ -3,6 +3,7 @@ what it read), and the one place where the program's own errors become clean Pul
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -94,18 +95,34 @@ def check_stack_config() -> None:
         raise ConfigurationError(" ".join(found))
 
 
-def bots_config() -> object:
-    """The program's `<project>:bots` value, parsed from its JSON; a missing or malformed one is a
-    ConfigurationError naming the key and the command that sets it."""
+def bots_key() -> str:
     import pulumi
 
-    key = f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}"
-    try:
-        return pulumi.Config().require_object(settings.BOTS_KEY_NAME)
-    except pulumi.ConfigMissingError:
+    return f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}"
+
+
+def bots_config_is_secret() -> bool:
+    """Whether any value of the bots key was set with `--secret` (then the engine marks the whole key)."""
+    import pulumi.runtime.config as runtime_config
+
+    return bool(runtime_config.is_config_secret(bots_key()))
+
+
+def bots_config() -> object:
+    """The program's `<project>:bots` value, parsed from its JSON; a missing or malformed one is a
+    ConfigurationError naming the key and where to set it. Read raw (not with `Config.require_object`,
+    which warns when the key holds a secret): the program keeps every variable value secret then."""
+    import pulumi
+    import pulumi.runtime.config as runtime_config
+
+    key = bots_key()
+    raw = runtime_config.get_config(key)
+    if raw is None:
         raise ConfigurationError(
             f"Missing required stack config {key}: the bots this stack deploys (README, \"The program's "
             f'stack config"); set it in Pulumi.{pulumi.get_stack()}.yaml'
-        ) from None
-    except pulumi.ConfigTypeError as error:
+        )
+    try:
+        return json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as error:
         raise ConfigurationError(f"{key} is not valid JSON: {error}") from None
