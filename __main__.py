@@ -30,6 +30,7 @@ from kore_resources import (
     settings,
 )
 from kore_resources.api.models import FINISHED, IMPORT_SUCCESS
+from kore_resources.errors import ConfigurationError
 from kore_resources.program.bots_config import BotSpec, parse_bots
 from kore_resources.program.import_plan import plan_imports
 from kore_resources.program.promotion import (
@@ -42,6 +43,7 @@ from kore_resources.program.stack_config import (
     bots_config,
     bots_config_is_secret,
     check_stack_config,
+    plaintext_variables_problem,
     user_errors_as_pulumi_errors,
 )
 
@@ -57,6 +59,14 @@ with user_errors_as_pulumi_errors():
         bot.name: {lang: hash_utterances(bot.utterances_folder(lang)) for lang in bot.languages}
         for bot in bots
     }
+    secured_problem = plaintext_variables_problem(
+        [(i, v.key) for i, bot in enumerate(bots) for v in bot.variables if v.secured],
+        key=f"{pulumi.get_project()}:{settings.BOTS_KEY_NAME}",
+        is_secret=bots_config_is_secret(),
+        stack=pulumi.get_stack(),
+    )
+    if secured_problem:
+        raise ConfigurationError(secured_problem)
     planned_definitions = {
         bot.name: hash_definition(
             bot.definition.definition_file, bot.definition.config_file, bot.definition.functions_files

@@ -61,7 +61,8 @@ export KORE_CLIENT_ID=cs-3b1f6a52-8c0d-4e57-9a11-6f2d0c9e7b44
 export KORE_CLIENT_SECRET=sandbox-demo-secret-not-for-production
 mkdir -p .pulumi-state
 export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-local-demo}"
+# The local stack's secrets are encrypted with this passphrase (Pulumi.local.yaml): the demo's own.
+export PULUMI_CONFIG_PASSPHRASE=local-demo
 pulumi stack select --create local --non-interactive
 
 host="http://127.0.0.1:$port"

@@ -93,11 +93,37 @@ class RecordingMocks(Mocks):
         return {}
 
 
-def stack_config(stack: str, extra: dict[str, Any]) -> dict[str, str]:
+#: What a `secure:` value of a stack file decrypts to here (the mocks have no secrets provider).
+DECRYPTED = "decrypted-secret"
+
+
+def decrypted(value: Any) -> tuple[Any, bool]:
+    """`value` with every `{secure: ...}` replaced as the engine would decrypt it; whether there was one."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return DECRYPTED, True
+    if isinstance(value, dict):
+        pairs = {k: decrypted(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [decrypted(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def stack_config(stack: str, extra: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The stack's config as the engine hands it to the program, and its secret keys."""
     raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     raw.update(extra)  # a null in `extra` removes the key, as if it were never set
-    # The engine hands the program every config value as a string; objects as JSON.
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items() if v is not None}
+    config, secret_keys = {}, []
+    for key, value in raw.items():
+        if value is None:
+            continue
+        plain, secret = decrypted(value)
+        if secret:
+            secret_keys.append(key)  # the engine marks the whole key secret for one secret value in it
+        # The engine hands the program every config value as a string; objects as JSON.
+        config[key] = plain if isinstance(plain, str) else json.dumps(plain)
+    return config, secret_keys
 
 
 def trained_everything(config: dict[str, str]) -> dict[str, Any]:
@@ -125,13 +151,13 @@ def trained_everything(config: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     stack = sys.argv[1]
     extra = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
-    config = stack_config(stack, extra)
+    config, secret_keys = stack_config(stack, extra)
     upstream = json.loads(sys.argv[3]) if len(sys.argv) > 3 else None
     if upstream is None and "kore:promoteFrom" in config:
         upstream = trained_everything(config)
     mocks = RecordingMocks(upstream)
     set_mocks(mocks, project="kore-bots", stack=stack, preview=False)
-    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_all_config(config, secret_keys)
     os.chdir(ROOT)
     program = runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
     exports = pulumi.Output.all(

@@ -233,8 +233,8 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
     tmp_path: Path, sandbox: Sandbox, release: str
 ) -> None:
     """`fixtures/state/<release>/deployment.json` is `pulumi stack export` of the demo's local stack, as that
-    release recorded it (its pickled providers name that release's module paths), with the utterances it
-    was made from. Imported into a fresh backend, the current code must see no change and call nothing,
+    release recorded it (its pickled providers name that release's module paths), with the stack config and
+    the utterances it was made from. Imported into a fresh backend, the current code must see no change and call nothing,
     refresh it, and destroy it."""
     fixture = FIXTURES / release
     project = copy_project(tmp_path)
@@ -243,9 +243,8 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
     recorded_host = "http://127.0.0.1:8089"
     deployment = (fixture / "deployment.json").read_text(encoding="utf-8").replace(recorded_host, sandbox.url)
     (tmp_path / "deployment.json").write_text(deployment, encoding="utf-8")
-    config = yaml.safe_load((Path(__file__).resolve().parent.parent / "Pulumi.local.yaml").read_text())
+    config = yaml.safe_load((fixture / "Pulumi.local.yaml").read_text())  # that release's stack config
     config["config"]["kore:host"] = sandbox.url
-    config["config"].pop("encryptionsalt", None)
     (project / "Pulumi.local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
     cli = Cli(project, tmp_path, ENV_CREDENTIALS)

@@ -67,3 +67,13 @@ def test_utterance_folders_are_named_relative_to_the_project(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     [bot] = parse_bots([BOT], key="kore-bots:bots", base_dir=tmp_path)
     assert bot.utterances_folder("en").as_posix() == "utterances/travel/en"  # as the README's messages show
+
+
+def test_a_secured_variable_in_plain_text_is_refused_naming_the_command() -> None:
+    bot = {**BOT, "variables": {"apiKey": {"value": "plain-secret-value", "secured": True}}}
+    message = failure({"kore-bots:bots": [bot]})
+    assert message.startswith(
+        "kore-bots:bots[0].variables.apiKey is secured, but its value is set in plain text"
+    )
+    assert "pulumi config set --secret --path 'kore-bots:bots[0].variables.apiKey.value' <value>" in message
+    assert "plain-secret-value" not in message

@@ -27,6 +27,26 @@ def user_errors_as_pulumi_errors() -> Iterator[None]:
         raise pulumi.RunError(str(error)) from None
 
 
+def plaintext_variables_problem(
+    secured: Iterable[tuple[int, str]], *, key: str, is_secret: bool, stack: str
+) -> str | None:
+    """Secured bot variables (`secured: true`, given as (bot index, variable key)) whose value sits in plain
+    text in the stack config: the engine would record the config, values included, in plain text in the
+    state. With any value of the key set with `--secret`, the whole key is stored encrypted."""
+    plain = [] if is_secret else list(secured)
+    if not plain:
+        return None
+    index, name = plain[0]
+    path = f"{key}[{index}].variables.{name}.value"
+    more = f" ({len(plain) - 1} more secured variables are set in plain text too)" if len(plain) > 1 else ""
+    return (
+        f"{key}[{index}].variables.{name} is secured, but its value is set in plain text in "
+        f"Pulumi.{stack}.yaml, so Pulumi would record it in plain text in the stack's state{more}. Store it "
+        "encrypted: "
+        f"`pulumi config set --secret --path '{path}' <value> --stack {stack}`."
+    )
+
+
 def known_keys(project: str) -> list[str]:
     return sorted({s.key for s in settings.KORE_SETTINGS} | {f"{project}:{settings.BOTS_KEY_NAME}"})
 
