@@ -5,6 +5,7 @@
 #
 #   scripts/demo.sh            # pulumi up --yes on the local stack
 #   scripts/demo.sh preview    # any other pulumi command and flags, e.g. preview --diff, refresh, destroy --yes
+#   scripts/demo.sh stop       # stop the sandbox (it keeps running between runs, like a platform)
 #
 # KORE_SANDBOX_PORT=8090 scripts/demo.sh runs the sandbox on another port (default 8089) and points the
 # local stack's kore:host at it (`pulumi config set kore:host`, in Pulumi.local.yaml).
@@ -29,6 +30,19 @@ if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
   exit 2
 fi
 
+url="http://127.0.0.1:$port"
+mkdir -p .pulumi-state
+pid_file=.pulumi-state/sandbox.pid
+if [ "${1:-}" = "stop" ]; then
+  if [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null; then
+    echo "Stopped the demo's sandbox."
+  else
+    echo "No sandbox of this demo is running."
+  fi
+  rm -f "$pid_file"
+  exit 0
+fi
+
 # The same virtualenv the Pulumi program runs in (Pulumi.yaml: runtime.options.virtualenv).
 if [ ! -x venv/bin/python ]; then
   python3 -m venv venv
@@ -38,28 +52,35 @@ venv/bin/python -m pip install --quiet --disable-pip-version-check -r requiremen
 # scripts/pulumi-cli.sh builds for our CI needs to be told (README, "How it is tested").
 export PULUMI_PYTHON_CMD="$PWD/venv/bin/python"
 
-log=$(mktemp -t kore-sandbox.XXXXXX.log)
-venv/bin/python -m kore_resources.sandbox --port "$port" >"$log" 2>&1 &
-sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true' EXIT
-until grep -q "listening on" "$log"; do
-  if ! kill -0 "$sandbox_pid" 2>/dev/null; then
-    cat "$log" >&2
-    if grep -qi "address already in use" "$log"; then
-      echo "Port $port is busy (another sandbox or program is listening there). Stop it, or pick another port: KORE_SANDBOX_PORT=8090 scripts/demo.sh" >&2
+# The sandbox stands for the Kore.ai platform, so it outlives one run: the first run starts it in the
+# background and later runs use it (a refresh then reads what earlier runs deployed). `scripts/demo.sh stop`
+# stops it.
+if venv/bin/python scripts/demo_sandbox.py running "$url"; then
+  echo "Using the Kore.ai sandbox already running at $url (stop it with: scripts/demo.sh stop)"
+else
+  log=.pulumi-state/sandbox.log
+  nohup venv/bin/python -m kore_resources.sandbox --port "$port" >"$log" 2>&1 &
+  echo $! >"$pid_file"
+  until grep -q "listening on" "$log"; do
+    if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+      cat "$log" >&2
+      rm -f "$pid_file"
+      if grep -qi "address already in use" "$log"; then
+        echo "Port $port is busy (another program is listening there). Stop it, or pick another port: KORE_SANDBOX_PORT=8090 scripts/demo.sh" >&2
+      fi
+      echo "the sandbox did not start" >&2
+      exit 1
     fi
-    echo "the sandbox did not start" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-banner_lines=$(wc -l <"$log")
-cat "$log"
+    sleep 0.1
+  done
+  cat "$log"
+  echo "Started the Kore.ai sandbox at $url; it keeps running for the next runs (log: $log; stop it with: scripts/demo.sh stop)"
+fi
+venv/bin/python scripts/demo_sandbox.py clear "$url"
 
 # The sandbox's demo JWT app. Against a real host use `pulumi config set --secret kore:clientSecret`.
 export KORE_CLIENT_ID=cs-3b1f6a52-8c0d-4e57-9a11-6f2d0c9e7b44
 export KORE_CLIENT_SECRET=sandbox-demo-secret-not-for-production
-mkdir -p .pulumi-state
 export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
 # The local stack's secrets are encrypted with this passphrase (Pulumi.local.yaml): the demo's own.
 export PULUMI_CONFIG_PASSPHRASE=local-demo
@@ -77,6 +98,5 @@ fi
 status=0
 pulumi "$@" --stack local || status=$?
 
-calls=$(tail -n +"$((banner_lines + 1))" "$log" | grep -cE '^(GET|POST|PUT|DELETE|PATCH) ' || true)
-echo "The sandbox logged $calls API calls during this run (log: $log)."
+echo "The sandbox logged $(venv/bin/python scripts/demo_sandbox.py count "$url") API calls during this run."
 exit "$status"

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ pytestmark = REQUIRES_PULUMI
 
 DEMO_PASSPHRASE = "local-demo"  # scripts/demo.sh's default
 CALLS = re.compile(r"The sandbox logged (\d+) API calls during this run")
+SECURED_VALUE = "local-sandbox-key"  # Pulumi.local.yaml's secret (encrypted there)
 
 
 class Demo:
@@ -64,7 +66,8 @@ class Demo:
         ).stdout
 
     def resources(self) -> dict[str, dict]:
-        deployment = json.loads(self.pulumi("stack", "export"))["deployment"]
+        """Every resource's recorded outputs, secrets decrypted (their ciphertext changes on every write)."""
+        deployment = json.loads(self.pulumi("stack", "export", "--show-secrets"))["deployment"]
         return {r["urn"].rsplit("::", 1)[1]: r.get("outputs", {}) for r in deployment.get("resources", [])}
 
 
@@ -90,14 +93,20 @@ def planned(output: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Demo:
-    return Demo(fresh_checkout(tmp_path), tmp_path)
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    demo = Demo(fresh_checkout(tmp_path), tmp_path)
+    yield demo
+    demo("stop")  # the sandbox outlives each run, like a platform
 
 
 def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
-    # First run: creates ./venv, starts the sandbox, imports, trains both languages, publishes.
+    # First run: creates ./venv, starts the sandbox, imports the definition and the variables, then the
+    # utterances, trains both languages, publishes.
     first = demo()
     assert (demo.checkout / "venv" / "bin" / "python").exists()
+    assert re.search(r"definition definitions/travel/botDefinition.json: import \S+ finished", first)
+    assert "variables: new: flightApiKey, flightApi" in first
+    assert SECURED_VALUE not in first
     for language, file in (("en", "ml-utterances.json"), ("de", "ml-utterances.csv")):
         imported = rf"\({language}\), file utterances/travel/{language}/{file}: import \S+ finished"
         assert re.search(imported, first)
@@ -105,6 +114,8 @@ def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
     assert re.search(r"publish \S+ successful", first)
     assert api_calls(first) > 0
     recorded = demo.resources()
+    assert recorded["travel-definition"]["import_status"] == "success"
+    assert SECURED_VALUE not in demo.pulumi("stack", "export")  # a secured variable: encrypted in state
     assert recorded["travel-en"]["training_status"] == recorded["travel-de"]["training_status"] == "Finished"
     assert recorded["travel-publish"]["publish_status"] == "successful"
 

@@ -234,8 +234,8 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
 ) -> None:
     """`fixtures/state/<release>/deployment.json` is `pulumi stack export` of the demo's local stack, as that
     release recorded it (its pickled providers name that release's module paths), with the stack config and
-    the utterances it was made from. Imported into a fresh backend, the current code must see no change and call nothing,
-    refresh it, and destroy it."""
+    the utterances it was made from. Imported into a fresh backend, the current code must see no change and
+    call nothing, refresh it, and destroy it."""
     fixture = FIXTURES / release
     project = copy_project(tmp_path)
     shutil.rmtree(project / "utterances")
