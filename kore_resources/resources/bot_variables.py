@@ -245,9 +245,9 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
             variable.key: variable
             for variable in client.export_variables(inputs.bot_id, deadline=deadline.at)
         }
-        variables = with_defaults(recorded.get("variables") or {})
+        variables = dict(recorded.get("variables") or {})
         drifted = []
-        for key, entry in variables.items():
+        for key, entry in with_defaults(variables).items():
             if entry["variable_type"] != "env" or entry["secured"]:
                 continue
             found = exported.get(key)
@@ -255,7 +255,7 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
                 continue  # the export hides its value ("")
             now = found.value if found is not None else None
             if now != entry["value"]:
-                variables[key] = {**entry, "value": now}
+                variables[key] = {**variables[key], "value": now}  # the recorded entry, as recorded
                 drifted.append(key if found is not None else f"{key} (deleted)")
         if drifted:
             log(f"{inputs.describe}: changed on the bot since the last `pulumi up`: {', '.join(drifted)}")
