@@ -186,6 +186,7 @@ for bot in bots:
     for language in bot.languages:
         folder = bot.utterances_folder(language)
         utterances_hash: pulumi.Input[str] = planned[bot.name][language]
+        imports: list[MlUtterances] = []
         if bot.import_utterances:
             imports = [
                 MlUtterances(
@@ -206,6 +207,9 @@ for bot in bots:
                 utterances_hash=utterances_hash,
                 timeout_seconds=bot.timeout_seconds,
                 wait_for_completion=bot.wait_for_completion,
+                # An import that re-ran changed the bot's sentences, even one that restored git's version
+                # after an edit in the builder (same hash): retrain.
+                triggers=[m.import_id for m in imports],
             ),
             after_config,
         )

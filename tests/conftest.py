@@ -160,5 +160,6 @@ def training_inputs(sandbox: Sandbox, **changes: Any) -> dict[str, Any]:
         "host": sandbox.url,
         "wait_for_completion": True,
         "timeout_seconds": 60.0,
+        "triggers": [],
         **changes,
     }

@@ -325,13 +325,16 @@ class MiniEngine:
             steps[urn.rsplit("::", 1)[1]] = "delete"
         return steps
 
-    def refresh(self) -> dict[str, str]:
+    def refresh(self, *, record: bool | None = None) -> dict[str, str]:
         """`pulumi refresh --yes`: a preview pass and the real one, each reading every resource and diffing
         what it read against the recorded inputs. Records the real pass; returns name -> "same"/"update"
-        (what refresh shows as drift)."""
-        for preview in (True, False):
-            self._new_pass()
-            drift: dict[str, str] = {}
+        (what refresh shows as drift). `record`: one pass only, in the current plugin process, recorded
+        or not (for a caller that runs passes over several engines)."""
+        drift: dict[str, str] = {}
+        for preview in (True, False) if record is None else (not record,):
+            if record is None:
+                self._new_pass()
+            drift = {}
             refreshed: dict[str, Recorded] = {}
             for urn, recorded in self.state.items():
                 id_, outs = self.plugin.read(recorded.id, urn, recorded.outputs, recorded.inputs)
@@ -349,6 +352,20 @@ class MiniEngine:
         for urn, recorded in reversed(list(self.state.items())):
             self.plugin.delete(recorded.id, urn, recorded.outputs)
             del self.state[urn]
+
+
+def deploy_as_recorded(plugin: Plugin, resources: list[dict[str, Any]], files: Path | None = None) -> None:
+    """Put the sandbox's bot where a recorded `up` left it (resources of a `pulumi stack export`): its ML
+    imports, then its trainings, run again from the recorded inputs, so that a refresh finds the bot's
+    utterances and model as the record says. `files`: where the imports' relative files are (default: the
+    plugin's working directory, the project)."""
+    for kind in ("MlUtterances", "BotTraining"):
+        for resource in resources:
+            if resource["type"].endswith(f":{kind}"):
+                inputs = dict(resource["inputs"])
+                if files is not None and "file" in inputs:
+                    inputs["file"] = str(files / inputs["file"])
+                plugin.create(resource["urn"], inputs)
 
 
 class CheckFailed(Exception):

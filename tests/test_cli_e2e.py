@@ -18,6 +18,7 @@ import yaml
 from cli_harness import REQUIRES_PULUMI, Cli, copy_project
 from conftest import CREDENTIALS_CONFIG, SECRET, wait_until
 from kore_resources.sandbox import DEMO_BOTS, Sandbox
+from plugin_harness import Plugin, deploy_as_recorded
 
 pytestmark = REQUIRES_PULUMI
 
@@ -235,7 +236,8 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
     """`fixtures/state/<release>/deployment.json` is `pulumi stack export` of the demo's local stack, as that
     release recorded it (its pickled providers name that release's module paths), with the stack config and
     the utterances it was made from. Imported into a fresh backend, the current code must see no change and
-    call nothing, refresh it, and destroy it."""
+    call nothing, refresh it (no drift: the sandbox's bot is first put where that release's `up` left it),
+    and destroy it."""
     fixture = FIXTURES / release
     project = copy_project(tmp_path)
     shutil.rmtree(project / "utterances")
@@ -246,6 +248,14 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
     config = yaml.safe_load((fixture / "Pulumi.local.yaml").read_text())  # that release's stack config
     config["config"]["kore:host"] = sandbox.url
     (project / "Pulumi.local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    plugin = Plugin(config=CREDENTIALS_CONFIG)
+    try:
+        resources = json.loads(deployment)["deployment"]["resources"]
+        deploy_as_recorded(plugin, [r for r in resources if "dynamic" in r["type"]], files=project)
+    finally:
+        plugin.close()
+    sandbox.clear_calls()
 
     cli = Cli(project, tmp_path, ENV_CREDENTIALS)
     cli("stack", "init", "local")
@@ -278,3 +288,76 @@ def test_a_stack_config_mistake_is_one_clean_error_line(
     assert "error: Unknown stack config key kore:promoteForm: this program reads only" in output
     assert "Traceback" not in output and "unhandled exception" not in output
     assert sandbox.calls == []
+
+
+# -- drift ---------------------------------------------------------------------------------------------------
+
+
+def previewed(cli: Cli, stack: str) -> tuple[dict[str, str], str]:
+    """(resource name -> step, for every kore resource that is not `same`) and every diagnostic message
+    of a `pulumi preview --json`: exactly what the preview would change, and what it says about it."""
+    preview = json.loads(cli("preview", "--json", "--stack", stack).stdout)
+    steps = {
+        step["urn"].rsplit("::", 1)[1]: step["op"]
+        for step in preview.get("steps", [])
+        if ":dynamic/kore:" in step["urn"] and step["op"] != "same"
+    }
+    messages = "\n".join(d.get("message", "") for d in preview.get("diagnostics", []))
+    return steps, messages
+
+
+def test_drift_behind_the_stacks_back_is_refreshed_previewed_and_put_back(
+    project: Path, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """The bot is changed in the "builder" (the sandbox's drift knobs); `pulumi refresh` records it, the
+    preview shows exactly that change and says why, `up` puts git's version back, the next refresh is
+    clean. Likewise a training that fails after the stack recorded it."""
+    cli = Cli(project, tmp_path, ENV_CREDENTIALS)
+    api_url = "https://flights.example.com/v1"
+    bot = bots_config(["en", "de"], importUtterances=True, variables={"flightApi": api_url})
+    write_stack(project, "e2e", {"kore:host": sandbox.url, "kore-bots:bots": bot})
+    cli("stack", "init", "e2e")
+    cli("up", "--yes", "--stack", "e2e")
+    cli("refresh", "--yes", "--stack", "e2e")
+    cli("preview", "--expect-no-changes", "--stack", "e2e")  # a healthy stack refreshes to no diff
+
+    # In the builder: an English utterance edited, a variable changed.
+    first = json.loads((project / "utterances/travel/en/ml-utterances.json").read_text(encoding="utf-8"))[0]
+    sandbox.edit_utterance(BOT, "en", first["taskName"], first["sentence"], "Get me a flight to Lisbon")
+    sandbox.set_variable(BOT, "flightApi", "https://staging.flights.example.com")
+    refreshed = cli("refresh", "--yes", "--stack", "e2e").stdout
+    assert "differ from what this file imported (changed in the builder?)" in refreshed
+    assert "changed on the bot since the last `pulumi up`: flightApi" in refreshed
+    steps, said = previewed(cli, "e2e")
+    assert steps == {
+        "travel-en-ml-utterances.json": "update",
+        "travel-en": "update",
+        "travel-variables": "update",
+    }
+    assert f"bot {BOT} (en): to be trained again: the bot's utterances changed" in said
+    assert f"bot {BOT}: variables: changed: flightApi" in said
+
+    sandbox.clear_calls()
+    cli("up", "--yes", "--stack", "e2e")
+    posted = [(c.path.rsplit("/", 1)[-1], c.language) for c in sandbox.calls if c.method == "POST"]
+    assert ("train", "en") in posted and ("train", "de") not in posted
+    assert ("mlimport", "en") in posted and ("mlimport", "de") not in posted
+    on_bot = {(u["taskName"], u["sentence"]) for u in sandbox.utterances(BOT, "en")}
+    assert (first["taskName"], first["sentence"]) in on_bot
+    assert {v["key"]: v["value"] for v in sandbox.variables(BOT)}["flightApi"] == api_url
+    cli("refresh", "--yes", "--stack", "e2e")
+    cli("preview", "--expect-no-changes", "--stack", "e2e")
+
+    # A training that fails after the stack recorded it: refresh sees Failed, up retrains that language.
+    de_training = resources(cli, "e2e")["travel-de"]["outputs"]["training_id"]
+    sandbox.fail_training(de_training)
+    cli("refresh", "--yes", "--stack", "e2e")
+    steps, said = previewed(cli, "e2e")
+    assert steps == {"travel-de": "update"}
+    assert f"bot {BOT} (de): to be trained again: the bot language's latest training is Failed" in said
+    cli("up", "--yes", "--stack", "e2e")
+    assert resources(cli, "e2e")["travel-de"]["outputs"]["training_id"] != de_training
+    cli("refresh", "--yes", "--stack", "e2e")
+    cli("preview", "--expect-no-changes", "--stack", "e2e")
+    # Every download of an export went to the download host without a credential.
+    assert sandbox.ml_export.downloads and not any(d.auth_header for d in sandbox.ml_export.downloads)

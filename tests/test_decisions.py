@@ -136,3 +136,46 @@ def test_other_bot_language_or_host_is_a_replacement(prop, value):
 def test_unknown_hash_in_preview_may_change():
     result = decide_diff(RECORDED, {**GOOD, "utterances_hash": Unknown()})
     assert result.changes is True and result.replaces == []
+
+
+# -- drift (recorded by refresh) and triggers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("recorded", "retrains"),
+    [
+        ({"training_status": "Finished", "model_in_sync": True}, False),
+        ({"training_status": "Finished"}, False),  # recorded before 0.2: compares as in sync
+        ({"training_status": "Finished", "model_in_sync": None}, False),  # the platform did not say
+        ({"training_status": "Finished", "model_in_sync": False}, True),
+        ({"training_status": "Failed", "model_in_sync": True}, True),
+        ({"training_status": "Failed"}, True),
+        # someone is training in the builder, or this stack queued without waiting: not yet a verdict
+        ({"training_status": "Inprogress", "model_in_sync": False}, False),
+        ({"training_status": "Queued", "model_in_sync": None}, False),
+    ],
+)
+def test_refreshed_drift_retrains_in_place_and_says_why(recorded, retrains, capsys):
+    olds = {**RECORDED, "triggers": [], **recorded}
+    diff = decide_diff(olds, {**GOOD, "triggers": []})
+    assert (diff.changes, diff.replaces) == (retrains, [])
+    said = capsys.readouterr().err
+    assert ("to be trained again" in said) is retrains
+    if retrains:
+        assert "Failed" in said if recorded["training_status"] == "Failed" else "out of sync" in said
+
+
+def test_new_triggers_retrain_in_place_and_a_record_without_triggers_takes_the_first_ones(capsys):
+    olds = {**RECORDED, "triggers": ["import-1"]}
+    assert not decide_diff(olds, {**GOOD, "triggers": ["import-1"]}).changes
+    changed = decide_diff(olds, {**GOOD, "triggers": ["import-2"]})
+    assert changed.changes and changed.replaces == []
+    assert "its triggers changed" in capsys.readouterr().err
+    assert decide_diff(olds, {**GOOD, "triggers": [Unknown()]}).changes  # preview: the import runs first
+    # recorded by 0.1 (no triggers): an upgrade retrains nothing
+    assert not decide_diff(RECORDED, {**GOOD, "triggers": ["import-1"]}).changes
+
+
+def test_triggers_must_be_a_list():
+    assert failures(triggers="import-1") == [("triggers", "'import-1' is not a list of values")]
+    assert failures(triggers=["import-1", 2]) == []

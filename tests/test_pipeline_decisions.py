@@ -10,7 +10,7 @@ import pytest
 from pulumi.output import Unknown
 
 from kore_resources import PromotionRefusedError, UtteranceFileError, hash_utterances
-from kore_resources.api.models import ImportJob, PublishStatus, PublishTicket, UploadedFile
+from kore_resources.api.models import ImportJob, MlExportJob, PublishStatus, PublishTicket, UploadedFile
 from kore_resources.errors import ConfigurationError
 from kore_resources.program.bots_config import PublishSpec, parse_bots
 from kore_resources.program.import_plan import plan_imports, shared_intents
@@ -25,13 +25,15 @@ from kore_resources.resources.bot_publish import (
 from kore_resources.resources.ml_utterances import (
     MlUtterancesProvider,
     export_file,
+    export_verdict,
     import_verdict,
     normalize_import_inputs,
     read_planned_export,
+    utterances_digest,
     validate_import_inputs,
 )
 from kore_resources.resources.polling import Verdict
-from kore_resources.utterances import export_files
+from kore_resources.utterances import export_files, read_utterances
 
 
 def decide_import_diff(olds, news):
@@ -484,3 +486,48 @@ def test_pipeline_keys_are_optional_and_parsed():
 def test_bad_pipeline_keys(changes, expected):
     with pytest.raises(ConfigurationError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         bots(**changes)
+
+
+# -- drift of ML utterances (what refresh compares) --------------------------------------------------------
+
+
+def parsed(tmp_path: Path, records: list[dict]) -> list:
+    file = tmp_path / f"u{len(list(tmp_path.iterdir()))}.json"
+    file.write_text(json.dumps(records), encoding="utf-8")
+    return read_utterances(file)
+
+
+BOOK = {"taskName": "Book Flight", "sentence": "Book a flight to Rome", "language": "en"}
+STATUS = {"taskName": "Flight Status", "sentence": "Is LH 123 on time?", "language": "en"}
+
+
+def test_the_utterances_digest_is_what_an_import_controls(tmp_path):
+    digest = utterances_digest(parsed(tmp_path, [BOOK, STATUS]))
+    # order, the intent type an export fills in, and the language the import set do not count
+    assert utterances_digest(parsed(tmp_path, [STATUS, {**BOOK, "type": "DialogIntent"}])) == digest
+    assert utterances_digest(parsed(tmp_path, [BOOK, {**STATUS, "language": "de"}])) == digest
+    # a changed text, another intent, an entity tag, a removed or added utterance do
+    changed = [
+        [{**BOOK, "sentence": "Book a flight to Paris"}, STATUS],
+        [{**BOOK, "taskName": "Book Hotel"}, STATUS],
+        [{**BOOK, "entities": [{"entityName": "Destination", "startIndex": 17, "endIndex": 21}]}, STATUS],
+        [BOOK],
+        [BOOK, STATUS, {**STATUS, "sentence": "Where is my flight?"}],
+    ]
+    assert all(utterances_digest(parsed(tmp_path, records)) != digest for records in changed)
+
+
+@pytest.mark.parametrize(
+    ("job", "ours", "verdict"),
+    [
+        (MlExportJob("ds-1", "IN_PROGRESS"), "ds-1", Verdict.WAITING),
+        (MlExportJob("ds-1", "SUCCESS", "https://files.example/ds-1"), "ds-1", Verdict.FINISHED),
+        (MlExportJob("ds-1", "SUCCESS", None), "ds-1", Verdict.WAITING),  # no download URL yet
+        (MlExportJob("ds-0", "SUCCESS", "https://files.example/ds-0"), "ds-1", Verdict.WAITING),  # older
+        (MlExportJob(None, "SUCCESS", "https://files.example/x"), "ds-1", Verdict.FINISHED),  # no id given
+        (MlExportJob("ds-1", "FAILED"), "ds-1", Verdict.FAILED),
+        (MlExportJob("ds-1", "success", "https://files.example/ds-1"), None, Verdict.FINISHED),
+    ],
+)
+def test_an_export_is_done_when_ours_succeeded_with_a_file(job, ours, verdict):
+    assert export_verdict(job, ours) is verdict

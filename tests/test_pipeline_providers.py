@@ -28,7 +28,9 @@ from kore_resources import (
     UtteranceImportTimeoutError,
     hash_utterances,
 )
+from kore_resources.resources.ml_utterances import utterances_digest
 from kore_resources.sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
+from kore_resources.utterances import read_utterances
 
 ROOT = Path(__file__).resolve().parent.parent
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -108,6 +110,9 @@ def test_create_uploads_imports_waits_and_returns_full_outputs(sandbox, export, 
         "import_id": job.import_id,
         "import_status": "success",
         "imported_at": result.outs["imported_at"],
+        # what refresh compares the bot with: the file's intents and a digest of their utterances
+        "intents": sorted({u["taskName"] for u in UTTERANCES}),
+        "imported_digest": utterances_digest(read_utterances(export)),
     }
     assert ISO_UTC.fullmatch(result.outs["imported_at"])
     # the import changed the sentences: the bot language now needs a training
@@ -180,14 +185,56 @@ def test_read_refreshes_the_import_status_and_delete_calls_nothing(sandbox, expo
     sandbox.clear_calls()
     read = provider.read(created.id, {**created.outs, "__provider": "x"})
     assert read.outs == created.outs
-    [status_call] = sandbox.calls
+    # the import's status, then the bot language's utterances: an export, its status, the download
+    status_call, export_call, *export_status_calls = sandbox.calls
     assert status_call.path.endswith(f"/mlimport/status/{created.outs['import_id']}")
+    assert "/mlexport" in export_call.path and export_call.method == "POST"
+    assert export_status_calls and all("/mlexport/status" in c.path for c in export_status_calls)
+    [download] = sandbox.ml_export.downloads
+    assert not download.auth_header and not download.jwt_seen
     forgotten = provider.read(created.id, {**created.outs, "import_id": "bir-unknown"})
     assert forgotten.outs["import_status"] == "success"  # Kore no longer knows it: keep what was recorded
     sandbox.clear_calls()
     provider.delete(created.id, created.outs)
     assert sandbox.calls == []
     assert f"forgetting import {created.outs['import_id']}" in capfd.readouterr().err
+
+
+def test_refresh_compares_each_file_with_the_bot_s_utterances_of_its_own_intents(sandbox, tmp_path, capfd):
+    """A language's utterances from several files: each import compares only its own intents, so an edit
+    in the builder shows on the file that holds the intent, and the bot language is exported once for
+    all its files (the shared read keeps a refresh of many files within the rate limits)."""
+    provider = configured(MlUtterancesProvider)
+    by_intent: dict[str, list[dict[str, Any]]] = {}
+    for record in UTTERANCES:
+        by_intent.setdefault(record["taskName"], []).append(record)
+    files = {}
+    for number, (intent, records) in enumerate(sorted(by_intent.items())):
+        files[intent] = tmp_path / f"{number}.json"
+        files[intent].write_text(json.dumps(records), encoding="utf-8")
+    assert len(files) >= 2
+    created = {intent: provider.create(import_inputs(sandbox, file)) for intent, file in files.items()}
+    edited_intent, untouched_intent = sorted(files)[:2]
+    sentence = by_intent[edited_intent][0]["sentence"]
+    sandbox.edit_utterance(BOT, "en", edited_intent, sentence, "Get me a flight to Lisbon")
+    sandbox.clear_calls()
+    capfd.readouterr()
+
+    edited = provider.read(created[edited_intent].id, created[edited_intent].outs)
+    untouched = provider.read(created[untouched_intent].id, created[untouched_intent].outs)
+    assert untouched.outs == created[untouched_intent].outs
+    assert edited.outs["content_hash"] != created[edited_intent].outs["content_hash"]
+    assert {k: v for k, v in edited.outs.items() if k != "content_hash"} == {
+        k: v for k, v in created[edited_intent].outs.items() if k != "content_hash"
+    }
+    assert provider.diff(edited.id, edited.outs, import_inputs(sandbox, files[edited_intent])).changes
+    assert not provider.diff(
+        untouched.id, untouched.outs, import_inputs(sandbox, files[untouched_intent])
+    ).changes
+    assert len([c for c in sandbox.calls if c.method == "POST" and "/mlexport" in c.path]) == 1
+    log = capfd.readouterr().err
+    assert f"utterances of {edited_intent} differ from what this file imported" in log
+    assert untouched_intent not in log
 
 
 def test_missing_import_scope_names_the_scope_to_add(sandbox, export):

@@ -38,6 +38,7 @@ def test_create_trains_waits_and_returns_full_outputs(sandbox, provider, capfd):
         "training_id": training.training_id,
         "training_status": "Finished",
         "trained_at": result.outs["trained_at"],
+        "model_in_sync": True,
     }
     assert ISO_UTC.fullmatch(result.outs["trained_at"])
     # It returned only after the sandbox finished *this* training, although the status read "Finished"
@@ -114,7 +115,8 @@ def test_read_reports_current_status_and_keeps_outputs(sandbox, provider):
     time.sleep(2)  # the sandbox finishes the training meanwhile
     read = provider.read(created.id, {**created.outs, "__provider": "x"})
     assert read.id == created.id
-    assert read.outs == {**created.outs, "training_status": "Finished"}
+    assert created.outs["model_in_sync"] is None  # not known while queued
+    assert read.outs == {**created.outs, "training_status": "Finished", "model_in_sync": True}
 
 
 def test_delete_forgets_without_calling_kore(sandbox, provider, capfd):

@@ -56,16 +56,38 @@ the operation finish and records it), nothing of the interrupted operation is in
   training. Closing this gap would need an observation window before trusting every idle status (a
   `grace_seconds` wait before each training, paid by every `up`) for an interrupt in the first second or
   two after a POST; we document the limit instead (docs/reliability.md, "Interrupted up").
+
+## Drift: when the model is no longer trained on the bot's utterances
+
+`pulumi refresh` reads the bot language's training status and records `training_status` and
+`model_in_sync` (`isMlInSyncWithSentences`). The next diff retrains, and says why, when the recorded
+training can no longer be the bot's model (`drift_reason`):
+
+- `training_status` is `Failed`: a training after ours failed (started in the builder, or a training this
+  stack queued with `wait_for_completion=False` that failed later);
+- `training_status` is `Finished` and `model_in_sync` false: the bot's utterances changed since its last
+  successful training (edited in the builder, or imported behind the stack's back).
+
+A status that is `Inprogress` (someone is training in the builder now) or `Queued` retrains nothing: it
+says nothing yet about the model. A record written before 0.2 has no `model_in_sync` and compares as in
+sync. Nothing of this is decided from the status alone during `pulumi up` without a refresh: the diff
+makes no network call, so drift is seen by `pulumi refresh` (or `pulumi up --refresh`).
+
+`triggers`, like pulumi-command's: any change of its values retrains. The program passes the `import_id`
+of each ML utterance import of the bot language, because an import changes the bot's sentences even when
+git's hash did not change (an import that restores git's utterances after an edit in the builder: the
+model may have been trained on the edited ones). A record written before 0.2 has no `triggers` and takes
+the first ones without retraining; they are recorded with the next training.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import DiffResult, Resource
 
 from .. import settings
 from ..api.errors import AmbiguousRequestError
@@ -76,6 +98,8 @@ from .framework import (
     KoreProvider,
     WireInputs,
     common_failures,
+    decide_diff,
+    differs,
     known,
     resource_props,
 )
@@ -92,9 +116,18 @@ QUEUED = "Queued"
 UNKNOWN_TRAINING_ID = "unknown"
 
 #: Inputs as they appear on the wire, in state, and echoed in the outputs.
-INPUT_KEYS = ("bot_id", "utterances_hash", "language", "host", "wait_for_completion", "timeout_seconds")
-#: Outputs added by create/update.
-OUTPUT_KEYS = ("training_id", "training_status", "trained_at")
+INPUT_KEYS = (
+    "bot_id",
+    "utterances_hash",
+    "language",
+    "host",
+    "wait_for_completion",
+    "timeout_seconds",
+    "triggers",
+)
+#: Outputs added by create/update. `model_in_sync` (new in 0.2): the status's `isMlInSyncWithSentences`
+#: when the training was recorded or refreshed; None when the platform did not say.
+OUTPUT_KEYS = ("training_id", "training_status", "trained_at", "model_in_sync")
 
 
 # -- status rules (pure) ------------------------------------------------------------------------------------
@@ -155,6 +188,26 @@ class LostTrainTracker(CompletionTracker):
         return Verdict.NOT_STARTED
 
 
+def drift_reason(recorded: Mapping[str, Any]) -> str | None:
+    """Why the recorded training is no longer the bot's model (module docstring, "Drift"), or None."""
+    if recorded.get("training_status") == FAILED:
+        return (
+            f"the bot language's latest training is {FAILED} (a training after the one recorded, in the "
+            "builder or queued without waiting), so its model may not be trained on these utterances"
+        )
+    if recorded.get("training_status") == FINISHED and recorded.get("model_in_sync") is False:
+        return (
+            "the bot's utterances changed after its last successful training (in the builder?), so the "
+            "model is out of sync with them"
+        )
+    return None
+
+
+def triggers_changed(recorded: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """A new value of `triggers`. A record without them (written before 0.2) takes the first ones."""
+    return "triggers" in recorded and differs(recorded.get("triggers"), news.get("triggers", []))
+
+
 def describe_wait(status: TrainingStatus) -> str:
     if status.is_terminal:
         return f"waiting (the status still describes the previous training: {status.training_status})"
@@ -185,6 +238,9 @@ def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     wait = news.get("wait_for_completion", True)
     if known(news, "wait_for_completion") and not isinstance(wait, bool):
         failures.append(("wait_for_completion", f"{wait!r} is not true or false"))
+    triggers = news.get("triggers", [])
+    if known(news, "triggers") and not isinstance(triggers, list):
+        failures.append(("triggers", f"{triggers!r} is not a list of values"))
     return failures
 
 
@@ -196,6 +252,7 @@ class TrainingInputs(WireInputs):
         "language": settings.DEFAULT_LANGUAGE,
         "wait_for_completion": True,
         "timeout_seconds": settings.DEFAULT_TRAINING_TIMEOUT_SECONDS,
+        "triggers": [],
     }
     validate = staticmethod(validate_inputs)
 
@@ -205,6 +262,7 @@ class TrainingInputs(WireInputs):
     host: str
     wait_for_completion: bool
     timeout_seconds: float
+    triggers: list[Any]
 
     @property
     def resource_id(self) -> str:
@@ -227,7 +285,8 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
     inputs_type = TrainingInputs
     #: A change of any of these is a different training (another bot, language or platform): replace.
     replace_keys = ("bot_id", "language", "host")
-    #: New utterances are a new training of the same bot language: update in place.
+    #: New utterances are a new training of the same bot language: update in place (and so is a change of
+    #: `triggers`, or drift seen by refresh: `diff`).
     trigger_keys = ("utterances_hash",)
     recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
     #: A training cannot be undone on Kore.ai: the bot keeps its model.
@@ -239,12 +298,34 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
     #: Seconds to wait before trusting a terminal status never preceded by a running one (rule 3).
     grace_seconds: float = settings.GRACE_SECONDS
 
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """As every resource (`decide_diff`), and a retrain in place when `triggers` changed or refresh
+        recorded drift (module docstring); the log says why, since a preview shows no changed input."""
+        result = decide_diff(olds, news, self.replace_keys, self.trigger_keys)
+        if result.changes:
+            return result
+        reasons = [reason] if (reason := drift_reason(olds)) is not None else []
+        if triggers_changed(olds, news):
+            reasons.append("its triggers changed (an import of its utterances runs first)")
+        if not reasons:
+            return result
+        describe = f"bot {olds.get('bot_id')} ({olds.get('language')})"
+        log(f"{describe}: to be trained again: {'; and '.join(reasons)}")
+        return DiffResult(changes=True, replaces=[], delete_before_replace=False)
+
     def refresh(
         self, inputs: TrainingInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
     ) -> dict[str, Any]:
-        """The bot language's current training status; every other recorded output is kept."""
+        """The bot language's current training status and whether the model is in sync with its
+        utterances; every other recorded output is kept. A training recorded as in sync that now reads
+        out of sync, or failed, is drift (`drift_reason`)."""
         status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline.at)
-        return {**recorded, "training_status": status.training_status}
+        refreshed = {**recorded, "training_status": status.training_status}
+        if status.sentences_in_sync is not None:
+            refreshed["model_in_sync"] = status.sentences_in_sync
+        if (reason := drift_reason(refreshed)) is not None:
+            log(f"{inputs.describe}: {reason}; the next `pulumi up` retrains")
+        return refreshed
 
     # -- the work -----------------------------------------------------------------------------------------
 
@@ -285,9 +366,9 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline.at)
         log(f"{inputs.describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
         if not inputs.wait_for_completion:
-            return self._record(inputs, ticket.training_id, QUEUED)
+            return self._record(inputs, ticket.training_id, QUEUED, None)
         tracker = CompletionTracker(grace_seconds=self.grace_seconds)
-        verdict = self._poll(
+        verdict, status = self._poll(
             client,
             inputs,
             tracker,
@@ -300,7 +381,7 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             raise self._failed(inputs, ticket.training_id)
         if verdict is Verdict.LOST:
             raise self._lost(inputs, ticket.training_id)
-        return self._record(inputs, ticket.training_id, FINISHED)
+        return self._record(inputs, ticket.training_id, FINISHED, status.sentences_in_sync)
 
     def _recover_lost_train(
         self, client: KoreClient, inputs: TrainingInputs, lost: AmbiguousRequestError, deadline: Deadline
@@ -313,7 +394,9 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             "training, so the training status is read before the call is sent again"
         )
         tracker = LostTrainTracker(grace_seconds=self.grace_seconds)
-        verdict = self._poll(client, inputs, tracker, "(response lost)", RUNTIME.clock.monotonic(), deadline)
+        verdict, status = self._poll(
+            client, inputs, tracker, "(response lost)", RUNTIME.clock.monotonic(), deadline
+        )
         if verdict is Verdict.FAILED:
             raise self._failed(inputs, None)
         if verdict is Verdict.LOST:
@@ -324,13 +407,20 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
                 f"{inputs.describe}: a training ran and finished; its id was in the lost response, so "
                 f"training_id is recorded as {UNKNOWN_TRAINING_ID!r}"
             )
-            return self._record(inputs, UNKNOWN_TRAINING_ID, FINISHED)
+            return self._record(inputs, UNKNOWN_TRAINING_ID, FINISHED, status.sentences_in_sync)
         log(f"{inputs.describe}: no training started, so the train call is sent again")
         return self._queue_and_wait(client, inputs, deadline)
 
     @staticmethod
-    def _record(inputs: TrainingInputs, training_id: str, training_status: str) -> dict[str, Any]:
-        return inputs.outputs(training_id=training_id, training_status=training_status, trained_at=utc_now())
+    def _record(
+        inputs: TrainingInputs, training_id: str, training_status: str, model_in_sync: bool | None
+    ) -> dict[str, Any]:
+        return inputs.outputs(
+            training_id=training_id,
+            training_status=training_status,
+            trained_at=utc_now(),
+            model_in_sync=model_in_sync,
+        )
 
     @staticmethod
     def _failed(inputs: TrainingInputs, training_id: str | None) -> TrainingFailedError:
@@ -367,9 +457,10 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         *,
         training_id: str | None = None,
         first: float | None = None,
-    ) -> Verdict:
-        """Read the training status until `tracker` decides (polling.wait_for). `label` names the training
-        in messages; `training_id`, when known, goes into a timeout error."""
+    ) -> tuple[Verdict, TrainingStatus]:
+        """Read the training status until `tracker` decides (polling.wait_for); the verdict and the status
+        that decided it. `label` names the training in messages; `training_id`, when known, goes into a
+        timeout error."""
 
         def timed_out(last: TrainingStatus | None) -> Exception:
             return TrainingTimeoutError(
@@ -382,7 +473,7 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
                 job_id=training_id,
             )
 
-        verdict, _ = wait_for(
+        return wait_for(
             lambda: client.training_status(inputs.bot_id, inputs.language, deadline=deadline.at),
             tracker.observe,
             clock=RUNTIME.clock,
@@ -396,7 +487,6 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             on_outage=getattr(tracker, "outage", None),
             first=first,
         )
-        return verdict
 
 
 # -- the resource ------------------------------------------------------------------------------------------
@@ -415,6 +505,9 @@ class BotTrainingArgs:
       training as `Queued` as soon as Kore.ai accepted it.
     - `timeout_seconds`: deadline for the whole operation (queueing, retries and waiting). Pulumi's
       `custom_timeouts` do not reach dynamic providers, so this is the knob.
+    - `triggers`: values whose change retrains too, as pulumi-command's `triggers`; e.g. the `import_id` of
+      each `MlUtterances` of the bot language, so that an import that changed the bot's sentences without
+      changing the hash (restoring git's version after an edit in the builder) retrains.
     """
 
     bot_id: pulumi.Input[str]
@@ -423,6 +516,7 @@ class BotTrainingArgs:
     host: pulumi.Input[str] | None = None
     wait_for_completion: pulumi.Input[bool] = True
     timeout_seconds: pulumi.Input[int] = settings.DEFAULT_TRAINING_TIMEOUT_SECONDS
+    triggers: pulumi.Input[Sequence[pulumi.Input[Any]]] = ()
 
 
 class BotTraining(Resource, module="kore", name="BotTraining"):
@@ -430,8 +524,9 @@ class BotTraining(Resource, module="kore", name="BotTraining"):
 
     Like pulumi-command's `triggers`, the hash is the trigger: `pulumi up` trains only the bot languages
     whose hash differs from the one recorded at their last successful training, and records the returned
-    `training_id`. Another `bot_id`, `language` or `host` replaces the resource (it is another training).
-    Destroying it makes no API call: a training cannot be undone.
+    `training_id`. After `pulumi refresh`, a training that failed since or a model out of sync with the
+    bot's utterances retrains too (drift). Another `bot_id`, `language` or `host` replaces the resource (it
+    is another training). Destroying it makes no API call: a training cannot be undone.
 
     Credentials come from stack config `kore:clientId` / `kore:clientSecret` (set the secret with
     `--secret`), or `KORE_CLIENT_ID` / `KORE_CLIENT_SECRET`; they are never inputs or outputs.
@@ -443,12 +538,16 @@ class BotTraining(Resource, module="kore", name="BotTraining"):
     host: pulumi.Output[str]
     wait_for_completion: pulumi.Output[bool]
     timeout_seconds: pulumi.Output[float]
+    triggers: pulumi.Output[list[Any]]
     #: The `Training_ID` Kore.ai returned for the last successful training.
     training_id: pulumi.Output[str]
     #: `Finished`, `Queued` (when not waiting), or after `pulumi refresh` the bot language's current status.
     training_status: pulumi.Output[str]
     #: When the training was recorded (ISO 8601, UTC).
     trained_at: pulumi.Output[str]
+    #: Whether the model is trained on the bot's current utterances (`isMlInSyncWithSentences`), as read
+    #: when the training finished or at the last `pulumi refresh`; None when not known. False retrains.
+    model_in_sync: pulumi.Output[bool | None]
 
     def __init__(
         self,
@@ -456,4 +555,7 @@ class BotTraining(Resource, module="kore", name="BotTraining"):
         args: BotTrainingArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(BotTrainingProvider(), resource_name, resource_props(args, OUTPUT_KEYS), opts)
+        # A plain sequence goes on the wire as a list (a tuple is not a property value).
+        triggers = list(args.triggers) if isinstance(args.triggers, Sequence) else args.triggers
+        props = resource_props(args, OUTPUT_KEYS, triggers=triggers)
+        super().__init__(BotTrainingProvider(), resource_name, props, opts)

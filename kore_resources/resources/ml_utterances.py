@@ -13,14 +13,36 @@ running"; the deadline bounds that.
 
 An import replaces the utterances of the intents (tasks) the file names, so a training must not run while
 an import into the same bot is still replacing them: imports run under the bot's lock like trainings.
+
+## Drift: `pulumi refresh` compares the bot with what this file imported
+
+Refresh exports the bot language's ML utterances (`POST /api/public/bot/{BotID}/mlexport?state=configured
+&type=json` with `bot-language`, `GET .../mlexport/status` until `SUCCESS`, then its `downloadUrl`; once per
+bot language in a refresh, for all its files) and compares the utterances of *this file's intents* with
+what the import sent. This resource carries the comparison, not the language's training, because it is
+exact per file: an import replaces exactly the intents its file names, and the program keeps each intent
+in one file (`program/import_plan.py`), so the bot's utterances of those intents are this file's and
+nobody else's. A language split into several files is compared file by file, each against its own part
+of the one export. Compared is what the import controls: each utterance's intent, text and entity tags,
+as a set (the platform keeps an intent's utterances unique); its `type` and `language` are not (the
+import sets the language; exports fill in a type a CSV file may lack). When they differ (an edit in the
+builder), refresh records the bot's hash as `content_hash`, so the next preview shows this import (and
+so the training) as an update, and `up` imports the file again. An intent added in the builder that no
+file names is no file's; the training's refresh notices that the model is out of sync with the bot's
+utterances (bot_training.py), but no import can remove it.
+
+The export's download URL may name another host (a file store): the JWT goes only to the configured host,
+and a download elsewhere carries no credential at all (`KoreClient.download`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,10 +52,10 @@ from pulumi.dynamic import Resource
 
 from .. import settings
 from ..api.errors import KoreApiError
-from ..api.models import ImportJob, UploadedFile
+from ..api.models import ImportJob, MlExportJob, UploadedFile, is_failure_word, status_word
 from ..errors import UtteranceFileError, UtteranceImportFailedError, UtteranceImportTimeoutError
 from ..files import project_relative
-from ..utterances import EXPORT_SUFFIXES, hash_utterances
+from ..utterances import EXPORT_SUFFIXES, Utterance, hash_utterances, read_utterances
 from .framework import (
     Deadline,
     KoreProvider,
@@ -49,7 +71,9 @@ if TYPE_CHECKING:
     from ..api.client import KoreClient
 
 INPUT_KEYS = ("bot_id", "file", "language", "host", "content_hash", "timeout_seconds")
-OUTPUT_KEYS = ("file_id", "import_id", "import_status", "imported_at")
+#: `intents` and `imported_digest` (what refresh compares the bot with) are new in 0.2; a 0.1 record
+#: without them is compared through its file while that still hashes to the recorded content_hash.
+OUTPUT_KEYS = ("file_id", "import_id", "import_status", "imported_at", "intents", "imported_digest")
 CONTENT_HASH_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
 
 
@@ -59,6 +83,26 @@ CONTENT_HASH_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
 def import_verdict(job: ImportJob) -> Verdict:
     """The ML import status vocabulary: `success` is done, a failure word failed, anything else waits."""
     return word_verdict(job.status)
+
+
+def utterances_digest(utterances: Iterable[Utterance]) -> str:
+    """What refresh compares (module docstring): intent, text and entity tags of each utterance, as a
+    set."""
+    lines = {
+        json.dumps([u.intent, u.text, [[e.name, e.start, e.end] for e in u.entities]], ensure_ascii=False)
+        for u in utterances
+    }
+    return "sha256:" + hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+
+
+def export_verdict(job: MlExportJob, ours: str | None) -> Verdict:
+    """An export status describes the bot's *latest* export: `SUCCESS` of ours (or of one with no id) is
+    done, `FAILED` failed, anything else (IN_PROGRESS, an older export) waits."""
+    if ours is not None and job.job_id not in (None, ours):
+        return Verdict.WAITING
+    if status_word(job.status) == "success":
+        return Verdict.FINISHED if job.download_url else Verdict.WAITING
+    return Verdict.FAILED if is_failure_word(job.status) else Verdict.WAITING
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
@@ -136,6 +180,75 @@ class PlannedExport:
     name: str
     content: bytes
     extension: str
+    utterances: tuple[Utterance, ...]
+
+
+def export_utterances(inputs: ImportInputs, client: KoreClient, deadline: Deadline) -> list[Utterance]:
+    """Export the bot language's utterances, wait for the export, download and read it."""
+    describe = f"{inputs.describe}: ML export"
+    unchanged = "nothing was changed; run `pulumi refresh` again"
+
+    def turn_timed_out() -> Exception:
+        return KoreApiError(f"{describe}: the bot's other jobs left no time for it; {unchanged}")
+
+    with RUNTIME.one_job_per_bot(inputs.host, inputs.bot_id, deadline.at, turn_timed_out):
+        started = client.ml_export(inputs.bot_id, inputs.language, deadline=deadline.at)
+
+        def timed_out(last: MlExportJob | None) -> Exception:
+            status = (last or started).status
+            return KoreApiError(f"{describe} did not finish in time (last status: {status}); {unchanged}")
+
+        verdict, job = wait_for(
+            lambda: client.ml_export_status(inputs.bot_id, deadline=deadline.at),
+            lambda status, _elapsed: export_verdict(status, started.job_id),
+            clock=RUNTIME.clock,
+            since=RUNTIME.clock.monotonic(),
+            deadline=deadline.at,
+            timed_out=timed_out,
+            progress=lambda status: f"ML export {status.job_id or ''} {status.status}",
+            log=lambda message: log(f"{inputs.describe}: {message}"),
+            describe=describe,
+        )
+    if verdict is Verdict.FAILED or job.download_url is None:
+        raise KoreApiError(
+            f"{describe}: Kore.ai reports export {job.job_id or ''} as {job.status!r}; {unchanged}"
+        )
+    content = client.download(job.download_url, deadline=deadline.at)
+    return [u for u in read_export(content, inputs) if u.language in (None, inputs.language)]
+
+
+def read_export(content: bytes, inputs: ImportInputs) -> list[Utterance]:
+    """The utterances of an exported file (JSON), read by the same parser as the files in git."""
+    with tempfile.TemporaryDirectory(prefix="kore-export-") as tmp:
+        copy = Path(tmp) / f"{inputs.language}-export.json"
+        copy.write_bytes(content)
+        try:
+            return read_utterances(copy)
+        except UtteranceFileError as exc:
+            raise KoreApiError(
+                f"{inputs.describe}: Kore.ai's ML export is not an utterance export ({exc.reason}); nothing "
+                "was changed"
+            ) from None
+
+
+def hash_records(utterances: Iterable[Utterance], language: str) -> str:
+    """A content hash of utterances (as `hash_utterances` makes for a file of them)."""
+    records = [
+        {
+            "taskName": u.intent,
+            "sentence": u.text,
+            "type": u.intent_type or "DialogIntent",
+            "entities": [
+                {"entityName": e.name, "startIndex": e.start, "endIndex": e.end} for e in u.entities
+            ],
+            "language": u.language or language,
+        }
+        for u in utterances
+    ]
+    with tempfile.TemporaryDirectory(prefix="kore-export-") as tmp:
+        copy = Path(tmp) / "utterances.json"
+        copy.write_text(json.dumps(records), encoding="utf-8")
+        return hash_utterances(copy)
 
 
 def read_planned_export(file: str, content_hash: str) -> PlannedExport:
@@ -160,6 +273,7 @@ def read_planned_export(file: str, content_hash: str) -> PlannedExport:
         copy.write_bytes(content)
         try:
             actual = hash_utterances(copy)
+            utterances = read_utterances(copy)
         except UtteranceFileError as exc:
             raise UtteranceFileError(path, exc.reason, exc.line) from None
     if actual != content_hash:
@@ -169,7 +283,7 @@ def read_planned_export(file: str, content_hash: str) -> PlannedExport:
             f"the file now hashes to {actual}. Nothing was uploaded; run `pulumi up` again so the plan "
             "shows what will be imported",
         )
-    return PlannedExport(path.name, content, path.suffix.lower().lstrip("."))
+    return PlannedExport(path.name, content, path.suffix.lower().lstrip("."), tuple(utterances))
 
 
 # -- the provider ------------------------------------------------------------------------------------------
@@ -194,19 +308,56 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
     def refresh(
         self, inputs: ImportInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
     ) -> dict[str, Any]:
-        """The recorded import's current status; every other recorded output is kept."""
+        """The recorded import's current status, and the bot's utterances of this file's intents compared
+        with what the import sent (module docstring); every other recorded output is kept."""
+        refreshed = dict(recorded)
         import_id = recorded.get("import_id")
-        if not isinstance(import_id, str) or not import_id:
-            return recorded
+        if isinstance(import_id, str) and import_id:
+            try:
+                refreshed["import_status"] = client.ml_import_status(
+                    inputs.bot_id, import_id, deadline=deadline.at
+                ).status
+            except KoreApiError as exc:
+                if exc.status != 400:
+                    raise
+                # `Invalid request ID`: the platform no longer knows the request. It happened; keep it.
+                log(f"{inputs.describe}: Kore.ai no longer knows import {import_id}; keeping its status")
+        imported = self._imported(inputs, recorded)
+        if imported is None:
+            return refreshed
+        intents, imported_digest = imported
+        on_bot = [u for u in self._bot_utterances(inputs, client, deadline) if u.intent in intents]
+        if utterances_digest(on_bot) != imported_digest:
+            refreshed["content_hash"] = hash_records(on_bot, inputs.language)
+            log(
+                f"{inputs.describe}: the bot's utterances of {', '.join(sorted(intents)) or 'these intents'} "
+                "differ from what this file imported (changed in the builder?); the next `pulumi up` "
+                "imports the file again"
+            )
+        return refreshed
+
+    @staticmethod
+    def _imported(inputs: ImportInputs, recorded: Mapping[str, Any]) -> tuple[frozenset[str], str] | None:
+        """The intents the recorded import sent, and the digest of their utterances; for a 0.1 record
+        without them, from the file while it still hashes to the recorded content_hash (else None)."""
+        intents, digest = recorded.get("intents"), recorded.get("imported_digest")
+        if isinstance(intents, list) and isinstance(digest, str):
+            return frozenset(intents), digest
         try:
-            job = client.ml_import_status(inputs.bot_id, import_id, deadline=deadline.at)
-        except KoreApiError as exc:
-            if exc.status != 400:
-                raise
-            # `Invalid request ID`: the platform no longer knows the request. The import happened; keep it.
-            log(f"{inputs.describe}: Kore.ai no longer knows import {import_id}; keeping the recorded status")
-            return recorded
-        return {**recorded, "import_status": job.status}
+            if hash_utterances(inputs.file) != recorded.get("content_hash"):
+                raise UtteranceFileError(inputs.file, "changed since it was imported")
+            utterances = read_utterances(inputs.file)
+        except UtteranceFileError as exc:
+            log(f"{inputs.describe}: not compared with the bot ({exc.reason}); the next import records it")
+            return None
+        return frozenset(u.intent for u in utterances), utterances_digest(utterances)
+
+    @staticmethod
+    def _bot_utterances(inputs: ImportInputs, client: KoreClient, deadline: Deadline) -> list[Utterance]:
+        """The bot language's ML utterances now: one export per bot language and refresh (RUNTIME.memo),
+        under the bot's lock (the export status describes the bot's latest export, of any language)."""
+        key = ("ml-export", inputs.host, inputs.bot_id, inputs.language)
+        return RUNTIME.memo(key, lambda: export_utterances(inputs, client, deadline))
 
     # -- the work -----------------------------------------------------------------------------------------
 
@@ -241,7 +392,12 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
             + (f": {job.message}" if job.message else "")
         )
         return inputs.outputs(
-            file_id=uploaded.file_id, import_id=job.import_id, import_status=job.status, imported_at=utc_now()
+            file_id=uploaded.file_id,
+            import_id=job.import_id,
+            import_status=job.status,
+            imported_at=utc_now(),
+            intents=sorted({u.intent for u in export.utterances}),
+            imported_digest=utterances_digest(export.utterances),
         )
 
     def _wait(

@@ -19,10 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from ..api.ratelimit import RateBudget
 from .polling import Clock
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # imported on first use below: see Runtime.session()
     import requests
@@ -50,6 +52,7 @@ class Runtime:
         #: per-bot limits. It reads the clock seam at call time.
         self.budget = RateBudget(clock=self._monotonic, sleep=self._sleep)
         self._reachability: Reachability | None = None
+        self._memo: dict[tuple[str, ...], _Memo] = {}
         self._locks_guard = threading.Lock()
         self._bot_locks: dict[tuple[str, str], threading.Lock] = {}
         self._sessions = threading.local()
@@ -89,6 +92,19 @@ class Runtime:
             self.budget = RateBudget(clock=self._monotonic, sleep=self._sleep)
             self._reachability = None
             self._bot_locks.clear()
+            self._memo.clear()
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per `key` in this process (one pass of the engine), for reads that several
+        resources share: a refresh exports a bot language's utterances once for all its files. Concurrent
+        callers of one key wait for the first; a failed compute is not kept."""
+        with self._locks_guard:
+            entry = self._memo.setdefault(key, _Memo())
+        with entry.lock:
+            if not entry.done:
+                entry.value = compute()
+                entry.done = True
+            return cast(T, entry.value)
 
     # -- per-bot serialization ------------------------------------------------------------------------
 
@@ -132,6 +148,13 @@ class Runtime:
             session = requests.Session()
             self._sessions.session = session
         return session
+
+
+class _Memo:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done = False
+        self.value: object = None
 
 
 RUNTIME = Runtime()
