@@ -79,7 +79,9 @@ def training_bench(clock: Clock, bots: int = 1) -> Iterator[tuple[Sandbox, Calla
     bot_list = bench_bots(bots)
     provider = make_provider()
     quiet = io.StringIO()  # the provider logs progress to stderr, as the plugin would
+    budget = provider_module._budget  # replaced for each measured training (see `train`), restored at the end
     with (
+        _restored_budget(budget),
         # Rate limits out of the way on both sides (see `train` below): this measures completion lag.
         Sandbox(
             queue_seconds=QUEUE_SECONDS,
@@ -119,6 +121,14 @@ def training_bench(clock: Clock, bots: int = 1) -> Iterator[tuple[Sandbox, Calla
         yield sandbox, train
 
 
+@contextlib.contextmanager
+def _restored_budget(budget: RateBudget) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        provider_module._budget = budget
+
+
 def phases(duration: float, count: int) -> list[float]:
     """Training lengths from `duration` up to one poll interval longer (`POLL_FRACTION` of it, at least
     the 1 s between reads), evenly spread: the finish falls at every point between two reads."""
@@ -126,8 +136,9 @@ def phases(duration: float, count: int) -> list[float]:
     return [duration + spread * i / count for i in range(count)]
 
 
-def run_lag(settings: Settings) -> tuple[list[Row], dict[str, Any]]:
-    clock = VirtualClock()
+def run_lag(settings: Settings, clock: VirtualClock | None = None) -> tuple[list[Row], dict[str, Any]]:
+    """`clock`: the virtual clock to run on (default: one that counts real time too, see bench/clock.py)."""
+    clock = VirtualClock() if clock is None else clock
     runs: dict[float, list[TrainingRun]] = {}
     real0 = time.perf_counter()
     with training_bench(clock, bots=2) as (sandbox, train):
