@@ -8,6 +8,7 @@ import json
 import subprocess
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +17,16 @@ from typing import Any
 import jwt
 import pytest
 
-from conftest import BOT, CREDENTIALS_CONFIG, HANG_SECONDS, OTHER_BOT, SECRET, training_inputs, wait_until
+from conftest import (
+    BOT,
+    CREDENTIALS_CONFIG,
+    HANG_SECONDS,
+    OTHER_BOT,
+    SECRET,
+    FakeClock,
+    training_inputs,
+    wait_until,
+)
 from kore_resources import BotTrainingProvider
 from kore_resources import provider as provider_module
 from kore_resources.auth import Credentials
@@ -29,6 +39,9 @@ from plugin_harness import MiniEngine, Plugin, PluginError
 
 CREDS = Credentials(DEMO_APP.client_id, DEMO_APP.client_secret)
 FAST = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=4)
+#: A read timeout that must fire meets an answer delayed far longer (HANG_SECONDS, released when the
+#: sandbox stops); every answer that should arrive gets seconds, so a loaded machine cannot make it late.
+READ_TIMEOUT = 3.0
 
 
 def client(url: str, **kwargs: Any) -> KoreClient:
@@ -97,8 +110,8 @@ def recorder() -> Iterator[Recorder]:
 
 
 def test_read_timeout_on_a_status_read_is_retried(sandbox):
-    sandbox.delay_response(2.0, method="GET")
-    status = client(sandbox.url, read_timeout=0.5).training_status(BOT, "en", deadline=deadline())
+    sandbox.delay_response(HANG_SECONDS, method="GET")
+    status = client(sandbox.url, read_timeout=READ_TIMEOUT).training_status(BOT, "en", deadline=deadline())
     assert status.training_status == "Finished"
     assert [c.method for c in sandbox.calls] == ["GET", "GET"]
 
@@ -111,9 +124,9 @@ def test_connection_dropped_during_a_status_read_is_retried(sandbox):
 
 
 def test_read_timeout_on_the_train_call_is_not_resent(sandbox):
-    sandbox.delay_response(2.0, method="POST")  # processed (queued) at once, answered too late
+    sandbox.delay_response(HANG_SECONDS, method="POST")  # processed (queued) at once, answered too late
     with pytest.raises(AmbiguousRequestError) as info:
-        client(sandbox.url, read_timeout=0.5).train(BOT, "en", deadline=deadline())
+        client(sandbox.url, read_timeout=READ_TIMEOUT).train(BOT, "en", deadline=deadline())
     assert info.value.outcome == "no response within the read timeout"
     assert "not sent again" in str(info.value)
     assert len([c for c in sandbox.calls if c.method == "POST"]) == 1
@@ -137,17 +150,18 @@ def test_429_without_retry_after_backs_off_and_retries(sandbox):
 
 def test_429_retry_after_is_honoured(sandbox):
     sandbox.inject_error(429, method="GET", retry_after=1)
-    started = time.monotonic()
-    client(sandbox.url).training_status(BOT, "en", deadline=deadline())
-    assert time.monotonic() - started >= 1.0
+    fake = FakeClock()
+    client(sandbox.url, sleep=fake.sleep, clock=fake).training_status(BOT, "en", deadline=fake() + 30)
+    assert [c.status for c in sandbox.calls] == [429, 200]
+    assert fake.sleeps == [1.0]  # Retry-After, not the backoff (at most 0.05 s after a first failure)
 
 
 def test_429_beyond_the_deadline_fails_fast_and_says_so(sandbox):
     sandbox.inject_error(429, method="GET", retry_after=60)
-    started = time.monotonic()
+    fake = FakeClock()
     with pytest.raises(RateLimitedError, match="60 calls per minute"):
-        client(sandbox.url).training_status(BOT, "en", deadline=deadline(5))
-    assert time.monotonic() - started < 2  # did not sleep into a deadline it could not meet
+        client(sandbox.url, sleep=fake.sleep, clock=fake).training_status(BOT, "en", deadline=fake() + 5)
+    assert fake.sleeps == []  # did not sleep into a deadline it could not meet
     assert len(sandbox.calls) == 1
 
 
@@ -171,13 +185,18 @@ def test_the_final_error_says_what_was_tried(sandbox):
 def test_retries_stop_at_the_operation_deadline(sandbox):
     sandbox.inject_error(503, method="GET", count=100)
     slow = RetryPolicy(base_delay=1.0, max_delay=1.0, max_attempts=100)
-    started = time.monotonic()
-    with pytest.raises(KoreApiError):
-        client(sandbox.url, policy=slow).training_status(BOT, "en", deadline=deadline(2.5))
-    assert time.monotonic() - started < 3.0
+    fake = FakeClock()
+    with pytest.raises(KoreApiError, match="HTTP 503"):
+        client(sandbox.url, policy=slow, sleep=fake.sleep, clock=fake).training_status(
+            BOT, "en", deadline=fake() + 2.5
+        )
+    # Retries (each after 0.5 to 1 s) went on until the next one could not start before the deadline.
+    assert len(sandbox.calls) >= 3 and len(fake.sleeps) == len(sandbox.calls) - 1
+    assert sum(fake.sleeps) < 2.5
 
 
-def test_a_flapping_status_endpoint_does_not_fail_the_training(sandbox, provider):
+def test_a_flapping_status_endpoint_does_not_fail_the_training(virtual_sandbox, provider):
+    sandbox = virtual_sandbox  # the retries' waits pass on the virtual clock
     sandbox.inject_error(503, method="GET", path_contains="/status", count=5, every=2)
     result = provider.create(training_inputs(sandbox))
     assert result.outs["training_status"] == "Finished"
@@ -190,7 +209,9 @@ def test_a_flapping_status_endpoint_does_not_fail_the_training(sandbox, provider
 
 def test_concurrent_operations_share_one_budget_per_bot(sandbox, provider, monkeypatch):
     window = Window(4, 3.0)
-    monkeypatch.setattr(provider_module, "_budget", RateBudget([window]))
+    admitted: dict[tuple[str, ...], list[float]] = defaultdict(list)  # admission times, on the budget's clock
+    budget = RateBudget([window], observer=lambda key, at: admitted[key].append(at))
+    monkeypatch.setattr(provider_module, "_budget", budget)
     jobs = [(BOT, "en"), (BOT, "de"), (OTHER_BOT, "en"), (OTHER_BOT, "de")]
     threads = [
         threading.Thread(target=provider.create, args=(training_inputs(sandbox, bot_id=b, language=lang),))
@@ -202,9 +223,13 @@ def test_concurrent_operations_share_one_budget_per_bot(sandbox, provider, monke
         thread.join()
     assert len(sandbox.trainings) == 4
     for bot in (BOT, OTHER_BOT):
-        for kind in ("POST", "GET"):
-            times = sorted(c.wall_time for c in sandbox.calls if c.bot_id == bot and c.method == kind)
-            over = [t for i, t in enumerate(times[window.calls :]) if t - times[i] < window.seconds - 0.05]
+        for kind, method in (("bot", "POST"), ("status", "GET")):
+            [times] = [times for key, times in admitted.items() if key[1:] == (bot, kind)]
+            # every call of the bot, from both its operations, went through the one budget...
+            assert len(times) == len([c for c in sandbox.calls if c.bot_id == bot and c.method == method])
+            # ...which admitted no more than 4 of them within any 3 s
+            late = zip(times[window.calls :], times, strict=False)  # each call and the 4th before it
+            over = [t for t, earlier in late if t < earlier + window.seconds]
             assert over == [], f"{bot} {kind}: more than {window.calls} calls within {window.seconds}s"
     assert all(c.status == 200 for c in sandbox.calls)
 
@@ -366,6 +391,7 @@ def interrupted_up(sandbox, resources, *, until, what) -> MiniEngine:
 def test_up_interrupted_before_its_post_queues_nothing_and_the_next_up_trains_once(sandbox):
     sandbox.hang_trainings()
     builders = client(sandbox.url).train(BOT, "en", deadline=deadline())  # running, started elsewhere
+    wait_until(lambda: sandbox.trainings[0].phase == "Inprogress", "the builder's training to run")
     resources = {"travel-en": training_inputs(sandbox)}
     reads = status_reads(sandbox)
     engine = interrupted_up(
@@ -494,5 +520,6 @@ def test_trainings_of_one_bot_never_overlap_through_the_plugin(sandbox):
             thread.join()
     finally:
         plugin.close()
-    first, second = sorted(sandbox.trainings, key=lambda t: t.queued_wall)
-    assert first.finished_wall is not None and second.queued_wall >= first.finished_wall
+    # on the sandbox's clock: the second was queued only after the first had finished
+    first, second = sorted(sandbox.trainings, key=lambda t: t.queued_at)
+    assert first.finished_at is not None and second.queued_at >= first.finished_at
