@@ -377,10 +377,10 @@ def status_reads(sandbox) -> int:
     return len([c for c in sandbox.calls if c.method == "GET" and c.path.endswith("/ml/train/status")])
 
 
-def interrupted_up(sandbox, resources, *, until, what) -> MiniEngine:
-    """An `up` whose plugin is killed (the engine's second Ctrl-C) once `until()` holds. Returns its
-    engine, which must have recorded nothing."""
-    first = Plugin(config=CREDENTIALS_CONFIG)
+def interrupted_up(sandbox, resources, *, until, what, provider=None) -> MiniEngine:
+    """An `up` whose plugin (serving `provider`, default a BotTrainingProvider) is killed (the engine's
+    second Ctrl-C) once `until()` holds. Returns its engine, which must have recorded nothing."""
+    first = Plugin(config=CREDENTIALS_CONFIG, provider=provider)
     engine = MiniEngine(first)
     up = BackgroundUp(engine, resources)
     wait_until(until, what)
@@ -463,18 +463,34 @@ def test_up_interrupted_before_its_training_shows_may_queue_a_second_one_the_doc
     # interrupted up, and the next up records its own training only after trainings ran after its POST.
     sandbox.hold_queue()
     resources = {"travel-en": training_inputs(sandbox)}
-    engine = interrupted_up(
-        sandbox, resources, until=lambda: len(sandbox.trainings) == 1, what="the train call"
-    )
     patient = BotTrainingProvider()
     patient.grace_seconds = 3600.0  # no wall-clock rule may decide this test; only the sandbox's states
+    engine = interrupted_up(
+        sandbox,
+        resources,
+        until=lambda: len(sandbox.trainings) == 1,
+        what="the train call",
+        provider=patient,  # so a slow interrupt cannot let the grace period record the stale status
+    )
     engine.plugin = second = Plugin(config=CREDENTIALS_CONFIG, provider=patient)
     try:
         up = BackgroundUp(engine, resources)
         wait_until(lambda: len(sandbox.trainings) == 2, "the next up's train call")
         interrupted, ours = sandbox.trainings
         assert ours.queued_behind == interrupted.training_id  # the limit: two trainings queued at once
+        # Let the trainings run, and keep the first one running until the up has read it running (a
+        # patient provider never takes a terminal status for its own without that).
+        sandbox.hang_trainings()
         sandbox.hold_queue(False)
+        wait_until(
+            lambda: any(
+                c.at >= (sandbox.trainings[0].started_at or float("inf"))
+                for c in sandbox.calls
+                if c.method == "GET" and c.path.endswith("/ml/train/status")
+            ),
+            "a status read while the first training runs",
+        )
+        sandbox.hang_trainings(False)
         up.finish()
     finally:
         second.close()
@@ -485,7 +501,11 @@ def test_up_interrupted_before_its_training_shows_may_queue_a_second_one_the_doc
 
 
 def test_the_secret_never_leaves_on_any_error_path(sandbox):
-    plugin = Plugin(config=CREDENTIALS_CONFIG)
+    # After the lost train call (the 500), the provider checks for a training for the grace period before
+    # it sends the call again; 1 s is plenty for the sandbox's 0.3 s queue, and this test is about output.
+    quick = BotTrainingProvider()
+    quick.grace_seconds = 1.0
+    plugin = Plugin(config=CREDENTIALS_CONFIG, provider=quick)
     engine = MiniEngine(plugin)
     scenarios = [
         lambda: sandbox.fail_next_training(bot_id=BOT, language="en"),
