@@ -29,6 +29,11 @@ pytest_args=()
 
 while (($#)); do
     case "$1" in
+        -n | --runs | -j | --burners | -t | --run-timeout | -l | --logs)
+            if (($# < 2)); then
+                echo "stress-tests: $1 needs a value (see --help)" >&2
+                exit 2
+            fi ;;&
         -n | --runs) runs="$2"; shift 2 ;;
         -j | --burners) burners="$2"; shift 2 ;;
         -t | --run-timeout) run_timeout="$2"; shift 2 ;;
@@ -175,7 +180,7 @@ done
 
 # -- summary ---------------------------------------------------------------------------------------------
 echo
-echo "stress-tests: $runs_done runs with $burners busy processes on $(nproc) cores, $runs_failed failed"
+echo "stress-tests: runs done: $runs_done, runs failed: $runs_failed (load: $burners busy loops on $(nproc) cores)"
 if ((runs_failed > 0)); then
     echo "failing tests (runs failed in):"
     for id in "${!failures_by_test[@]}"; do
