@@ -7,7 +7,8 @@ time it is.
 - `VirtualClock` (in one process): virtual time is real elapsed time plus everything skipped. A `sleep`
   does not wait: when every *actor* (a thread that drives the work, e.g. the one calling `create`) is
   asleep, the clock jumps to the earliest wake-up. Real work (HTTP, parsing, locks) still takes its real
-  time, so the measured lag includes it, unscaled.
+  time, so the measured lag includes it, unscaled. With `real_time=False` it does not: only sleeps move
+  the clock, for checks that must not depend on how loaded the machine is (tests/test_bench_smoke.py).
 - `ScaledClock` (across processes): virtual time runs `scale` times faster than CLOCK_MONOTONIC, which
   is system-wide on Linux, so the plugin process and the sandbox in the bench process agree without any
   coordination. The price: real overheads are magnified `scale` times in virtual seconds (pessimistic).
@@ -36,12 +37,15 @@ class Clock(Protocol):
 
 class VirtualClock:
     """Thread-safe virtual time for one process. `actors`: how many threads drive the work; time jumps
-    only when all of them sleep (with one actor, every sleep returns at once, having advanced time)."""
+    only when all of them sleep (with one actor, every sleep returns at once, having advanced time).
+    `real_time=False`: real time does not count either, so only sleeps move the clock (a discrete-event
+    clock): what the code schedules is measured exactly, and nothing of how fast the machine is."""
 
-    def __init__(self, actors: int = 1, start: float = 1000.0) -> None:
+    def __init__(self, actors: int = 1, start: float = 1000.0, *, real_time: bool = True) -> None:
         if actors < 1:
             raise ValueError("actors must be >= 1")
         self._actors = actors
+        self._real_time = real_time
         self._real0 = time.monotonic()
         self._start = start
         self._skipped = 0.0
@@ -51,7 +55,8 @@ class VirtualClock:
         self.jumps = 0
 
     def _now(self) -> float:  # caller holds the lock
-        return self._start + (time.monotonic() - self._real0) + self._skipped
+        real = time.monotonic() - self._real0 if self._real_time else 0.0
+        return self._start + real + self._skipped
 
     def monotonic(self) -> float:
         with self._cond:

@@ -126,8 +126,9 @@ def phases(duration: float, count: int) -> list[float]:
     return [duration + spread * i / count for i in range(count)]
 
 
-def run_lag(settings: Settings) -> tuple[list[Row], dict[str, Any]]:
-    clock = VirtualClock()
+def run_lag(settings: Settings, clock: VirtualClock | None = None) -> tuple[list[Row], dict[str, Any]]:
+    """`clock`: the virtual clock to run on (default: one that counts real time too, see bench/clock.py)."""
+    clock = VirtualClock() if clock is None else clock
     runs: dict[float, list[TrainingRun]] = {}
     real0 = time.perf_counter()
     with training_bench(clock, bots=2) as (sandbox, train):

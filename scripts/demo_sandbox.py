@@ -1,8 +1,8 @@
 """The demo's handle on its sandbox, over the sandbox's admin API on loopback (scripts/demo.sh uses it).
 
-    python scripts/demo_sandbox.py running URL   # exit 0 when a Kore.ai sandbox answers at URL
-    python scripts/demo_sandbox.py clear URL     # forget the API calls logged so far
-    python scripts/demo_sandbox.py count URL     # print how many API calls were logged since
+python scripts/demo_sandbox.py running URL   # exit 0 when a Kore.ai sandbox answers at URL
+python scripts/demo_sandbox.py clear URL     # forget the API calls logged so far
+python scripts/demo_sandbox.py count URL     # print how many API calls were logged since
 """
 
 from __future__ import annotations

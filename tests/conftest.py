@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
+from bench.clock import VirtualClock, provider_clock
 from kore_resources import BotTrainingProvider
+from kore_resources.api.ratelimit import RateBudget
 from kore_resources.resources.runtime import RUNTIME
 from kore_resources.sandbox import DEMO_APP, DEMO_BOTS, Sandbox
 
@@ -55,9 +57,24 @@ def in_ci() -> bool:
 
 
 @pytest.fixture(autouse=True)
-def fresh_plugin_process_state() -> None:
-    """Each test starts as a fresh plugin process would: no rate budget used, no host known to answer."""
+def fresh_plugin_process_state() -> Iterator[None]:
+    """Each test starts as a fresh plugin process would (no rate budget used, no host known to answer, no
+    bot locks), and must leave the process as it found it: the real clock, the process's budget, no bot
+    lock held (an operation that outlived its test)."""
     RUNTIME.reset()
+    clock, budget = RUNTIME.clock, RUNTIME.budget
+    yield
+    problems = []
+    if RUNTIME.clock is not clock:
+        problems.append("left RUNTIME.clock replaced")
+    if RUNTIME.budget is not budget:
+        problems.append("left RUNTIME.budget replaced")
+    held = RUNTIME.held_bot_locks()
+    if held:
+        problems.append(f"left bot locks held, so an operation outlived the test: {held}")
+    RUNTIME.clock = clock
+    RUNTIME.reset()
+    assert not problems, "; ".join(problems)
 
 
 class ScriptedTime:
@@ -94,6 +111,38 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+class RecordingClock(VirtualClock):
+    """bench's `VirtualClock` (one actor), recording every sleep asked of it. When the one thread that
+    drives the work sleeps, the sleep returns at once and virtual time has moved on by that much; real
+    work (HTTP, parsing) still takes its real time."""
+
+    def __init__(self) -> None:
+        super().__init__(actors=1)
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        super().sleep(seconds)
+
+
+@pytest.fixture
+def virtual_clock() -> Iterator[RecordingClock]:
+    """The providers read time from a `RecordingClock` (and their rate budget with them) for one test.
+    For tests where one thread drives the providers: durations become assertions on virtual time or on
+    the sleeps requested, and a minute of training takes no real time."""
+    clock = RecordingClock()
+    with provider_clock(clock), RUNTIME.use_budget(RateBudget(clock=clock.monotonic, sleep=clock.sleep)):
+        yield clock
+
+
+@pytest.fixture
+def virtual_sandbox(virtual_clock: RecordingClock) -> Iterator[Sandbox]:
+    """A sandbox on the providers' virtual clock: trainings queued for 5 s (status still stale), then 20 s
+    in progress: long enough that every phase is seen however slow the machine is, and free."""
+    with Sandbox(training_seconds=20, queue_seconds=5, clock=virtual_clock.monotonic) as sb:
+        yield sb
+
+
 #: Two utterances of an ML utterance export (the JSON shape), for tests that write export files.
 SAMPLE_UTTERANCES = [
     {
@@ -112,16 +161,22 @@ SAMPLE_UTTERANCES = [
 
 
 class FakeClock:
-    """A clock the sandbox reads (`Sandbox(clock=...)`); tests move it with `advance`."""
+    """A clock the sandbox reads (`Sandbox(clock=...)`); tests move it with `advance`. Code that sleeps on
+    it (`KoreClient(sleep=clock.sleep, clock=clock)`) moves it on at once; `sleeps` records each sleep."""
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
+        self.sleeps: list[float] = []
 
     def __call__(self) -> float:
         return self.now
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(max(0.0, seconds))
 
 
 #: How long an event-driven wait may take before the test calls it a hang. Generous on purpose: it only

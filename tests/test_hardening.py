@@ -8,6 +8,7 @@ import json
 import subprocess
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +17,16 @@ from typing import Any
 import jwt
 import pytest
 
-from conftest import BOT, CREDENTIALS_CONFIG, HANG_SECONDS, OTHER_BOT, SECRET, training_inputs, wait_until
+from conftest import (
+    BOT,
+    CREDENTIALS_CONFIG,
+    HANG_SECONDS,
+    OTHER_BOT,
+    SECRET,
+    FakeClock,
+    training_inputs,
+    wait_until,
+)
 from kore_resources import BotTrainingProvider
 from kore_resources.api.auth import Credentials
 from kore_resources.api.client import KoreClient
@@ -29,6 +39,9 @@ from plugin_harness import MiniEngine, Plugin, PluginError
 
 CREDS = Credentials(DEMO_APP.client_id, DEMO_APP.client_secret)
 FAST = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=4)
+#: A read timeout that must fire meets an answer delayed far longer (HANG_SECONDS, released when the
+#: sandbox stops); every answer that should arrive gets seconds, so a loaded machine cannot make it late.
+READ_TIMEOUT = 3.0
 
 
 def client(url: str, **kwargs: Any) -> KoreClient:
@@ -97,8 +110,8 @@ def recorder() -> Iterator[Recorder]:
 
 
 def test_read_timeout_on_a_status_read_is_retried(sandbox):
-    sandbox.delay_response(2.0, method="GET")
-    status = client(sandbox.url, read_timeout=0.5).training_status(BOT, "en", deadline=deadline())
+    sandbox.delay_response(HANG_SECONDS, method="GET")
+    status = client(sandbox.url, read_timeout=READ_TIMEOUT).training_status(BOT, "en", deadline=deadline())
     assert status.training_status == "Finished"
     assert [c.method for c in sandbox.calls] == ["GET", "GET"]
 
@@ -111,9 +124,9 @@ def test_connection_dropped_during_a_status_read_is_retried(sandbox):
 
 
 def test_read_timeout_on_the_train_call_is_not_resent(sandbox):
-    sandbox.delay_response(2.0, method="POST")  # processed (queued) at once, answered too late
+    sandbox.delay_response(HANG_SECONDS, method="POST")  # processed (queued) at once, answered too late
     with pytest.raises(AmbiguousRequestError) as info:
-        client(sandbox.url, read_timeout=0.5).train(BOT, "en", deadline=deadline())
+        client(sandbox.url, read_timeout=READ_TIMEOUT).train(BOT, "en", deadline=deadline())
     assert info.value.outcome == "no response within the read timeout"
     assert "not sent again" in str(info.value)
     assert len([c for c in sandbox.calls if c.method == "POST"]) == 1
@@ -137,17 +150,18 @@ def test_429_without_retry_after_backs_off_and_retries(sandbox):
 
 def test_429_retry_after_is_honoured(sandbox):
     sandbox.inject_error(429, method="GET", retry_after=1)
-    started = time.monotonic()
-    client(sandbox.url).training_status(BOT, "en", deadline=deadline())
-    assert time.monotonic() - started >= 1.0
+    fake = FakeClock()
+    client(sandbox.url, sleep=fake.sleep, clock=fake).training_status(BOT, "en", deadline=fake() + 30)
+    assert [c.status for c in sandbox.calls] == [429, 200]
+    assert fake.sleeps == [1.0]  # Retry-After, not the backoff (at most 0.05 s after a first failure)
 
 
 def test_429_beyond_the_deadline_fails_fast_and_says_so(sandbox):
     sandbox.inject_error(429, method="GET", retry_after=60)
-    started = time.monotonic()
+    fake = FakeClock()
     with pytest.raises(RateLimitedError, match="60 calls per minute"):
-        client(sandbox.url).training_status(BOT, "en", deadline=deadline(5))
-    assert time.monotonic() - started < 2  # did not sleep into a deadline it could not meet
+        client(sandbox.url, sleep=fake.sleep, clock=fake).training_status(BOT, "en", deadline=fake() + 5)
+    assert fake.sleeps == []  # did not sleep into a deadline it could not meet
     assert len(sandbox.calls) == 1
 
 
@@ -171,13 +185,18 @@ def test_the_final_error_says_what_was_tried(sandbox):
 def test_retries_stop_at_the_operation_deadline(sandbox):
     sandbox.inject_error(503, method="GET", count=100)
     slow = RetryPolicy(base_delay=1.0, max_delay=1.0, max_attempts=100)
-    started = time.monotonic()
-    with pytest.raises(KoreApiError):
-        client(sandbox.url, policy=slow).training_status(BOT, "en", deadline=deadline(2.5))
-    assert time.monotonic() - started < 3.0
+    fake = FakeClock()
+    with pytest.raises(KoreApiError, match="HTTP 503"):
+        client(sandbox.url, policy=slow, sleep=fake.sleep, clock=fake).training_status(
+            BOT, "en", deadline=fake() + 2.5
+        )
+    # Retries (each after 0.5 to 1 s) went on until the next one could not start before the deadline.
+    assert len(sandbox.calls) >= 3 and len(fake.sleeps) == len(sandbox.calls) - 1
+    assert sum(fake.sleeps) < 2.5
 
 
-def test_a_flapping_status_endpoint_does_not_fail_the_training(sandbox, provider):
+def test_a_flapping_status_endpoint_does_not_fail_the_training(virtual_sandbox, provider):
+    sandbox = virtual_sandbox  # the retries' waits pass on the virtual clock
     sandbox.inject_error(503, method="GET", path_contains="/status", count=5, every=2)
     result = provider.create(training_inputs(sandbox))
     assert result.outs["training_status"] == "Finished"
@@ -189,15 +208,29 @@ def test_a_flapping_status_endpoint_does_not_fail_the_training(sandbox, provider
 
 
 def test_concurrent_operations_share_one_budget_per_bot(sandbox, provider):
-    window = Window(4, 3.0)
-    with RUNTIME.use_budget(RateBudget([window])):
+    # Fewer calls per window than one bot's two trainings make (each reads the status about once a second)
+    window = Window(3, 3.0)
+    admitted: dict[tuple[str, ...], list[float]] = defaultdict(list)  # admission times, on the budget's clock
+    held_back: list[float] = []
+
+    def wait(seconds: float) -> None:
+        held_back.append(seconds)
+        time.sleep(seconds)
+
+    budget = RateBudget([window], sleep=wait, observer=lambda key, at: admitted[key].append(at))
+    with RUNTIME.use_budget(budget):
         run_concurrently(sandbox, provider)
     assert len(sandbox.trainings) == 4
     for bot in (BOT, OTHER_BOT):
-        for kind in ("POST", "GET"):
-            times = sorted(c.wall_time for c in sandbox.calls if c.bot_id == bot and c.method == kind)
-            over = [t for i, t in enumerate(times[window.calls :]) if t - times[i] < window.seconds - 0.05]
+        for kind, method in (("bot", "POST"), ("status", "GET")):
+            [times] = [times for key, times in admitted.items() if key[1:] == (bot, kind)]
+            # every call of the bot, from both its operations, went through the one budget...
+            assert len(times) == len([c for c in sandbox.calls if c.bot_id == bot and c.method == method])
+            # ...which admitted no more than 3 of them within any 3 s
+            late = zip(times[window.calls :], times, strict=False)  # each call and the 3rd before it
+            over = [t for t, earlier in late if t < earlier + window.seconds]
             assert over == [], f"{bot} {kind}: more than {window.calls} calls within {window.seconds}s"
+    assert held_back, "the budget never had to hold a call back: the test did not reach the limit"
     assert all(c.status == 200 for c in sandbox.calls)
 
 
@@ -348,10 +381,10 @@ def status_reads(sandbox) -> int:
     return len([c for c in sandbox.calls if c.method == "GET" and c.path.endswith("/ml/train/status")])
 
 
-def interrupted_up(sandbox, resources, *, until, what) -> MiniEngine:
-    """An `up` whose plugin is killed (the engine's second Ctrl-C) once `until()` holds. Returns its
-    engine, which must have recorded nothing."""
-    first = Plugin(config=CREDENTIALS_CONFIG)
+def interrupted_up(sandbox, resources, *, until, what, provider=None) -> MiniEngine:
+    """An `up` whose plugin (serving `provider`, default a BotTrainingProvider) is killed (the engine's
+    second Ctrl-C) once `until()` holds. Returns its engine, which must have recorded nothing."""
+    first = Plugin(config=CREDENTIALS_CONFIG, provider=provider)
     engine = MiniEngine(first)
     up = BackgroundUp(engine, resources)
     wait_until(until, what)
@@ -370,6 +403,7 @@ def interrupted_up(sandbox, resources, *, until, what) -> MiniEngine:
 def test_up_interrupted_before_its_post_queues_nothing_and_the_next_up_trains_once(sandbox):
     sandbox.hang_trainings()
     builders = client(sandbox.url).train(BOT, "en", deadline=deadline())  # running, started elsewhere
+    wait_until(lambda: sandbox.trainings[0].phase == "Inprogress", "the builder's training to run")
     resources = {"travel-en": training_inputs(sandbox)}
     reads = status_reads(sandbox)
     engine = interrupted_up(
@@ -433,18 +467,34 @@ def test_up_interrupted_before_its_training_shows_may_queue_a_second_one_the_doc
     # interrupted up, and the next up records its own training only after trainings ran after its POST.
     sandbox.hold_queue()
     resources = {"travel-en": training_inputs(sandbox)}
-    engine = interrupted_up(
-        sandbox, resources, until=lambda: len(sandbox.trainings) == 1, what="the train call"
-    )
     patient = BotTrainingProvider()
     patient.grace_seconds = 3600.0  # no wall-clock rule may decide this test; only the sandbox's states
+    engine = interrupted_up(
+        sandbox,
+        resources,
+        until=lambda: len(sandbox.trainings) == 1,
+        what="the train call",
+        provider=patient,  # so a slow interrupt cannot let the grace period record the stale status
+    )
     engine.plugin = second = Plugin(config=CREDENTIALS_CONFIG, provider=patient)
     try:
         up = BackgroundUp(engine, resources)
         wait_until(lambda: len(sandbox.trainings) == 2, "the next up's train call")
         interrupted, ours = sandbox.trainings
         assert ours.queued_behind == interrupted.training_id  # the limit: two trainings queued at once
+        # Let the trainings run, and keep the first one running until the up has read it running (a
+        # patient provider never takes a terminal status for its own without that).
+        sandbox.hang_trainings()
         sandbox.hold_queue(False)
+        wait_until(
+            lambda: any(
+                c.at >= (sandbox.trainings[0].started_at or float("inf"))
+                for c in sandbox.calls
+                if c.method == "GET" and c.path.endswith("/ml/train/status")
+            ),
+            "a status read while the first training runs",
+        )
+        sandbox.hang_trainings(False)
         up.finish()
     finally:
         second.close()
@@ -455,7 +505,11 @@ def test_up_interrupted_before_its_training_shows_may_queue_a_second_one_the_doc
 
 
 def test_the_secret_never_leaves_on_any_error_path(sandbox):
-    plugin = Plugin(config=CREDENTIALS_CONFIG)
+    # After the lost train call (the 500), the provider checks for a training for the grace period before
+    # it sends the call again; 1 s is plenty for the sandbox's 0.3 s queue, and this test is about output.
+    quick = BotTrainingProvider()
+    quick.grace_seconds = 1.0
+    plugin = Plugin(config=CREDENTIALS_CONFIG, provider=quick)
     engine = MiniEngine(plugin)
     scenarios = [
         lambda: sandbox.fail_next_training(bot_id=BOT, language="en"),
@@ -498,5 +552,6 @@ def test_trainings_of_one_bot_never_overlap_through_the_plugin(sandbox):
             thread.join()
     finally:
         plugin.close()
-    first, second = sorted(sandbox.trainings, key=lambda t: t.queued_wall)
-    assert first.finished_wall is not None and second.queued_wall >= first.finished_wall
+    # on the sandbox's clock: the second was queued only after the first had finished
+    first, second = sorted(sandbox.trainings, key=lambda t: t.queued_at)
+    assert first.finished_at is not None and second.queued_at >= first.finished_at

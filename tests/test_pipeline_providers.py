@@ -1,4 +1,8 @@
-"""MlUtterancesProvider and BotPublishProvider against the Kore.ai sandbox over real HTTP on 127.0.0.1."""
+"""MlUtterancesProvider and BotPublishProvider against the Kore.ai sandbox over real HTTP on 127.0.0.1.
+
+The providers and the sandbox share one virtual clock (conftest `virtual_clock`), so imports, publishes and
+trainings take no real time and durations are asserted on that clock. The one test with several threads
+runs in real time and orders its events with the sandbox's own records."""
 
 from __future__ import annotations
 
@@ -14,7 +18,16 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SAMPLE_UTTERANCES, training_inputs
+from conftest import (
+    BOT,
+    CREDENTIALS_CONFIG,
+    HANG_SECONDS,
+    OTHER_BOT,
+    SAMPLE_UTTERANCES,
+    RecordingClock,
+    training_inputs,
+    wait_until,
+)
 from kore_resources import (
     AuthenticationError,
     BotPublishProvider,
@@ -38,8 +51,21 @@ UTTERANCES = SAMPLE_UTTERANCES
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """Imports take 0.5 s, publishes 0.8 s, trainings 1.2 s after 0.3 s queued."""
+def sandbox(virtual_clock: RecordingClock) -> Iterator[Sandbox]:
+    """On the providers' virtual clock: imports take 5 s, publishes 8 s, trainings 20 s after 5 s queued."""
+    with Sandbox(
+        training_seconds=20,
+        queue_seconds=5,
+        import_seconds=5,
+        publish_seconds=8,
+        clock=virtual_clock.monotonic,
+    ) as sb:
+        yield sb
+
+
+@pytest.fixture
+def real_time_sandbox() -> Iterator[Sandbox]:
+    """For several threads at once: imports take 0.5 s, trainings 1.2 s after 0.3 s queued, in real time."""
     with Sandbox(training_seconds=1.2, queue_seconds=0.3, import_seconds=0.5, publish_seconds=0.8) as sb:
         yield sb
 
@@ -168,13 +194,15 @@ def test_failed_import_raises_naming_bot_language_file_and_import_id(sandbox, ex
     assert (info.value.bot_id, info.value.language, info.value.import_id) == (BOT, "en", job.import_id)
 
 
-def test_import_that_never_finishes_times_out(sandbox, export):
-    sandbox.pipeline.set_import_seconds(60)
-    started = time.monotonic()
+def test_import_that_never_finishes_times_out(sandbox, export, virtual_clock):
+    sandbox.pipeline.set_import_seconds(3600)
+    started = virtual_clock.monotonic()
     with pytest.raises(UtteranceImportTimeoutError) as info:
-        configured(MlUtterancesProvider).create(import_inputs(sandbox, export, timeout_seconds=2.5))
-    assert 2 <= time.monotonic() - started < 6
-    assert "timeout_seconds=2.5" in str(info.value) and sandbox.pipeline.imports[0].import_id in str(
+        configured(MlUtterancesProvider).create(import_inputs(sandbox, export, timeout_seconds=250.5))
+    # It gave up at the deadline: not before it (on the clock), and without sleeping past it.
+    assert virtual_clock.monotonic() - started >= 250.5
+    assert sum(virtual_clock.sleeps) <= 250.5 + 1e-6
+    assert "timeout_seconds=250.5" in str(info.value) and sandbox.pipeline.imports[0].import_id in str(
         info.value
     )
 
@@ -268,36 +296,39 @@ def test_transient_import_status_errors_are_retried(sandbox, export):
     assert [c.status for c in calls(sandbox, "GET", "mlimport/status")][:2] == [503, 503]
 
 
-def test_an_import_and_a_training_of_one_bot_never_overlap(sandbox, export):
-    sandbox.pipeline.set_import_seconds(1.5)
+def test_an_import_and_a_training_of_one_bot_never_overlap(real_time_sandbox, export):
+    sandbox = real_time_sandbox  # several threads drive the providers: real time, ordered by the sandbox
     errors: list[BaseException] = []
-    done: dict[str, float] = {}
 
-    def run(name: str, job: Any) -> None:
+    def run(job: Any) -> None:
         try:
             job()
-            done[name] = time.time()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     mlu, trainer = configured(MlUtterancesProvider), configured(BotTrainingProvider)
-    jobs = {
-        "import": lambda: mlu.create(import_inputs(sandbox, export)),
-        "train": lambda: trainer.create(training_inputs(sandbox)),
-        "other-bot": lambda: trainer.create(training_inputs(sandbox, bot_id=OTHER_BOT)),
-    }
-    threads = [threading.Thread(target=run, args=(name, job)) for name, job in jobs.items()]
+    jobs = [
+        lambda: mlu.create(import_inputs(sandbox, export, timeout_seconds=HANG_SECONDS)),
+        lambda: trainer.create(training_inputs(sandbox)),
+        lambda: trainer.create(training_inputs(sandbox, bot_id=OTHER_BOT)),
+    ]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    # The import's first status read is answered only when the test says so: until then the import holds
+    # the bot (it reads its status inside the bot's turn).
+    sandbox.delay_response(HANG_SECONDS, method="GET", path_contains="/mlimport/status")
     threads[0].start()
-    time.sleep(0.3)  # the import holds the bot when the trainings start
+    wait_until(lambda: calls(sandbox, "GET", "mlimport/status"), "the import's first status read")
     for thread in threads[1:]:
         thread.start()
+    wait_until(lambda: [t.bot_id for t in sandbox.trainings] == [OTHER_BOT], "the other bot's training")
+    released_at = time.monotonic()  # the sandbox's clock
+    sandbox.release_delayed_responses()
     for thread in threads:
         thread.join()
     assert errors == []
     trainings = {t.bot_id: t for t in sandbox.trainings}
-    import_finished = [c for c in calls(sandbox, "GET", "mlimport/status") if c.status == 200][-1].wall_time
-    assert trainings[BOT].queued_wall >= import_finished  # same bot: after the import
-    assert trainings[OTHER_BOT].queued_wall < import_finished  # another bot: in parallel
+    # on the sandbox's clock: another bot trained while the import held this bot, which trained only after
+    assert trainings[OTHER_BOT].queued_at < released_at <= trainings[BOT].queued_at
     # queued after the import finished, this training brings the model back in sync
     assert sandbox.training_status(BOT, "en")["isMlInSyncWithSentences"] is True
 
@@ -346,13 +377,14 @@ def test_failed_publish_raises_naming_bot_job_and_resource(sandbox):
     assert info.value.publish_id == record.publish_id
 
 
-def test_publish_that_never_finishes_times_out(sandbox):
-    sandbox.pipeline.set_publish_seconds(60)
-    started = time.monotonic()
+def test_publish_that_never_finishes_times_out(sandbox, virtual_clock):
+    sandbox.pipeline.set_publish_seconds(3600)
+    started = virtual_clock.monotonic()
     with pytest.raises(PublishTimeoutError) as info:
-        configured(BotPublishProvider).create(publish_inputs(sandbox, timeout_seconds=2.5))
-    assert 2 <= time.monotonic() - started < 6
-    assert "timeout_seconds=2.5" in str(info.value) and "in-progress" in str(info.value)
+        configured(BotPublishProvider).create(publish_inputs(sandbox, timeout_seconds=250.5))
+    assert virtual_clock.monotonic() - started >= 250.5
+    assert sum(virtual_clock.sleeps) <= 250.5 + 1e-6
+    assert "timeout_seconds=250.5" in str(info.value) and "in-progress" in str(info.value)
 
 
 def test_publish_read_and_delete(sandbox, capfd):

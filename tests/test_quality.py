@@ -6,6 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ["kore_resources", "__main__.py"]
+#: Every Python file of the repo: the package, the program, the tests, the benchmarks and the scripts.
+LINTED = [*TARGETS, "tests", "bench", "scripts"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -15,17 +17,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint():
-    result = run("ruff", "check", *TARGETS, "tests")
+    result = run("ruff", "check", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format():
-    result = run("ruff", "format", "--check", *TARGETS, "tests")
+    result = run("ruff", "format", "--check", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_mypy_strict():
-    result = run("mypy", *TARGETS)
+    result = run("mypy", *TARGETS, "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

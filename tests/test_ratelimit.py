@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from bench.clock import VirtualClock
 from kore_resources.api.ratelimit import KORE_LIMITS, RateBudget, Window, next_allowed
 from kore_resources.errors import RateLimitedError
 
@@ -72,28 +73,36 @@ def test_a_429_blocks_every_caller_of_the_key():
 
 
 def test_concurrent_callers_never_exceed_the_window():
-    budget = RateBudget([Window(5, 0.5)])
+    # Four threads race for the budget; they sleep on a virtual clock (time jumps when all four sleep).
+    # What the budget guarantees is its own admissions, in the order and at the times (on its clock) it
+    # made them: the observer sees them under the budget's lock, so a preempted thread cannot skew them.
+    clock = VirtualClock(actors=4)
+    admitted: list[tuple[tuple[str, ...], float]] = []
+    budget = RateBudget(
+        [Window(5, 0.5)],
+        clock=clock.monotonic,
+        sleep=clock.sleep,
+        observer=lambda key, at: admitted.append((key, at)),
+    )
     key = ("h", "bot", "status")
-    times: list[float] = []
-    lock = threading.Lock()
 
     def worker():
-        import time
-
-        for _ in range(5):
-            budget.acquire(key, deadline=time.monotonic() + 30, describe="x")
-            with lock:
-                times.append(time.monotonic())
+        try:
+            for _ in range(5):
+                budget.acquire(key, deadline=clock.monotonic() + 30, describe="x")
+        finally:
+            clock.retire()
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    times.sort()
-    assert len(times) == 20
-    for i in range(len(times) - 5):
-        assert times[i + 5] - times[i] >= 0.5 - 1e-3  # never 6 calls inside one 0.5 s window
+    times = [at for k, at in admitted if k == key]
+    assert len(times) == len(admitted) == 20
+    assert times == sorted(times)
+    for earlier, later in zip(times, times[5:], strict=False):
+        assert later >= earlier + 0.5  # never 6 calls inside one 0.5 s window
 
 
 def test_documented_limits():

@@ -1,7 +1,8 @@
 """Tests of the Kore.ai sandbox (kore_resources.sandbox): real sockets on 127.0.0.1, real JWTs (PyJWT).
 
-The state machine and the rate limiter are tested with a fake clock; a few end-to-end tests use short
-real timings. Nothing from kore_resources is imported except the sandbox.
+The state machine and the rate limiter are tested with a fake clock; a few end-to-end tests run on the
+real clock, and wait for the sandbox's states rather than for guessed durations. Nothing from
+kore_resources is imported except the sandbox.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import FakeClock
+from conftest import HANG_SECONDS, FakeClock, wait_until
 from kore_resources.sandbox import (
     DEMO_APP,
     DEMO_BOTS,
@@ -146,27 +148,41 @@ def test_initial_status_is_a_finished_training(sb: Sandbox) -> None:
 def test_status_cycle_end_to_end_real_time(sb: Sandbox) -> None:
     session = requests.Session()
     session.headers["auth"] = token()
-    before = time.time()
-    assert session.post(train_url(sb), timeout=5).status_code == 200
-    # Right after "Training Queued." the status still reports the previous training.
-    assert session.get(status_url(sb), timeout=5).json()["trainingStatus"] == "Finished"
-    assert sb.trainings[0].phase == "queued"
     seen: list[str] = []
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
+
+    def reads(status: str) -> bool:
         current = session.get(status_url(sb), timeout=5).json()
         if not seen or seen[-1] != current["trainingStatus"]:
             seen.append(current["trainingStatus"])
         if current["trainingStatus"] == "Inprogress":
             assert set(current) == {"trainingStatus"} | SIX_FLAGS
-        if seen[-2:] == ["Inprogress", "Finished"]:
-            break
-        time.sleep(0.02)
+        return bool(current["trainingStatus"] == status)
+
+    # The sandbox's states hold each phase while it is read, so no read races the 0.15 s queue or the
+    # 0.3 s training: queued (held), then running (hung), then finished.
+    sb.hold_queue()
+    sb.hang_trainings()
+    assert session.post(train_url(sb), timeout=5).status_code == 200
+    # Right after "Training Queued." the status still reports the previous training.
+    assert reads("Finished")
+    assert sb.trainings[0].phase == "queued"
+    sb.hold_queue(False)
+    wait_until(lambda: reads("Inprogress"), "the training to start")
+    sb.hang_trainings(False)
+    wait_until(lambda: reads("Finished"), "the training to finish")
     assert seen == ["Finished", "Inprogress", "Finished"]
     [record] = sb.trainings
     assert record.phase == "Finished"
     assert record.finished_wall is not None
-    assert before + 0.45 - 0.05 <= record.finished_wall <= time.time()
+    # Without anything held, time alone moves a training on: queued 0.15 s, then 0.3 s in progress (on
+    # the sandbox's clock, the real one).
+    assert session.post(train_url(sb), headers={"bot-language": "de"}, timeout=5).status_code == 200
+    wait_until(lambda: sb.trainings[-1].phase == "Finished", "the second training to finish by itself")
+    second = sb.trainings[-1]
+    assert second.started_at is not None and second.finished_at is not None
+    assert (second.started_at - second.queued_at, second.finished_at - second.queued_at) == pytest.approx(
+        (0.15, 0.45)
+    )
 
 
 def test_failed_training_end_to_end(sb: Sandbox) -> None:
@@ -174,7 +190,7 @@ def test_failed_training_end_to_end(sb: Sandbox) -> None:
     sb.set_training_seconds(0.1)
     sb.fail_next_training(BOT, "en")
     assert train(sb).status_code == 200
-    time.sleep(0.15)
+    wait_until(lambda: sb.trainings[0].phase == "Failed", "the training to fail")
     body = status(sb).json()
     assert body["trainingStatus"] == "Failed"
     assert set(body) == {"trainingStatus"} | SIX_FLAGS
@@ -182,7 +198,7 @@ def test_failed_training_end_to_end(sb: Sandbox) -> None:
     assert sb.trainings[0].outcome == "Failed"
     # Only the next training fails.
     assert train(sb).status_code == 200
-    time.sleep(0.15)
+    wait_until(lambda: sb.trainings[1].phase == "Finished", "the next training to finish")
     assert status(sb).json()["trainingStatus"] == "Finished"
 
 
@@ -602,17 +618,24 @@ def test_drop_connection_before_read_queues_nothing(sb: Sandbox) -> None:
 
 
 def test_delay_response_processes_first_then_waits(sb: Sandbox) -> None:
-    sb.delay_response(0.4, method="POST")
+    # A delay far longer than the client's (generous) read timeout: the timeout fires for certain.
+    sb.delay_response(HANG_SECONDS, method="POST")
     with pytest.raises(requests.ReadTimeout):
-        train(sb, timeout=0.15)
+        train(sb, timeout=2)
     assert len(sb.trainings) == 1  # the client timed out, but the training IS queued
+    # The answer waits until its delay is over, or until the test releases it.
+    sb.delay_response(HANG_SECONDS)
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(requests.get, status_url(sb), headers={"auth": token()}, timeout=HANG_SECONDS)
+        wait_until(lambda: len(sb.calls) == 2, "the delayed request to be processed")
+        assert not answer.done()
+        sb.release_delayed_responses()
+        assert answer.result(timeout=HANG_SECONDS).status_code == 200
+    # A delay ends by itself; the request after it is not delayed.
     sb.delay_response(0.2)
-    start = time.monotonic()
     assert status(sb).status_code == 200
-    assert time.monotonic() - start >= 0.2
-    start = time.monotonic()
-    status(sb)
-    assert time.monotonic() - start < 0.2
+    assert status(sb).status_code == 200
+    assert [c.fault for c in sb.calls] == ["delay", "delay", "delay", None]
 
 
 def test_hang_trainings_over_http(fsb: Sandbox, clock: FakeClock) -> None:
@@ -761,7 +784,7 @@ def test_cli_prints_credentials_and_stops_cleanly(sig: signal.Signals) -> None:
         threading.Thread(target=_read_lines, args=(proc, lines), daemon=True).start()
         out: list[str] = []
         while not any(line.startswith("bot travel-prod:") for line in out):
-            out.append(lines.get(timeout=10))
+            out.append(lines.get(timeout=HANG_SECONDS))
         match = re.fullmatch(r"Kore\.ai sandbox listening on (http://127\.0\.0\.1:(\d+))", out[0])
         assert match, out
         url = match.group(1)
@@ -775,7 +798,7 @@ def test_cli_prints_credentials_and_stops_cleanly(sig: signal.Signals) -> None:
         r = requests.post(f"{url}/api/public/bot/{BOT}/ml/train", headers={"auth": token()}, timeout=5)
         assert r.status_code == 200
         proc.send_signal(sig)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=HANG_SECONDS) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -788,7 +811,7 @@ def test_cli_refuses_non_loopback_host() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=20,
+        timeout=HANG_SECONDS,
         check=False,
     )
     assert result.returncode == 2

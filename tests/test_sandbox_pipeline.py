@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import FakeClock
+from conftest import FakeClock, wait_until
 from kore_resources.sandbox import (
     DEMO_APP,
     DEMO_BOTS,
@@ -530,12 +529,17 @@ def test_admin_api_drives_and_shows_the_pipeline(sb: Sandbox, clock: FakeClock) 
 
 
 def test_real_time_pipeline_end_to_end() -> None:
-    """Without a fake clock: the knobs are seconds of real time."""
-    with Sandbox(import_seconds=0.2, publish_seconds=0.2) as sandbox:
+    """Without a fake clock: the knobs are seconds of real time. An hour-long job is still running right
+    after it started; a short one finishes by itself (waited for, not slept for)."""
+    body = {"versionComment": "x", "initiateTraining": False}
+    with Sandbox(import_seconds=3600, publish_seconds=3600) as sandbox:
         started = import_file(sandbox)
-        time.sleep(0.3)
-        assert import_status(sandbox, started["_id"]).json()["status"] == "success"
-        assert publish(sandbox, {"versionComment": "x", "initiateTraining": False}).status_code == 200
+        assert publish(sandbox, body).status_code == 200
+        assert import_status(sandbox, started["_id"]).json()["status"] == "pending"
         assert publish_status(sandbox).json()["status"] == "in-progress"
-        time.sleep(0.3)
-        assert publish_status(sandbox).json()["status"] == "successful"
+        sandbox.pipeline.set_import_seconds(0.2)
+        sandbox.pipeline.set_publish_seconds(0.2)
+        started = import_file(sandbox)
+        wait_until(lambda: import_status(sandbox, started["_id"]).json()["status"] == "success", "the import")
+        assert publish(sandbox, body).status_code == 200
+        wait_until(lambda: publish_status(sandbox).json()["status"] == "successful", "the publish")

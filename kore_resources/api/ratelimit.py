@@ -41,7 +41,11 @@ def next_allowed(history: Sequence[float], now: float, limits: Sequence[Window] 
 
 
 class RateBudget:
-    """Sliding-window call budgets per key, shared by the threads of one process."""
+    """Sliding-window call budgets per key, shared by the threads of one process.
+
+    `observer(key, at)`, if given, is told of every call the budget admits, with the admission time on the
+    budget's clock, in admission order (it runs under the budget's lock: keep it quick). Tests use it to
+    check what the budget guarantees, which no receive time on the server can show."""
 
     def __init__(
         self,
@@ -49,11 +53,13 @@ class RateBudget:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        observer: Callable[[tuple[str, ...], float], None] | None = None,
     ) -> None:
         self.limits = tuple(limits)
         self._horizon = max(w.seconds for w in self.limits)
         self._clock = clock
         self._sleep = sleep
+        self._observer = observer
         self._lock = threading.Lock()
         self._history: dict[tuple[str, ...], deque[float]] = {}
         self._blocked_until: dict[tuple[str, ...], float] = {}
@@ -70,6 +76,8 @@ class RateBudget:
                 at = max(next_allowed(history, now, self.limits), self._blocked_until.get(key, now))
                 if at <= now:
                     history.append(now)
+                    if self._observer is not None:
+                        self._observer(key, now)
                     return
             if at > deadline:
                 raise RateLimitedError(

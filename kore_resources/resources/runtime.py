@@ -94,6 +94,11 @@ class Runtime:
             self._bot_locks.clear()
             self._memo.clear()
 
+    def held_bot_locks(self) -> list[tuple[str, str]]:
+        """The (host, bot) whose lock is held now: an operation under way (tests check none outlives them)."""
+        with self._locks_guard:
+            return [key for key, lock in self._bot_locks.items() if lock.locked()]
+
     def memo(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
         """`compute()` once per `key` in this process (one pass of the engine), for reads that several
         resources share: a refresh exports a bot language's utterances once for all its files. Concurrent

@@ -98,7 +98,8 @@ ASSUMPTIONS (where the documentation is silent; each is also marked `ASSUMPTION:
     endpoint ignores the `bot-language` header; train ignores the `language` query.
 15. Faults (`inject_error`, `drop_connection`, `delay_response`) apply to API paths only, one rule per
     request (the oldest matching). An injected error is answered before auth and nothing is processed;
-    `delay_response` processes the request at once and delays only the answer.
+    `delay_response` processes the request at once and delays only the answer, until its time is up or
+    `Sandbox.release_delayed_responses()` (or `stop()`) sends it.
 16. Error responses are JSON (`Content-Type: application/json`) like successes.
 17. `x-http-method-override` is ignored on the ML endpoints. Training_IDs are random 24-hex strings.
 18. Admin endpoints (`/_sandbox/`) and the call log are sandbox inventions; the call log never holds the

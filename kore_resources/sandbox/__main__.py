@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
+import time
 from types import FrameType
 
 from .server import Sandbox, is_loopback_host
@@ -74,10 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 1
 
-    stop = threading.Event()
+    # A signal handler runs in the main thread between any two bytecodes, so it must not take a lock:
+    # `threading.Event.set()` would, and it deadlocks if the signal lands while `Event.wait()` holds that
+    # very lock (seen under load: SIGTERM left the sandbox running forever). It sets a flag instead.
+    stopping: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        stopping.append(signum)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -108,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("\n".join(lines), flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
+        while not stopping:
+            time.sleep(0.1)
     finally:
         sandbox.stop()
     print("Kore.ai sandbox stopped", flush=True)

@@ -219,6 +219,8 @@ class Sandbox:
         for bot in (*(DEMO_BOTS if demo_data else ()), *bots):
             self.add_bot(bot)
         self._faults = FaultQueue()
+        # Set to send every answer `delay_response` holds back now; replaced by a fresh one each time.
+        self._delays_released = threading.Event()
         self._calls: list[Call] = []
         self._connections = 0
         self._open_sockets: set[socket.socket] = set()
@@ -268,6 +270,7 @@ class Sandbox:
             download.stop()
         server.shutdown()
         server.server_close()
+        self.release_delayed_responses()  # no handler thread outlives the server in a delay
         with self._lock:
             sockets = list(self._open_sockets)
         for sock in sockets:  # keep-alive connections would otherwise outlive the server
@@ -458,8 +461,21 @@ class Sandbox:
     def delay_response(
         self, seconds: float, *, count: int = 1, method: str | None = None, path_contains: str | None = None
     ) -> None:
-        """Process the next matching request(s) at once but wait `seconds` before sending the answer."""
+        """Process the next matching request(s) at once but wait `seconds` before sending the answer (or
+        until `release_delayed_responses`, or `stop`). A long delay and a release let a test make a client's
+        read timeout fire without racing it: the answer comes only when the test says so."""
         self.add_fault(Fault("delay", count, method, path_contains, seconds=seconds))
+
+    def release_delayed_responses(self) -> None:
+        """Send every answer that `delay_response` is holding back now. Later delays wait again."""
+        with self._lock:
+            released, self._delays_released = self._delays_released, threading.Event()
+        released.set()
+
+    def _delay(self, seconds: float) -> None:
+        with self._lock:
+            released = self._delays_released
+        released.wait(seconds)
 
     def clear_faults(self) -> None:
         """Forget pending inject_error / drop_connection / delay_response rules and training failures."""
@@ -923,7 +939,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault is not None and fault.kind == "delay":
-            time.sleep(fault.seconds)
+            sandbox._delay(fault.seconds)
         self._send_json(response.status, response.body, response.headers)
 
     def _read_body(self) -> bytes:
