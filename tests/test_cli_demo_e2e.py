@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,18 +35,22 @@ class Demo:
             }
         )
 
-    def __call__(self, *args: str) -> str:
+    def __call__(self, *args: str, port: str | None = None, expect: int = 0) -> str:
+        """Run scripts/demo.sh (with KORE_SANDBOX_PORT=`port` instead of the demo's); its output."""
+        env = self.env if port is None else {**self.env, "KORE_SANDBOX_PORT": port}
         result = subprocess.run(
             ["bash", "scripts/demo.sh", *args],
             cwd=self.checkout,
-            env=self.env,
+            env=env,
             capture_output=True,
             text=True,
             timeout=COMMAND_TIMEOUT,
             check=False,
         )
         output = result.stdout + result.stderr
-        assert result.returncode == 0, f"scripts/demo.sh {' '.join(args)} failed:\n{output}"
+        assert result.returncode == expect, (
+            f"scripts/demo.sh {' '.join(args)}: exit {result.returncode}\n{output}"
+        )
         return output
 
     def pulumi(self, *args: str) -> str:
@@ -100,12 +105,25 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 
 def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
+    # A busy port, or no port at all: one line that says how to pick another, and that way works (below).
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = str(busy.getsockname()[1])
+        refused = demo(port=taken, expect=1)
+    assert f"Port {taken} is busy (another program is listening there)" in refused
+    assert "pick another port: KORE_SANDBOX_PORT=8090 scripts/demo.sh" in refused
+    assert "KORE_SANDBOX_PORT=80a is not a port number; use e.g. KORE_SANDBOX_PORT=8090" in demo(
+        port="80a", expect=2
+    )
+    assert "use a port from 1 to 65535, e.g. KORE_SANDBOX_PORT=8090" in demo(port="70000", expect=2)
+
     # First run: creates ./venv, starts the sandbox, imports the definition and the variables, then the
     # utterances, trains both languages, publishes.
     first = demo()
     assert (demo.checkout / "venv" / "bin" / "python").exists()
     assert re.search(r"definition definitions/travel/botDefinition.json: import \S+ finished", first)
-    assert "variables: new: flightApiKey, flightApi" in first
+    assert "variables: new: flightApi, flightApiKey" in first
     assert SECURED_VALUE not in first
     for language, file in (("en", "ml-utterances.json"), ("de", "ml-utterances.csv")):
         imported = rf"\({language}\), file utterances/travel/{language}/{file}: import \S+ finished"

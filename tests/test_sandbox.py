@@ -11,6 +11,7 @@ import json
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -817,6 +818,51 @@ def test_cli_refuses_non_loopback_host() -> None:
     assert result.returncode == 2
     assert "loopback" in result.stderr
     assert "listening" not in result.stdout
+
+
+def run_sandbox_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kore_resources.sandbox", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "argument --port: '70000' is not a port: use 1 to 65535 (e.g. 8090)"),
+        (["--port", "eighty"], "argument --port: 'eighty' is not a port"),
+        (["--training-seconds", "abc"], "argument --training-seconds: 'abc' is not a number of seconds"),
+        (["--queue-seconds", "-1"], "argument --queue-seconds: '-1' is not a number of seconds >= 0"),
+        (["--export-seconds", "inf"], "argument --export-seconds: 'inf' is not a number of seconds >= 0"),
+        (["--fail-rate", "1.5"], "argument --fail-rate: '1.5' is not a probability from 0 to 1"),
+        (["--fail-rate", "often"], "argument --fail-rate: 'often' is not a probability from 0 to 1"),
+    ],
+)
+def test_cli_options_are_checked_with_a_message_naming_the_option_and_a_valid_value(
+    args: list[str], message: str
+) -> None:
+    result = run_sandbox_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and "_seconds value" not in result.stderr
+    assert "listening" not in result.stdout
+
+
+def test_cli_on_a_busy_port_says_how_to_pick_another() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_sandbox_cli("--port", str(port), "--quiet")
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "pick another port with --port (e.g. --port 8090, or --port 0 for any free one)" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_flapping_error_fails_every_nth_matching_request(sb: Sandbox) -> None:

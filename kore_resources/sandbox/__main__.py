@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import time
@@ -10,19 +11,41 @@ from types import FrameType
 
 from .server import Sandbox, is_loopback_host
 
+# argparse prints an ArgumentTypeError's message after the option's name:
+# "argument --training-seconds: 'abc' is not a number of seconds (e.g. 5 or 0.5)".
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def _seconds(text: str) -> float:
+    value = _number(text, "a number of seconds (e.g. 5 or 0.5)")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0 (e.g. 5 or 0.5)")
     return value
 
 
 def _rate(text: str) -> float:
-    value = float(text)
+    value = _number(text, "a probability from 0 to 1 (e.g. 0.1)")
     if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability from 0 to 1 (e.g. 0.1)")
     return value
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port: use 1 to 65535 (e.g. 8090), or 0 for any free port"
+        )
+    return port
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,19 +55,19 @@ def _parser() -> argparse.ArgumentParser:
         "export, bot definition import, bot variables, publish).",
     )
     p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8089, help="port (0 = any free port; default 8089)")
-    p.add_argument("--training-seconds", type=_non_negative, default=5.0, help="training duration (5)")
-    p.add_argument("--queue-seconds", type=_non_negative, default=1.0, help="time queued before training (1)")
+    p.add_argument("--port", type=_port, default=8089, help="port (0 = any free port; default 8089)")
+    p.add_argument("--training-seconds", type=_seconds, default=5.0, help="training duration (5)")
+    p.add_argument("--queue-seconds", type=_seconds, default=1.0, help="time queued before training (1)")
     p.add_argument("--fail-rate", type=_rate, default=0.0, help="probability a training fails (0)")
-    p.add_argument("--import-seconds", type=_non_negative, default=1.0, help="ML import duration (1)")
-    p.add_argument("--publish-seconds", type=_non_negative, default=2.0, help="publish duration (2)")
+    p.add_argument("--import-seconds", type=_seconds, default=1.0, help="ML import duration (1)")
+    p.add_argument("--publish-seconds", type=_seconds, default=2.0, help="publish duration (2)")
     p.add_argument(
         "--definition-import-seconds",
-        type=_non_negative,
+        type=_seconds,
         default=1.0,
         help="bot definition import duration (1)",
     )
-    p.add_argument("--export-seconds", type=_non_negative, default=1.0, help="ML export duration (1)")
+    p.add_argument("--export-seconds", type=_seconds, default=1.0, help="ML export duration (1)")
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     return p
 
@@ -71,7 +94,14 @@ def main(argv: list[str] | None = None) -> int:
             export_seconds=args.export_seconds,
         ).start()
     except OSError as err:
-        print(f"error: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        hint = (
+            "; another program is listening there: stop it, or pick another port with --port (e.g. "
+            "--port 8090, or --port 0 for any free one)"
+            if err.errno == errno.EADDRINUSE
+            else ""
+        )
+        reason = err.strerror or err
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}{hint}", file=sys.stderr)
         return 1
 
     # A signal handler runs in the main thread between any two bytecodes, so it must not take a lock:
