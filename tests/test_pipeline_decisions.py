@@ -22,6 +22,7 @@ from kore_resources.resources.bot_publish import (
     publish_verdict,
     validate_publish_inputs,
 )
+from kore_resources.resources.bot_variables import VariableChanges
 from kore_resources.resources.ml_utterances import (
     MlUtterancesProvider,
     export_file,
@@ -531,3 +532,17 @@ def test_the_utterances_digest_is_what_an_import_controls(tmp_path):
 )
 def test_an_export_is_done_when_ours_succeeded_with_a_file(job, ours, verdict):
     assert export_verdict(job, ours) is verdict
+
+
+def test_variable_changes_name_keys_in_one_order_whatever_order_the_wire_gave():
+    """Keys arrive through protobuf Structs (maps): the preview must say the same thing every time."""
+    declared = {"zeta": {"value": "1"}, "alpha": {"value": "2"}, "mid": {"value": "3"}}
+    recorded = {"mid": {"value": "old"}, "gone": {"value": "x"}, "also-gone": {"value": "y"}}
+    changes = VariableChanges.between(recorded, declared)
+    assert (changes.added, changes.changed, changes.removed) == (
+        ("alpha", "zeta"),
+        ("mid",),
+        ("also-gone", "gone"),
+    )
+    reordered = VariableChanges.between(dict(reversed(recorded.items())), dict(reversed(declared.items())))
+    assert reordered.describe() == changes.describe()

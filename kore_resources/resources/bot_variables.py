@@ -145,10 +145,12 @@ class VariableChanges:
     def between(cls, recorded: Mapping[str, Any] | None, declared: Mapping[str, Any]) -> VariableChanges:
         old = with_defaults(recorded or {})
         new = with_defaults(declared)
+        # Sorted: the keys come through protobuf Structs (maps), whose order is not kept, and a preview
+        # must say the same thing every time.
         return cls(
-            added=tuple(k for k in new if k not in old),
-            changed=tuple(k for k in new if k in old and old[k] != new[k]),
-            removed=tuple(k for k in old if k not in new),
+            added=tuple(sorted(k for k in new if k not in old)),
+            changed=tuple(sorted(k for k in new if k in old and old[k] != new[k])),
+            removed=tuple(sorted(k for k in old if k not in new)),
         )
 
     @property
@@ -258,7 +260,8 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
                 variables[key] = {**variables[key], "value": now}  # the recorded entry, as recorded
                 drifted.append(key if found is not None else f"{key} (deleted)")
         if drifted:
-            log(f"{inputs.describe}: changed on the bot since the last `pulumi up`: {', '.join(drifted)}")
+            changed = ", ".join(sorted(drifted))
+            log(f"{inputs.describe}: changed on the bot since the last `pulumi up`: {changed}")
         return {**recorded, "variables": variables}
 
     def job(
