@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from cli_harness import COMMAND_TIMEOUT, PULUMI, REQUIRES_PULUMI, free_port, fresh_checkout
 
@@ -19,7 +20,10 @@ pytestmark = REQUIRES_PULUMI
 
 DEMO_PASSPHRASE = "local-demo"  # scripts/demo.sh's default
 CALLS = re.compile(r"The sandbox logged (\d+) API calls during this run")
-SECURED_VALUE = "local-sandbox-key"  # Pulumi.local.yaml's secret (encrypted there)
+SECURED_VALUE = "local-sandbox-key"
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(
+    encoding="utf-8"
+)  # Pulumi.local.yaml's secret (encrypted there)
 
 
 class Demo:
@@ -141,6 +145,25 @@ def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
     again = demo()
     assert re.search(r"Resources:\s+\d+ unchanged", again) and "to update" not in again
     assert api_calls(again) == 0
+
+    # Drift, as the README shows it: its curl's edit "in the builder", then refresh, preview, up.
+    edit = json.loads(re.search(r"-d '(\{\"edit_utterance\".*?)'", README, re.S).group(1))  # type: ignore[union-attr]
+    answer = requests.post(f"http://127.0.0.1:{demo.port}/_sandbox/faults", json=edit, timeout=30)
+    assert answer.status_code == 200, answer.text
+    refreshed = demo("refresh", "--yes")
+    assert "differ from what this file imported (changed in the builder?)" in refreshed
+    drifted = demo("preview", "--diff")
+    assert planned(drifted) == {
+        "travel-en-ml-utterances.json": "update",
+        "travel-en": "update",
+        "travel-publish": "update",
+    }
+    assert "(en): to be trained again" in drifted
+    restored = demo()
+    assert re.search(r"\(en\): training \w+ finished after", restored) and "(de), file" not in restored
+    demo("refresh", "--yes")
+    assert planned(demo("preview", "--diff")) == {}
+    recorded = demo.resources()
 
     # Change one English utterance: the preview shows only the English import, travel-en and the publish.
     export = demo.checkout / "utterances" / "travel" / "en" / "ml-utterances.json"
