@@ -50,7 +50,7 @@ BOT = "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"
 HASH = "sha256:" + "ab" * 32
 OTHER_HASH = "sha256:" + "cd" * 32
 
-# -- job status vocabularies (koreai-api.md §4) ----------------------------------------------------------
+# -- job status vocabularies (docs/kore-api.md §11) -----------------------------------------------------
 
 
 @pytest.mark.parametrize(

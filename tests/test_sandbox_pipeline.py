@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -24,6 +25,8 @@ from kore_resources.sandbox import (
     SandboxBot,
 )
 
+#: Kore's own QA upload files (tests/fixtures/kore-samples/README.md); a missing one fails the tests using it.
+KORE_SAMPLES = Path(__file__).resolve().parent / "fixtures" / "kore-samples"
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id
 UTTERANCES = [
@@ -257,6 +260,47 @@ def test_an_unreadable_file_ends_in_failure_and_changes_nothing(
     assert body["status"] == "failure"
     assert body["message"] == f"File import failed. {reason}"
     assert in_sync(sb)
+
+
+def import_sample(sb: Sandbox, clock: FakeClock, name: str) -> dict[str, Any]:
+    """Upload one of Kore's QA files as Kore's suite does (`bulkImport`, its extension), import it into the
+    bot's default language, let the import finish, and answer its status."""
+    extension = name.rsplit(".", 1)[1]
+    file_id = upload(sb, (KORE_SAMPLES / name).read_bytes(), name=name, extension=extension).json()["fileId"]
+    started = ml_import(sb, {"fileName": name, "fileId": file_id})
+    assert started.status_code == 200, started.text
+    clock.advance(6)
+    return dict(import_status(sb, started.json()["_id"]).json())
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [("Import_MLUtterances50.json", 48), ("fileupload_MLUtterances.csv", 124)],
+)
+def test_kores_qa_files_import_with_the_message_kores_suite_expects(
+    sb: Sandbox, clock: FakeClock, name: str, count: int
+) -> None:
+    # KAR 3.3 expects "124 utterances copied successfully" for the CSV (docs/kore-api.md §7.3).
+    body = import_sample(sb, clock, name)
+    assert (body["status"], body["message"]) == (
+        "success",
+        f"File imported completed. {count} utterances copied successfully",
+    )
+    assert len(sb.utterances(BOT)) == count
+    assert {u["taskName"] for u in sb.utterances(BOT)} == {"Book Ticket", "Mobile Enquiry"}
+    assert not in_sync(sb)
+
+
+def test_kores_junk_csv_ends_in_failure_naming_the_header_line(sb: Sandbox, clock: FakeClock) -> None:
+    """ImportFile_emptydata.csv is `,jkkjkjkj`: no taskName or sentence column. Kore answers it with 400
+    `CSV format is incorrect` (KAR 3.3); the sandbox reads files asynchronously (A22)."""
+    body = import_sample(sb, clock, "ImportFile_emptydata.csv")
+    assert body["status"] == "failure"
+    assert body["message"] == (
+        "File import failed. CSV format is incorrect: line 1, the header row ',jkkjkjkj', has no taskName "
+        "or sentence column; expected taskName,sentence,type,language"
+    )
+    assert sb.utterances(BOT) == [] and in_sync(sb)
 
 
 def test_fail_next_import_filters_by_bot_and_language(sb: Sandbox, clock: FakeClock) -> None:

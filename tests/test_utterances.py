@@ -23,6 +23,8 @@ from kore_resources.utterances import FORMAT_TAG, Entity, Utterance, hash_uttera
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "utterances" / "travel"
+#: Kore's own QA upload files (tests/fixtures/kore-samples/README.md); a missing one fails the tests using it.
+KORE_SAMPLES = REPO / "tests" / "fixtures" / "kore-samples"
 HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
 HEADER = ["taskName", "sentence", "type", "language"]
 
@@ -684,3 +686,44 @@ def test_the_shipped_samples_look_like_real_exports() -> None:
             assert e.start is not None and e.end is not None
             covered = u.text[e.start : e.end]
             assert covered and covered == covered.strip(), (u.text, e)
+
+
+# ------------------------------------------------------------------------------- Kore's own QA files
+
+
+def test_kores_json_import_file_reads_as_the_records_it_holds() -> None:
+    path = KORE_SAMPLES / "Import_MLUtterances50.json"
+    records = json.loads(path.read_bytes())
+    utterances = read_utterances(path)
+    assert len(utterances) == len(records) == 48
+    assert utterances == [
+        Utterance(r["sentence"], r["taskName"], r["type"], r["language"]) for r in records
+    ], "every record, in order; no entities, no extra fields"
+    assert {u.intent for u in utterances} == {"Book Ticket", "Mobile Enquiry"}
+    assert {(u.intent_type, u.language) for u in utterances} == {("DialogIntent", "en")}
+    assert HASH_RE.fullmatch(hash_utterances(path))
+
+
+def test_kores_csv_upload_file_reads_and_hashes_like_the_same_records_in_json(tmp_path: Path) -> None:
+    path = KORE_SAMPLES / "fileupload_MLUtterances.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    utterances = read_utterances(path)
+    assert len(utterances) == 124, "KAR 3.3: 124 utterances copied successfully"
+    assert [(u.intent, u.text) for u in utterances] == [(r["taskName"], r["sentence"]) for r in records]
+    assert {(u.intent_type, u.language, u.entities) for u in utterances} == {("DialogIntent", "en", ())}
+    assert hash_utterances(path) == hash_utterances(write_json(tmp_path / "same.json", records))
+
+
+def test_kores_junk_csv_is_refused_naming_the_file_and_line_1() -> None:
+    path = KORE_SAMPLES / "ImportFile_emptydata.csv"
+    assert path.read_bytes() == b",jkkjkjkj\n", "the fixture is Kore's file: a header row and nothing else"
+    for read in (read_utterances, hash_utterances):
+        with pytest.raises(UtteranceFileError) as info:
+            read(path)
+        error = info.value
+        assert (error.path, error.line) == (str(path), 1)
+        assert str(error).startswith(
+            f"{path}:1: wrong header row ',jkkjkjkj': no 'taskName' or 'sentence' column"
+        )
+        assert "taskName,sentence,type,language" in error.reason

@@ -72,7 +72,7 @@ ASSUMPTIONS (where the documentation is silent; each is also marked `ASSUMPTION:
     counts as more than 1 hour; the hour is checked against now and, when present, `iat`. A jti is
     remembered once the token is otherwise valid, until the token expires.
  7. Check order: method, token, bot known and linked to the app, scope, language, state, rate limit.
- 8. Unknown NLU language (not in koreai-api.md §7) or one not enabled on the bot -> 400 envelope with a
+ 8. Unknown NLU language (not in docs/kore-api.md §2.6) or one not enabled on the bot -> 400 envelope with a
     clear msg, code 400. Language codes are matched case-insensitively; an empty `bot-language` header or
     `language` query counts as absent (train: `en`; status: the bot's default language, `en`).
  9. An invalid `state` -> 400 envelope, code 400. `state=published` always reports the initial completed
@@ -123,11 +123,12 @@ The promotion pipeline (`pipeline.py`; Python knobs on `Sandbox.pipeline`):
 22. ML import status: `pending` for `import_seconds` (default 1), then `success` with `message: "File
     imported completed. <n> utterances copied successfully"`, or `failure` with `message: "File import
     failed. <reason>"` when the file is not a JSON array / CSV of utterances with non-empty `sentence` and
-    `taskName` (checked asynchronously, like the platform reads the file), or when `fail_next_import`
-    says so. An unknown id, or one of another bot -> 400 `Invalid request ID`/400. A successful import
-    marks the bot language's sentences changed (`isMlInSyncWithSentences` false until a training queued
-    after the import finished succeeds, as in 13); this is applied before the next API request is
-    handled, so a training queued after the import finished counts as after it.
+    `taskName` (checked asynchronously, like the platform reads the file; a CSV whose header row lacks
+    either column, like Kore's `ImportFile_emptydata.csv`, fails with `CSV format is incorrect: ...`), or
+    when `fail_next_import` says so. An unknown id, or one of another bot -> 400 `Invalid request ID`/400.
+    A successful import marks the bot language's sentences changed (`isMlInSyncWithSentences` false until a
+    training queued after the import finished succeeds, as in 13); this is applied before the next API
+    request is handled, so a training queued after the import finished counts as after it.
 23. Publish: `versionComment` must be a non-empty string and `initiateTraining`, when present, a boolean,
     else 412 `Validation errors/ Invalid arguments`/412. It is recorded (`Sandbox.pipeline.publishes`) but
     no training is modelled for `initiateTraining: true`, and no channel needs to be enabled. The answer is

@@ -1,4 +1,4 @@
-"""JWT verification for the sandbox, following koreai-api.md §3 and §5.
+"""JWT verification for the sandbox, following docs/kore-api.md §3.3, §3.4 and §4.
 
 Signature checking is done with the stdlib (`hmac`), so the checks and their order are explicit:
 

@@ -6,8 +6,8 @@
     POST /api/public/bot/{BotID}/publish                   {"versionComment": ..., "initiateTraining": bool}
     GET  /api/public/bot/{BotID}/publish/status
 
-Shapes, messages and status vocabularies follow koreai-api.md (§2, §4, §5, §6, §9); everything the
-documentation leaves open is marked `ASSUMPTION:` here and listed in the package docstring.
+Shapes, messages and status vocabularies follow docs/kore-api.md (§3.2, §4, §5, §7.1-§7.3, §10, §11);
+everything the documentation leaves open is marked `ASSUMPTION:` here and listed in the package docstring.
 
 `PipelineModel` is the state (files, import jobs, publish jobs), pure and driven by injected clocks like
 `state.TrainingModel`. `PipelineApi` turns requests into responses; it reuses `SandboxApi`'s apps, bots,
@@ -46,9 +46,9 @@ from .state import (
     check_seconds,
 )
 
-#: App Builder scope of ML Utterances Import and its status (koreai-api.md §2).
+#: App Builder scope of ML Utterances Import and its status (docs/kore-api.md §3.2).
 SCOPE_ML_IMPORT = "Utterances Import"
-#: Admin Console scopes "Bot Publish > Publish" and "Bot Publish > Publish Status" (koreai-api.md §2).
+#: Admin Console scopes "Bot Publish > Publish" and "Bot Publish > Publish Status" (docs/kore-api.md §3.2).
 SCOPE_PUBLISH = "Bot Publish"
 SCOPE_PUBLISH_STATUS = "Bot Publish Status"
 
@@ -56,7 +56,7 @@ MSG_VALIDATION = "Validation errors/ Invalid arguments"
 MSG_INVALID_FILE_ID = "Invalid file id"
 MSG_INVALID_REQUEST_ID = "Invalid request ID"
 
-#: Upload File's documented `fileExtension` values (koreai-api.md §2); a leading dot is accepted too.
+#: Upload File's documented `fileExtension` values (docs/kore-api.md §7.1); a leading dot is accepted too.
 UPLOAD_EXTENSIONS = frozenset({"json", "js", "csv", "png", "zip"})
 #: What the ML import can read.
 IMPORT_EXTENSIONS = frozenset({"json", "csv"})
@@ -141,10 +141,21 @@ def parse_utterances(content: bytes, extension: str) -> tuple[list[dict[str, obj
         if len(records) != len(data):
             return [], "expected every utterance to be a JSON object"
     elif extension == "csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         try:
-            records = list(csv.DictReader(io.StringIO(text, newline="")))
+            records = list(reader)
         except csv.Error:
             return [], "the file is not valid CSV"
+        # Kore answers a CSV without these columns (its QA suite's `ImportFile_emptydata.csv`, whose
+        # header is `,jkkjkjkj`) with 400 `CSV format is incorrect` at the import POST (docs/kore-api.md
+        # §7.2); the sandbox reports it asynchronously, like all bad content (ASSUMPTION A22).
+        header = reader.fieldnames or ()  # () for an empty file: no utterances, nothing to refuse
+        missing = [name for name in ("taskName", "sentence") if name not in header] if header else []
+        if missing:
+            return [], (
+                f"CSV format is incorrect: line 1, the header row {','.join(header)!r}, has no "
+                f"{' or '.join(missing)} column; expected taskName,sentence,type,language"
+            )
     else:
         return [], f"ML utterances cannot be imported from a .{extension} file; use .json or .csv"
     for number, record in enumerate(records, start=1):

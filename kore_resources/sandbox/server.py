@@ -54,7 +54,7 @@ from .state import (
 from .variables import VariablesApi, VariablesImport, VariablesModel, match_variables_route
 
 MAX_BODY_BYTES = 16 << 20  # ASSUMPTION: uploads of up to 16 MiB are accepted (the limit is not documented)
-DEFAULT_RATE_LIMIT = RateLimit()  # 60/min, 1800/hour (koreai-api.md §6)
+DEFAULT_RATE_LIMIT = RateLimit()  # 60/min, 1800/hour (docs/kore-api.md §5.1)
 _SECRET_WORDS = ("auth", "token", "secret", "jwt", "password", "key")
 
 

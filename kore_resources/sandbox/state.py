@@ -23,7 +23,7 @@ TrainingPhase = Literal["queued", "Inprogress", "Finished", "Failed"]
 TrainState = Literal["configured", "published"]
 TRAIN_STATES: tuple[TrainState, ...] = ("configured", "published")
 
-#: The scope a bot-level app needs for ML Utterances Train / Train Status (koreai-api.md §2).
+#: The scope a bot-level app needs for ML Utterances Train / Train Status (docs/kore-api.md §3.2).
 SCOPE_TRAIN_ML = "Train ML"
 
 #: The two kinds of JWT app (docs/kore-api.md §3.1): a bot-level app, created in the bot (App Settings >
@@ -34,12 +34,12 @@ APP_KIND_ADMIN: AppKind = "admin"
 #: Endpoints that either kind of app may call with the right scope (train, ML import and export).
 ANY_APP_KIND: frozenset[AppKind] = frozenset({APP_KIND_BOT, APP_KIND_ADMIN})
 
-#: "Supported NLU Languages" (koreai-api.md §7).
+#: "Supported NLU Languages" (docs/kore-api.md §2.6).
 NLU_LANGUAGES: frozenset[str] = frozenset(
     "ar zh_cn zh_tw ca nl en fr fi hi de id it ja ko kk mr nb pl pt pt_pt ru sv sl es tl te ta uk".split()
 )
 
-#: Newer documented rate-limit messages (koreai-api.md §5).
+#: Newer documented rate-limit messages (docs/kore-api.md §5.2).
 RATE_LIMIT_MINUTE_MSG = "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
 RATE_LIMIT_HOUR_MSG = "You've exceeded the hourly rate limit. Please wait for sometime before retrying."
 
@@ -198,7 +198,7 @@ class FailureRule:
 
 
 def status_body(status: TrainingStatus, sentences_in_sync: bool) -> dict[str, object]:
-    """The ML Utterance Train Status body (koreai-api.md §4)."""
+    """The ML Utterance Train Status body (docs/kore-api.md §6.2)."""
     body: dict[str, object] = {
         "trainingStatus": status,
         "isMlInSyncWithSentences": sentences_in_sync,
@@ -527,7 +527,7 @@ def check_seconds(name: str, seconds: float) -> float:
 # -- rate limits ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RateLimit:
-    """Requests allowed per rolling 60-second and 3600-second window (koreai-api.md §6)."""
+    """Requests allowed per rolling 60-second and 3600-second window (docs/kore-api.md §5.1)."""
 
     per_minute: int = 60
     per_hour: int = 1800
