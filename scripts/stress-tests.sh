@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run the whole test suite several times while other processes keep every core busy. A test that depends
-# on timing (a wall-clock duration, two threads racing, a too-short socket timeout) fails here long before
-# it fails in CI. Exits non-zero if any run failed.
+# Run the whole test suite (scripts/test.sh, as CI runs it; TEST_WORKERS applies) several times while other
+# processes keep every core busy. A test that depends on timing (a wall-clock duration, two threads racing,
+# a too-short socket timeout) fails here long before it fails in CI. Exits non-zero if any run failed.
 #
 #   scripts/stress-tests.sh                  10 loaded runs of the whole suite
 #   scripts/stress-tests.sh -n 3             3 runs
@@ -151,7 +151,7 @@ for ((run = 1; run <= runs; run++)); do
     start_load
     status=0
     timeout --signal=INT --kill-after=60 "$run_timeout" \
-        venv/bin/python -m pytest -p no:cacheprovider -q -rfE --junitxml="$xml" "${pytest_args[@]}" \
+        scripts/test.sh -p no:cacheprovider -q -rfE --junitxml="$xml" "${pytest_args[@]}" \
         >"$log" 2>&1 &
     suite_pid=$!
     wait "$suite_pid" || status=$?
