@@ -100,14 +100,18 @@ class Plugin:
         env: Mapping[str, str] | None = None,
         module: str = "pulumi.dynamic",  # bench/ runs a wrapper that installs a scaled clock first
         provider: Any = None,  # the provider instance to serialize (default: a BotTrainingProvider)
+        cwd: Path = PROJECT_DIR,  # the project: the engine starts the plugin there; relative paths resolve
     ) -> None:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
         base_env.update({"PULUMI_PROJECT": PROJECT, "PULUMI_CONFIG": json.dumps(dict(config or {}))})
+        if cwd != PROJECT_DIR:  # a project without a copy of the package: it comes from this checkout
+            paths = [str(PROJECT_DIR), os.environ.get("PYTHONPATH", "")]
+            base_env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
         base_env.update(env or {})
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the plugin process
         self.process = subprocess.Popen(
             [sys.executable, "-u", "-m", module],
-            cwd=PROJECT_DIR,
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=base_env,
@@ -355,17 +359,45 @@ class MiniEngine:
 
 
 def deploy_as_recorded(plugin: Plugin, resources: list[dict[str, Any]], files: Path | None = None) -> None:
-    """Put the sandbox's bot where a recorded `up` left it (resources of a `pulumi stack export`): its ML
-    imports, then its trainings, run again from the recorded inputs, so that a refresh finds the bot's
-    utterances and model as the record says. `files`: where the imports' relative files are (default: the
-    plugin's working directory, the project)."""
-    for kind in ("MlUtterances", "BotTraining"):
+    """Put the sandbox's bot where a recorded `up` left it (resources of a `pulumi stack export`): its
+    definition, variables and ML imports, then its trainings, run again from the recorded inputs in the
+    program's order, so that a refresh finds the bot's utterances, variables and model as the record says.
+    `files`: where the imports' relative files are (default: the plugin's working directory, the project).
+    Secret inputs must be given as the engine sends them to this plugin: plain (see `with_plain_secrets`)."""
+    for kind in ("BotDefinition", "BotVariables", "MlUtterances", "BotTraining"):
         for resource in resources:
             if resource["type"].endswith(f":{kind}"):
                 inputs = dict(resource["inputs"])
-                if files is not None and "file" in inputs:
-                    inputs["file"] = str(files / inputs["file"])
+                if files is not None:
+                    for key in ("file", "definition_file", "config_file"):
+                        if key in inputs:
+                            inputs[key] = str(files / inputs[key])
+                    if "functions_files" in inputs:
+                        inputs["functions_files"] = [str(files / f) for f in inputs["functions_files"]]
                 plugin.create(resource["urn"], inputs)
+
+
+def with_plain_secrets(value: Any, plain: Mapping[str, Any]) -> Any:
+    """`value` (a resource of a `pulumi stack export`) with each secret replaced by its plain value, as the
+    engine sends it to a provider that does not accept secrets: only the CLI can decrypt a stack's
+    ciphertexts, so the test names them, by the path of their property (`variables.flightApiKey.value`)."""
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, dict) and node.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            if path not in plain:
+                raise KeyError(f"a secret at {path!r} has no plain value in the test")
+            return plain[path]
+        if isinstance(node, dict):
+            return {k: walk(v, f"{path}.{k}" if path else k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(node)]
+        return node
+
+    return {
+        **value,
+        "inputs": walk(value.get("inputs", {}), ""),
+        "outputs": walk(value.get("outputs", {}), ""),
+    }
 
 
 class CheckFailed(Exception):

@@ -18,14 +18,14 @@ import yaml
 from cli_harness import REQUIRES_PULUMI, Cli, copy_project
 from conftest import CREDENTIALS_CONFIG, SECRET, wait_until
 from kore_resources.sandbox import DEMO_BOTS, Sandbox
-from plugin_harness import Plugin, deploy_as_recorded
+from plugin_harness import Plugin, deploy_as_recorded, with_plain_secrets
+from state_fixtures import DEMO_PASSPHRASE, FIXTURES, PLAIN_SECRETS, RECORDED_HOST
 
 pytestmark = REQUIRES_PULUMI
 
 BOT = DEMO_BOTS[0].bot_id
 CLIENT_ID = CREDENTIALS_CONFIG["kore:clientId"]
 ENV_CREDENTIALS = {"KORE_CLIENT_ID": CLIENT_ID, "KORE_CLIENT_SECRET": SECRET}
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "state"
 
 
 @pytest.fixture
@@ -229,35 +229,40 @@ def test_two_ctrl_c_leave_a_pending_create_that_the_next_up_and_refresh_resolve(
 # -- upgrades ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("release", ["v0.1.0"])
+@pytest.mark.parametrize("release", ["v0.1.0", "v0.2.0"])
 def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining(
     tmp_path: Path, sandbox: Sandbox, release: str
 ) -> None:
     """`fixtures/state/<release>/deployment.json` is `pulumi stack export` of the demo's local stack, as that
-    release recorded it (its pickled providers name that release's module paths), with the stack config and
-    the utterances it was made from. Imported into a fresh backend, the current code must see no change and
-    call nothing, refresh it (no drift: the sandbox's bot is first put where that release's `up` left it),
-    and destroy it."""
+    release recorded it (scripts/record-state-fixture.sh; its pickled providers name that release's module
+    paths), with the stack config and the files it was made from. Imported into a fresh backend, the
+    current code must see no change and call nothing, refresh it (no drift: the sandbox's bot is first put
+    where that release's `up` left it), and destroy it."""
     fixture = FIXTURES / release
     project = copy_project(tmp_path)
-    shutil.rmtree(project / "utterances")
-    shutil.copytree(fixture / "utterances", project / "utterances")
-    recorded_host = "http://127.0.0.1:8089"
-    deployment = (fixture / "deployment.json").read_text(encoding="utf-8").replace(recorded_host, sandbox.url)
+    for folder in ("utterances", "definitions"):
+        shutil.rmtree(project / folder, ignore_errors=True)
+        if (fixture / folder).is_dir():
+            shutil.copytree(fixture / folder, project / folder)
+    deployment = (fixture / "deployment.json").read_text(encoding="utf-8").replace(RECORDED_HOST, sandbox.url)
     (tmp_path / "deployment.json").write_text(deployment, encoding="utf-8")
-    config = yaml.safe_load((fixture / "Pulumi.local.yaml").read_text())  # that release's stack config
-    config["config"]["kore:host"] = sandbox.url
-    (project / "Pulumi.local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    # That release's stack config, secrets and encryption salt included, pointed at this sandbox. Only
+    # `kore:host` moves: a value recorded encrypted (0.2's variables) cannot be rewritten in the state.
+    config = (fixture / "Pulumi.local.yaml").read_text(encoding="utf-8")
+    config = config.replace(f"kore:host: {RECORDED_HOST}", f"kore:host: {sandbox.url}")
+    (project / "Pulumi.local.yaml").write_text(config, encoding="utf-8")
 
-    plugin = Plugin(config=CREDENTIALS_CONFIG)
+    plugin = Plugin(config=CREDENTIALS_CONFIG, cwd=project)
     try:
-        resources = json.loads(deployment)["deployment"]["resources"]
-        deploy_as_recorded(plugin, [r for r in resources if "dynamic" in r["type"]], files=project)
+        recorded = json.loads(deployment)["deployment"]["resources"]
+        plain = PLAIN_SECRETS[release]
+        deploy_as_recorded(plugin, [with_plain_secrets(r, plain) for r in recorded if "dynamic" in r["type"]])
     finally:
         plugin.close()
     sandbox.clear_calls()
 
-    cli = Cli(project, tmp_path, ENV_CREDENTIALS)
+    # The demo's passphrase: the recorded secrets and the stack config's are encrypted under it.
+    cli = Cli(project, tmp_path, {**ENV_CREDENTIALS, "PULUMI_CONFIG_PASSPHRASE": DEMO_PASSPHRASE})
     cli("stack", "init", "local")
     cli("stack", "import", "--file", str(tmp_path / "deployment.json"), "--stack", "local")
     cli("preview", "--expect-no-changes", "--stack", "local")
