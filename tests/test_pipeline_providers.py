@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
+from test_pipeline_decisions import through_the_plugin
 
 from conftest import (
     BOT,
@@ -32,6 +33,7 @@ from kore_resources import (
     AuthenticationError,
     BotPublishProvider,
     BotTrainingProvider,
+    BotVariablesProvider,
     KoreApiError,
     MlUtterancesProvider,
     PublishFailedError,
@@ -41,6 +43,7 @@ from kore_resources import (
     UtteranceImportTimeoutError,
     hash_utterances,
 )
+from kore_resources.resources.bot_variables import DELETED_ON_BOT
 from kore_resources.resources.ml_utterances import utterances_digest
 from kore_resources.sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
 from kore_resources.utterances import read_utterances
@@ -415,3 +418,74 @@ def test_missing_publish_scope_names_the_scope_to_add(sandbox):
         provider.create(publish_inputs(sandbox))
     assert "Bot Publish" in str(info.value) and "Admin Console app" in str(info.value)
     assert sandbox.pipeline.publishes == []
+
+
+# -- BotVariables -------------------------------------------------------------------------------------------
+#: As the program declares them (BotVariable.wire), after the plugin dropped the None fields.
+VARIABLES = {
+    "apiUrl": {"value": "https://api.example", "variable_type": "env", "scope": "prePopulated"},
+    "greeting": {
+        "value": {"en": "Hello", "de": "Hallo"},
+        "variable_type": "locale",
+        "scope": "askOnInstall",
+        "secured": False,
+    },
+    "apiKey": {"value": "k-" + "5" * 16, "variable_type": "env", "secured": True, "hint": "the key"},
+    "timeoutMs": {"value": "2000"},
+}
+
+
+def variables_inputs(sandbox: Sandbox) -> dict[str, Any]:
+    return {"bot_id": BOT, "variables": VARIABLES, "host": sandbox.url, "timeout_seconds": 30.0}
+
+
+def test_variables_deleted_in_the_builder_are_drift_of_every_kind_and_are_imported_again(sandbox, capfd):
+    """The export lacks a deleted variable's key whatever its kind: an env, a locale and a secured one
+    deleted behind the stack's back are all recorded as deleted, a second refresh of that state reads the
+    same (the plugin drops None values, so the mark must survive its serialization), and `up` imports the
+    three again with the declared values."""
+    provider = configured(BotVariablesProvider)
+    inputs = variables_inputs(sandbox)
+    created = provider.create(inputs)
+    for key in ("apiUrl", "greeting", "apiKey"):
+        sandbox.delete_variable(BOT, key)
+    assert [v["key"] for v in sandbox.variables(BOT)] == ["timeoutMs"]
+    capfd.readouterr()
+
+    once = through_the_plugin(provider.read(created.id, created.outs).outs)
+    recorded = once["variables"]
+    for key in ("apiUrl", "greeting", "apiKey"):
+        # marked, and otherwise as recorded: a secured value stays where the engine keeps it secret
+        assert recorded[key] == {**VARIABLES[key], DELETED_ON_BOT: True}, key
+    assert recorded["timeoutMs"] == VARIABLES["timeoutMs"]
+    assert {k: v for k, v in once.items() if k != "variables"} == {
+        k: v for k, v in created.outs.items() if k != "variables"
+    }
+    log = capfd.readouterr().err
+    assert "changed on the bot since the last `pulumi up`: apiKey (deleted), apiUrl (deleted), " in log
+    assert "greeting (deleted)" in log
+
+    twice = through_the_plugin(provider.read(created.id, once).outs)
+    assert twice == once  # no crash, and a refresh never invents a change
+    assert "changed on the bot" not in capfd.readouterr().err
+
+    assert provider.diff(created.id, twice, inputs).changes
+    assert "variables: deleted on the bot: apiKey, apiUrl, greeting" in capfd.readouterr().err
+
+    sandbox.clear_calls()
+    updated = provider.update(created.id, twice, inputs)
+    assert len(calls(sandbox, "POST", "/variables/import")) == 1
+    assert updated.outs["import_message"] == "3 Variables imported/updated successfully."  # those three
+    on_bot = {v["key"]: v for v in sandbox.variables(BOT)}
+    assert on_bot["apiUrl"]["value"] == "https://api.example"
+    assert on_bot["apiKey"]["value"] == VARIABLES["apiKey"]["value"] and on_bot["apiKey"]["isSecured"]
+    assert {lang: e["value"] for lang, e in on_bot["greeting"]["localeData"].items()} == {
+        "en": "Hello",
+        "de": "Hallo",
+    }
+    assert updated.outs["variables"] == VARIABLES
+    assert "5" * 16 not in capfd.readouterr().err
+    assert through_the_plugin(provider.read(created.id, updated.outs).outs) == through_the_plugin(
+        updated.outs
+    )
+    assert not provider.diff(created.id, updated.outs, inputs).changes

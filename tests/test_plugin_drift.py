@@ -313,6 +313,34 @@ def test_a_variable_changed_in_the_builder_is_put_back_and_a_secured_one_is_neve
     assert stack.refresh() == ALL_SAME
 
 
+def test_variables_deleted_in_the_builder_survive_two_refreshes_and_are_imported_again(stack, sandbox):
+    """Deleted behind the stack's back: an env variable and a secured one (whose value refresh never
+    compares, but whose absence it sees). The refreshed state goes through the plugin's serialization
+    and is read again by the next refresh: the second one neither fails nor changes anything."""
+    sandbox.delete_variable(BOT, "flightApiUrl")
+    sandbox.delete_variable(BOT, "flightApiKey")
+
+    assert stack.refresh() == only("travel-variables")
+    deleted = "flightApiKey (deleted), flightApiUrl (deleted)"
+    assert f"changed on the bot since the last `pulumi up`: {deleted}" in stack.log()
+    once = stack.outputs()
+    assert stack.refresh() == only("travel-variables")
+    assert stack.outputs() == once
+    assert stack.preview() == only("travel-variables")
+    assert "variables: deleted on the bot: flightApiKey, flightApiUrl" in stack.log()
+
+    sandbox.clear_calls()
+    assert stack.up() == only("travel-variables")
+    [variables_import] = [c for c in sandbox.calls if c.method == "POST"]
+    assert variables_import.path.endswith("/variables/import")
+    on_bot = {v["key"]: v for v in sandbox.variables(BOT)}
+    assert on_bot["flightApiUrl"]["value"] == API_URL
+    assert on_bot["flightApiKey"]["value"] == stack.variables["flightApiKey"]["value"]
+    assert on_bot["flightApiKey"]["isSecured"] is True
+    assert stack.refresh() == ALL_SAME
+    assert stack.preview() == ALL_SAME
+
+
 def test_a_refresh_that_cannot_read_fails_clearly_and_changes_nothing(stack, sandbox):
     """A 5xx on every export: the refresh of the imports fails, naming the resource and what to do, and
     the state the engine keeps is exactly what it was."""

@@ -4,8 +4,14 @@ runner); tests/test_cli_e2e.py shows the same through the real CLI."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from test_program import run_program
+
+from kore_resources.errors import ConfigurationError, DefinitionFileError
+from kore_resources.program.bots_config import parse_bots
 
 BOT = {
     "name": "travel",
@@ -77,3 +83,58 @@ def test_a_secured_variable_in_plain_text_is_refused_naming_the_command() -> Non
     )
     assert "pulumi config set --secret --path 'kore-bots:bots[0].variables.apiKey.value' <value>" in message
     assert "plain-secret-value" not in message
+
+
+def definition_folder(tmp_path: Path, *env_keys: str) -> Path:
+    """A bot export's files whose config.json declares `env_keys` in its envVariables."""
+    folder = tmp_path / "definition"
+    folder.mkdir()
+    (folder / "botDefinition.json").write_text(json.dumps({"name": "Travel"}), encoding="utf-8")
+    env = [
+        {"key": key, "value": "from-config-json", "variableType": "env", "scope": "prePopulated"}
+        for key in env_keys
+    ]
+    (folder / "config.json").write_text(json.dumps({"name": "Travel", "envVariables": env}), encoding="utf-8")
+    return folder
+
+
+def test_a_variable_in_both_the_stack_config_and_config_json_is_refused_naming_both_places(tmp_path) -> None:
+    """Otherwise every import of the definition would put config.json's value back, while the unchanged
+    BotVariables sends nothing."""
+    folder = definition_folder(tmp_path, "flightApi", "onlyInConfigJson")
+    bot = {
+        **BOT,
+        "definition": str(folder),
+        "variables": {"flightApi": "https://api.example.com/flights", "onlyInStackConfig": "x"},
+    }
+    message = failure({"kore-bots:bots": [bot]})
+    assert message.startswith(
+        f"kore-bots:bots[0].variables.flightApi is also declared in {folder / 'config.json'} (envVariables): "
+    )
+    assert "Declare each variable in one place" in message
+    assert "onlyInConfigJson" not in message and "onlyInStackConfig" not in message
+
+
+def test_variables_declared_twice_are_named_together_unless_the_import_leaves_them_alone(tmp_path) -> None:
+    folder = definition_folder(tmp_path, "a", "b", "c")
+    bot = {**BOT, "definition": str(folder), "variables": {"a": "1", "b": "2", "d": "4"}}
+    with pytest.raises(ConfigurationError) as refused:
+        parse_bots([bot], key="kore-bots:bots", base_dir=tmp_path)
+    assert str(refused.value).startswith(
+        "kore-bots:bots[0].variables.a, kore-bots:bots[0].variables.b are also declared in "
+    )
+    # importOptions.options.botVariables.ignore: the definition import leaves those keys alone
+    ignoring = {"folder": str(folder), "importOptions": {"options": {"botVariables": {"ignore": ["a", "b"]}}}}
+    [parsed] = parse_bots([{**bot, "definition": ignoring}], key="kore-bots:bots", base_dir=tmp_path)
+    assert [v.key for v in parsed.variables] == ["a", "b", "d"]
+    # each in one place: no conflict
+    [parsed] = parse_bots([{**bot, "variables": {"d": "4"}}], key="kore-bots:bots", base_dir=tmp_path)
+    assert [v.key for v in parsed.variables] == ["d"]
+
+
+def test_an_unreadable_config_json_is_named_with_its_line_when_variables_are_declared(tmp_path) -> None:
+    folder = definition_folder(tmp_path)
+    (folder / "config.json").write_text('{"envVariables": [\n  {"key": }]}', encoding="utf-8")
+    bot = {**BOT, "definition": str(folder), "variables": {"a": "1"}}
+    with pytest.raises(DefinitionFileError, match=r"config\.json:2: invalid JSON"):
+        parse_bots([bot], key="kore-bots:bots", base_dir=tmp_path)

@@ -887,6 +887,24 @@ def test_set_variable_is_a_change_made_in_the_builder(sb: Sandbox) -> None:
         sb.set_variable(UNKNOWN_BOT, "k", "v")
 
 
+def test_delete_variable_is_a_deletion_made_in_the_builder(sb: Sandbox) -> None:
+    variables_call(sb, "import", [ENV, LOCALE, {**HIDDEN, "isSecured": True}])
+    sb.delete_variable(BOT, "greeting")
+    sb.delete_variable(BOT, "api_key")  # secured: gone all the same
+    assert [v["key"] for v in export_variables(sb)] == ["host_url"]
+    with pytest.raises(ValueError, match="no variable"):
+        sb.delete_variable(BOT, "greeting")
+    r = requests.post(
+        f"{sb.url}/_sandbox/faults", json={"delete_variable": {"bot_id": BOT, "key": "x"}}, timeout=5
+    )
+    assert r.status_code == 400 and [v["key"] for v in export_variables(sb)] == ["host_url"]
+    r = requests.post(
+        f"{sb.url}/_sandbox/faults", json={"delete_variable": {"bot_id": BOT, "key": "host_url"}}, timeout=5
+    )
+    assert r.status_code == 200, r.text
+    assert export_variables(sb) == []
+
+
 def test_variables_endpoints_check_token_bot_and_scope(sb: Sandbox) -> None:
     no_import = SandboxApp(
         "export-only",

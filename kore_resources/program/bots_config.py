@@ -18,8 +18,11 @@
             flightApi: https://api.example.com/flights
             flightApiKey: {value: ..., secured: true, hint: "the flight API's key"}
             # secrets: pulumi config set --secret --path 'kore-bots:bots[0].variables.flightApiKey.value' ...
+            # a key here must not also be in the definition's config.json envVariables (one place each)
 
-Parsing is pure and strict: every mistake names the config key and says what is expected.
+Parsing is strict: every mistake names the config key and says what is expected. Besides checking that
+the folders exist, it reads one file: a definition's config.json, whose envVariables must not repeat a
+key of the bot's `variables`.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from ..api.validation import bot_id_problem, language_problem
-from ..errors import ConfigurationError
-from ..files import project_relative
+from ..errors import ConfigurationError, DefinitionFileError
+from ..files import load_json, project_relative, read_text
 from ..resources.bot_variables import variable_problem
 from ..settings import (
     DEFAULT_DEFINITION_TIMEOUT_SECONDS,
@@ -168,6 +171,7 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
             raise ConfigurationError(f"{where}.botId: {problem}")
         definition = _definition(entry.get("definition"), f"{where}.definition", base_dir)
         variables = _variables(entry.get("variables"), f"{where}.variables")
+        _reject_variables_declared_twice(definition, variables, where)
         bots.append(
             BotSpec(
                 name,
@@ -284,6 +288,48 @@ def _variables(value: Any, where: str) -> tuple[VariableSpec, ...]:
             raise ConfigurationError(f"{at}: {problem}")
         specs.append(spec)
     return tuple(specs)
+
+
+def _reject_variables_declared_twice(
+    definition: DefinitionSpec | None, variables: tuple[VariableSpec, ...], where: str
+) -> None:
+    """A variable in both the bot's `variables` and its definition's config.json `envVariables` is
+    refused: every import of the definition (whenever the definition changes) would put config.json's
+    value back on the bot, while the unchanged BotVariables imports nothing, so the stack config's value
+    would silently lose. A key the definition import is told to leave alone
+    (`importOptions.options.botVariables.ignore`, docs/kore-api.md §8.2) is not declared twice."""
+    if definition is None or not variables:
+        return
+    path = definition.config_file
+    config = load_json(
+        path,
+        read_text(path, DefinitionFileError),
+        DefinitionFileError,
+        expected="expected the config.json of a Kore.ai bot export (a JSON object)",
+    )
+    env = config.get("envVariables") if isinstance(config, dict) else None
+    # Only the keys the guard can name count here: the shape of config.json is judged where it is used
+    # (hash_definition, and the platform's import), not by this check.
+    items = env if isinstance(env, list) else []
+    in_config = {item["key"] for item in items if isinstance(item, dict) and isinstance(item.get("key"), str)}
+    both = [v.key for v in variables if v.key in in_config - _ignored_by_import(definition)]
+    if not both:
+        return
+    keys = ", ".join(f"{where}.variables.{key}" for key in both)
+    raise ConfigurationError(
+        f"{keys} {'is' if len(both) == 1 else 'are'} also declared in {path} (envVariables): every import "
+        f"of the definition would put config.json's value back on the bot, and BotVariables would not "
+        f"import it again. Declare each variable in one place: remove it from the envVariables of {path} "
+        f"(the stack config sets a value per stack), or from {where}.variables."
+    )
+
+
+def _ignored_by_import(definition: DefinitionSpec) -> set[str]:
+    """The variable keys the definition import leaves alone: `importOptions.options.botVariables.ignore`."""
+    options = (definition.import_options or {}).get("options")
+    variables = options.get("botVariables") if isinstance(options, dict) else None
+    ignore = variables.get("ignore") if isinstance(variables, dict) else None
+    return {key for key in ignore if isinstance(key, str)} if isinstance(ignore, list) else set()
 
 
 def _require_str(entry: dict[str, Any], field: str, where: str) -> str:

@@ -22,10 +22,13 @@ What the API allows, and so what this resource does:
   and the engine keeps the secretness of each value it echoes. No value ever appears in a log line or an
   error; they name keys only.
 - Secured variables: the export answers `"value": ""` for them (documented), so refresh cannot see their
-  drift and keeps what was recorded. How an import marks a variable secured is not documented; it sends
-  `isSecured: true` (the export's field name) for `secured=True`.
+  value's drift and keeps what was recorded. How an import marks a variable secured is not documented; it
+  sends `isSecured: true` (the export's field name) for `secured=True`.
 - Refresh compares non-secured `env` values only (a `locale` variable's values are per language in
-  `localeData`; refresh keeps what was recorded).
+  `localeData`; refresh keeps what was recorded). A variable deleted in the builder shows for every kind
+  (env, locale, secured): its key is missing from the export. Refresh marks the recorded entry
+  `deleted_on_bot` (`DELETED_ON_BOT` says why a mark and not a value), and the next `pulumi up` imports
+  it again.
 """
 
 from __future__ import annotations
@@ -65,6 +68,16 @@ VARIABLE_DEFAULTS: Mapping[str, Any] = {
     "group": None,
     "secured": False,
 }
+#: The mark refresh puts on a recorded variable whose key is missing from the bot's export (deleted in the
+#: builder): `{..., "deleted_on_bot": True}`, the entry's other fields kept as recorded. Why a mark and not
+#: `value: None`: the dynamic provider plugin serializes outputs with the SDK's `serialize_properties`,
+#: which drops None values, so the state would hold an entry without a value and the next refresh failed
+#: looking for it. A mark survives the plugin (a bool in a Struct). Keeping the recorded `value` where it
+#: was keeps a secured value secret: the engine carries a value's secretness over from the old outputs to
+#: the refreshed ones by its path. A declared entry never has the field (it is no input: `variable_problem`
+#: refuses it), so a marked entry always differs from what the program declares, and `up` imports it again;
+#: a second refresh finds the mark already there and changes nothing.
+DELETED_ON_BOT = "deleted_on_bot"
 
 
 # -- rules (pure) ------------------------------------------------------------------------------------------
@@ -133,40 +146,64 @@ def with_defaults(variables: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {key: {**VARIABLE_DEFAULTS, **entry} for key, entry in variables.items()}
 
 
+def deleted_on_bot(entry: Mapping[str, Any]) -> bool:
+    """A refresh found this recorded variable missing from the bot (`DELETED_ON_BOT`). So did one whose
+    entry has no value (a declared variable always has one): state written before the mark recorded a
+    deletion as `value: None`, which the plugin dropped."""
+    return entry.get(DELETED_ON_BOT) is True or "value" not in entry
+
+
 @dataclass(frozen=True)
 class VariableChanges:
-    """What a declared set of variables changes against the recorded one: by key, never by value."""
+    """What a declared set of variables changes against the recorded one: by key, never by value.
+
+    `deleted`: declared, but a refresh found them deleted on the bot (imported again). `removed`: no longer
+    declared (forgotten, left on the bot); `forgotten`: no longer declared and already deleted on the bot."""
 
     added: tuple[str, ...]
     changed: tuple[str, ...]
     removed: tuple[str, ...]
+    deleted: tuple[str, ...] = ()
+    forgotten: tuple[str, ...] = ()
 
     @classmethod
     def between(cls, recorded: Mapping[str, Any] | None, declared: Mapping[str, Any]) -> VariableChanges:
         old = with_defaults(recorded or {})
         new = with_defaults(declared)
+        gone = {key for key, entry in old.items() if deleted_on_bot(entry)}
         # Sorted: the keys come through protobuf Structs (maps), whose order is not kept, and a preview
         # must say the same thing every time.
         return cls(
             added=tuple(sorted(k for k in new if k not in old)),
-            changed=tuple(sorted(k for k in new if k in old and old[k] != new[k])),
-            removed=tuple(sorted(k for k in old if k not in new)),
+            changed=tuple(sorted(k for k in new if k in old and k not in gone and old[k] != new[k])),
+            removed=tuple(sorted(k for k in old if k not in new and k not in gone)),
+            deleted=tuple(sorted(k for k in new if k in gone)),
+            forgotten=tuple(sorted(k for k in gone if k not in new)),
         )
 
     @property
     def to_import(self) -> tuple[str, ...]:
-        return (*self.added, *self.changed)
+        return (*self.added, *self.changed, *self.deleted)
 
     def describe(self) -> str:
         parts = [
             f"{what}: {', '.join(keys)}"
-            for what, keys in (("new", self.added), ("changed", self.changed))
+            for what, keys in (
+                ("new", self.added),
+                ("changed", self.changed),
+                ("deleted on the bot", self.deleted),
+            )
             if keys
         ]
         if self.removed:
             parts.append(
                 f"removed from the program, so forgotten but left on the bot (no API deletes a variable; "
                 f"delete them in the builder): {', '.join(self.removed)}"
+            )
+        if self.forgotten:
+            parts.append(
+                f"removed from the program and already deleted on the bot, so forgotten: "
+                f"{', '.join(self.forgotten)}"
             )
         return "; ".join(parts)
 
@@ -241,8 +278,10 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
     def refresh(
         self, inputs: VariablesInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
     ) -> dict[str, Any]:
-        """What the bot has now, for every recorded variable whose value the export shows (a non-secured env
-        variable); a variable deleted in the builder reads as value None. The rest is kept."""
+        """What the bot has now for every recorded variable: a variable of any kind whose key the export
+        lacks was deleted in the builder and is marked `DELETED_ON_BOT`; a non-secured env variable's value
+        is read back. The rest is kept as recorded (the export hides secured values as "", and a locale
+        variable's values are per language)."""
         exported = {
             variable.key: variable
             for variable in client.export_variables(inputs.bot_id, deadline=deadline.at)
@@ -250,15 +289,19 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
         variables = dict(recorded.get("variables") or {})
         drifted = []
         for key, entry in with_defaults(variables).items():
-            if entry["variable_type"] != "env" or entry["secured"]:
-                continue
             found = exported.get(key)
-            if found is not None and found.secured:
-                continue  # the export hides its value ("")
-            now = found.value if found is not None else None
-            if now != entry["value"]:
-                variables[key] = {**variables[key], "value": now}  # the recorded entry, as recorded
-                drifted.append(key if found is not None else f"{key} (deleted)")
+            if found is None:
+                if not deleted_on_bot(entry):  # already marked: a refresh never invents a change
+                    variables[key] = {**variables[key], DELETED_ON_BOT: True}  # the entry, as recorded
+                    drifted.append(f"{key} (deleted)")
+                continue
+            # On the bot (again, if a refresh had found it deleted and it was made anew in the builder).
+            now = {field: value for field, value in variables[key].items() if field != DELETED_ON_BOT}
+            comparable = entry["variable_type"] == "env" and not entry["secured"] and not found.secured
+            if comparable and found.value != entry.get("value"):
+                now["value"] = found.value
+                drifted.append(key)
+            variables[key] = now
         if drifted:
             changed = ", ".join(sorted(drifted))
             log(f"{inputs.describe}: changed on the bot since the last `pulumi up`: {changed}")
@@ -272,8 +315,9 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
         prepared: Any,
         recorded: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        """Import the new and changed variables. Raises unless the import answered, so nothing is recorded
-        otherwise and the next `pulumi up` imports them again (an import of the same values is harmless)."""
+        """Import the new and changed variables, and those a refresh found deleted on the bot. Raises unless
+        the import answered, so nothing is recorded otherwise and the next `pulumi up` imports them again
+        (an import of the same values is harmless)."""
         changes = VariableChanges.between(recorded.get("variables") if recorded else None, inputs.variables)
         message = ""
         if changes.to_import:
@@ -352,7 +396,8 @@ class BotVariables(Resource, module="kore", name="BotVariables"):
     no API call: no API deletes a variable."""
 
     bot_id: pulumi.Output[str]
-    #: {key: {value, hint, variable_type, scope, group, secured}}; secret values stay secret.
+    #: {key: {value, hint, variable_type, scope, group, secured}}; secret values stay secret. After a
+    #: refresh, a variable deleted on the bot also has `deleted_on_bot: true` (`DELETED_ON_BOT`).
     variables: pulumi.Output[dict[str, Any]]
     host: pulumi.Output[str]
     timeout_seconds: pulumi.Output[float]

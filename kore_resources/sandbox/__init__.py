@@ -50,12 +50,13 @@ Admin API (no auth, loopback only, not in the call log; details in `admin.py`):
                                               entities?},
                                fail_training {training_id},
                                set_variable {bot_id, key, value, language?},
-                               secure_variable {bot_id, key, secured?}
+                               secure_variable {bot_id, key, secured?},
+                               delete_variable {bot_id, key}
                                (the object-valued ones also take a list of objects; the drift knobs are
                                checked against the state before anything in the body is applied)
 
 Python knobs: on `Sandbox` (trainings, faults, and the drift knobs `edit_utterance`, `add_utterance`,
-`fail_training`, `set_variable`, `secure_variable`; views `utterances`, `variables`,
+`fail_training`, `set_variable`, `secure_variable`, `delete_variable`; views `utterances`, `variables`,
 `variable_collections`), `Sandbox.pipeline` (uploads, ML imports, publishes), `Sandbox.definitions` (bot
 definition imports) and `Sandbox.ml_export` (ML exports, the download host and the requests it received).
 
@@ -202,7 +203,8 @@ download.py; Python knobs on `Sandbox`, `Sandbox.definitions`, `Sandbox.ml_expor
     import (a field only the export documents; `false` unsecures); an import without it keeps the flag.
     A secured value exports as `""` (a locale variable's in every language). Importing a value replaces
     the secret, so re-importing an export blanks it (the risk of §9.3). `set_variable` ("changed in the
-    builder") on an unknown key creates an env, prePopulated variable.
+    builder") on an unknown key creates an env, prePopulated variable; `delete_variable` ("deleted in the
+    builder") removes a variable of any kind, so the export no longer lists it.
 33. Rate limits: bot import, variables import and variables export (its family is undocumented) use the
     train limit's numbers per bot, bot import status the status limit's per import id; each endpoint has
     its own budget.

@@ -428,6 +428,15 @@ def _secure_variable(sb: Sandbox, value: object) -> Action:
     return lambda: sb.secure_variable(bot_id, key, secured)
 
 
+def _delete_variable(sb: Sandbox, value: object) -> Action:
+    what = "delete_variable"
+    d = _obj(value, what)
+    _check_keys(d, what, {"bot_id", "key"})
+    bot_id, key = (_required_str(d, what, n) for n in ("bot_id", "key"))
+    sb.delete_variable(bot_id, key, dry_run=True)
+    return lambda: sb.delete_variable(bot_id, key)
+
+
 #: The keys POST /_sandbox/faults understands (object-valued ones also take a list of objects).
 FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "training_seconds": _training_seconds,
@@ -464,6 +473,7 @@ FAULT_KEYS: dict[str, Callable[[Sandbox, object], Action]] = {
     "fail_training": _fail_training,
     "set_variable": _set_variable,
     "secure_variable": _secure_variable,
+    "delete_variable": _delete_variable,
 }
 _SCALAR_KEYS = {
     "training_seconds",

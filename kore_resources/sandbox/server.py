@@ -600,6 +600,14 @@ class Sandbox:
             model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
             model.secure_variable(bot_id, key, secured)
 
+    def delete_variable(self, bot_id: str, key: str, *, dry_run: bool = False) -> None:
+        """Delete a variable ("deleted in the builder"): the export no longer lists it."""
+        with self._lock:
+            self._settle()
+            self.bot(bot_id)
+            model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
+            model.delete_variable(bot_id, key)
+
     @staticmethod
     def _enabled(bot: SandboxBot, language: str | None) -> str:
         lang = (language or bot.default_language).strip().lower()

@@ -10,7 +10,7 @@ with "Import Variables" / "Export Variables". The import is synchronous; a malfo
 
 `VariablesModel` is the state, pure (no I/O, no locks). `VariablesApi` turns requests into responses with
 `SandboxApi`'s apps, bots, JWT checks and rate limiters. The thread-safe handles are `Sandbox.variables()`,
-`Sandbox.set_variable()` and `Sandbox.secure_variable()`.
+`Sandbox.set_variable()`, `Sandbox.secure_variable()` and `Sandbox.delete_variable()`.
 """
 
 from __future__ import annotations
@@ -327,6 +327,14 @@ class VariablesModel:
         if variable is None:
             raise ValueError(f"bot {bot_id} has no variable {key!r}")
         variable["isSecured"] = bool(secured)
+
+    def delete_variable(self, bot_id: str, key: str) -> None:
+        """ "Deleted in the builder" (Manage Variables > More > Delete): the variable is gone, so the export
+        no longer lists it; whatever its kind."""
+        stored = self._variables.get(bot_id, {})
+        if key not in stored:
+            raise ValueError(f"bot {bot_id} has no variable {key!r}")
+        del stored[key]
 
     def has_variable(self, bot_id: str, key: str) -> bool:
         return key in self._variables.get(bot_id, {})
