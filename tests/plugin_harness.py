@@ -10,9 +10,11 @@ real engine showed (recorded with PULUMI_DEBUG_GRPC, README "How it is tested") 
   JSON-encoded), secret values wrapped as secrets (the plugin unwraps them);
 - a new resource: Check(olds={}) then Create; an existing one: Check(olds=old *inputs*), then
   Diff(olds=old *outputs*, old_inputs), then Update(olds=old outputs) or a create-before-delete replace;
-- Create/Update carry no timeout (no customTimeouts set), and inputs arrive with secrets stripped (the
-  dynamic plugin answers Configure with acceptSecrets=False); computed inputs are the unknown sentinel in
+- Create/Update carry no timeout (no customTimeouts set); computed inputs are the unknown sentinel in
   preview;
+- secrets: the dynamic plugin answers Configure with acceptSecrets=False, so every property of every call
+  arrives with its secrets stripped (`strip_secrets`), and the engine marks what Check, Create, Update and
+  Read return secret wherever what it sent held a secret at the same path (`annotate_secrets`);
 - refresh: Read(properties=old outputs, inputs=old inputs), then Diff(olds=the refreshed outputs,
   news=old inputs), in a preview pass and again in the real one;
 - destroy: Delete(properties=old outputs), dependents first.
@@ -69,6 +71,33 @@ def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def strip_secrets(value: Any) -> Any:
+    """The engine's marshalling with KeepSecrets=false: each secret replaced by its plain value."""
+    if is_secret(value):
+        return strip_secrets(value["value"])
+    if isinstance(value, dict):
+        return {k: strip_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_secrets(v) for v in value]
+    return value
+
+
+def annotate_secrets(outputs: Any, inputs: Any) -> Any:
+    """The engine's `annotateSecrets` (pkg/resource/plugin/provider_plugin.go): an output whose input at the
+    same path (key by key, item by item) was a secret becomes a secret."""
+    if is_secret(inputs):
+        return outputs if is_secret(outputs) else rpc.wrap_rpc_secret(outputs)
+    if isinstance(inputs, dict) and isinstance(outputs, dict) and not is_secret(outputs):
+        return {k: annotate_secrets(v, inputs[k]) if k in inputs else v for k, v in outputs.items()}
+    if isinstance(inputs, list) and isinstance(outputs, list):
+        return [annotate_secrets(v, inputs[i]) if i < len(inputs) else v for i, v in enumerate(outputs)]
+    return outputs
 
 
 def engine_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,7 +159,7 @@ class Plugin:
         self.responses: list[Any] = []  # everything the plugin returned, for leak checks
         self.later_stdout = ""  # what it printed after the port line (read at close)
         self.stub.GetPluginInfo(empty_pb2.Empty())
-        self.stub.Configure(
+        configured = self.stub.Configure(
             pb.ConfigureRequest(
                 args=to_struct(engine_config(self.config)),
                 acceptSecrets=True,
@@ -143,6 +172,9 @@ class Plugin:
                 type="pulumi:providers:pulumi-python",
             )
         )
+        #: False for the dynamic plugin: the engine then sends every property with its secrets stripped and
+        #: marks outputs secret where the inputs held a secret (`annotate_secrets`).
+        self.accept_secrets = configured.acceptSecrets
 
     # -- RPCs ---------------------------------------------------------------------------------------------
 
@@ -160,8 +192,9 @@ class Plugin:
     ) -> tuple[dict[str, Any], list]:
         """`provider`: another serialized provider than the plugin's BotTrainingProvider."""
         news = {**news, "__provider": provider or self.provider}
-        response = self._call("Check", pb.CheckRequest(urn=urn, olds=to_struct(olds), news=to_struct(news)))
-        return from_struct(response.inputs), [(f.property, f.reason) for f in response.failures]
+        request = pb.CheckRequest(urn=urn, olds=self._props(olds), news=self._props(news))
+        response = self._call("Check", request)
+        return self._outputs(response.inputs, news), [(f.property, f.reason) for f in response.failures]
 
     def diff(
         self,
@@ -174,16 +207,16 @@ class Plugin:
         request = pb.DiffRequest(
             id=id_,
             urn=urn,
-            olds=to_struct(olds),
-            news=to_struct(news),
-            old_inputs=to_struct(old_inputs or {}),
+            olds=self._props(olds),
+            news=self._props(news),
+            old_inputs=self._props(old_inputs or {}),
         )
         return self._call("Diff", request)
 
     def create(self, urn: str, inputs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         # No timeout: the engine sends one only for customTimeouts, which dynamic providers ignore anyway.
-        response = self._call("Create", pb.CreateRequest(urn=urn, properties=to_struct(inputs)))
-        return response.id, from_struct(response.properties)
+        response = self._call("Create", pb.CreateRequest(urn=urn, properties=self._props(inputs)))
+        return response.id, self._outputs(response.properties, inputs)
 
     def update(
         self,
@@ -196,22 +229,31 @@ class Plugin:
         request = pb.UpdateRequest(
             id=id_,
             urn=urn,
-            olds=to_struct(olds),
-            news=to_struct(news),
-            old_inputs=to_struct(old_inputs or {}),
+            olds=self._props(olds),
+            news=self._props(news),
+            old_inputs=self._props(old_inputs or {}),
         )
-        return from_struct(self._call("Update", request).properties)
+        return self._outputs(self._call("Update", request).properties, news)
 
     def read(
         self, id_: str, urn: str, props: Mapping[str, Any], inputs: Mapping[str, Any]
     ) -> tuple[str, dict]:
-        response = self._call(
-            "Read", pb.ReadRequest(id=id_, urn=urn, properties=to_struct(props), inputs=to_struct(inputs))
-        )
-        return response.id, from_struct(response.properties)
+        request = pb.ReadRequest(id=id_, urn=urn, properties=self._props(props), inputs=self._props(inputs))
+        response = self._call("Read", request)
+        return response.id, self._outputs(response.properties, props)
 
     def delete(self, id_: str, urn: str, props: Mapping[str, Any]) -> None:
-        self._call("Delete", pb.DeleteRequest(id=id_, urn=urn, properties=to_struct(props)))
+        self._call("Delete", pb.DeleteRequest(id=id_, urn=urn, properties=self._props(props)))
+
+    def _props(self, props: Mapping[str, Any]) -> struct_pb2.Struct:
+        """Properties as the engine sends them: without secrets to a provider that does not accept them."""
+        return to_struct(props if self.accept_secrets else strip_secrets(props))
+
+    def _outputs(self, properties: struct_pb2.Struct, sent: Mapping[str, Any]) -> dict[str, Any]:
+        """What the engine records of a provider's answer: where what it sent held a secret, the output at
+        the same path is a secret again (for a provider that does not accept secrets)."""
+        outputs = from_struct(properties)
+        return outputs if self.accept_secrets else annotate_secrets(outputs, sent)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
