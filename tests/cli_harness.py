@@ -35,7 +35,8 @@ REQUIRES_PULUMI = [pytest.mark.e2e, pytest.mark.usefixtures("pulumi_cli")]
 
 
 def copy_project(tmp_path: Path) -> Path:
-    """A copy of the program with its own utterances, so a test can edit them; the venv is shared."""
+    """A copy of the program with its own utterances and bot definitions, so a test can edit them; the venv
+    is shared."""
     project = tmp_path / "project"
     project.mkdir()
     for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
@@ -44,6 +45,7 @@ def copy_project(tmp_path: Path) -> Path:
         ROOT / "kore_resources", project / "kore_resources", ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copytree(ROOT / "utterances", project / "utterances")
+    shutil.copytree(ROOT / "definitions", project / "definitions")
     (project / "venv").symlink_to(ROOT / "venv")
     return project
 

@@ -1,0 +1,687 @@
+"""BotDefinition below the CLI: `hash_definition` (pure, on small real files in tmp_path based on
+definitions/travel), `BotDefinitionProvider`'s check and diff (no network), and the provider against the
+Kore.ai sandbox over real HTTP on 127.0.0.1: upload, import, wait, failure, refresh and delete.
+
+The provider and the sandbox share one virtual clock (conftest `virtual_clock`), so an import's pending
+time costs no real time and nothing races the wall clock."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.output import Unknown
+
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, RecordingClock
+from kore_resources import (
+    AuthenticationError,
+    BotDefinitionProvider,
+    DefinitionFileError,
+    DefinitionImportFailedError,
+    DefinitionImportTimeoutError,
+    hash_definition,
+)
+from kore_resources.sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAVEL = ROOT / "definitions" / "travel"
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+#: How the sandbox's definition imports take on the virtual clock.
+IMPORT_SECONDS = 5
+
+
+# -- fixtures and helpers ----------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def no_kore_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "KORE_CLIENT_ID",
+        "KORE_CLIENT_SECRET",
+        "KORE_ADMIN_CLIENT_ID",
+        "KORE_ADMIN_CLIENT_SECRET",
+        "KORE_HOST",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def sandbox(virtual_clock: RecordingClock) -> Iterator[Sandbox]:
+    """Definition imports stay pending for 5 s of the providers' virtual clock."""
+    with Sandbox(definition_import_seconds=IMPORT_SECONDS, clock=virtual_clock.monotonic) as sb:
+        yield sb
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    """A copy of definitions/travel (botDefinition.json, config.json, flightStatus.js) to edit."""
+    folder = tmp_path / "travel"
+    shutil.copytree(TRAVEL, folder)
+    return folder
+
+
+def files(folder: Path) -> tuple[Path, Path, list[Path]]:
+    return folder / "botDefinition.json", folder / "config.json", [folder / "flightStatus.js"]
+
+
+def hash_of(folder: Path) -> str:
+    definition, config, functions = files(folder)
+    return hash_definition(definition, config, functions)
+
+
+def configured(config: dict[str, Any] | None = None) -> BotDefinitionProvider:
+    provider = BotDefinitionProvider()
+    provider.configure(
+        ConfigureRequest(Config(dict(CREDENTIALS_CONFIG if config is None else config), "kore-bots"))
+    )
+    return provider
+
+
+def definition_inputs(sandbox: Sandbox | None, folder: Path, **changes: Any) -> dict[str, Any]:
+    """Inputs as they arrive from the engine after Check (numbers are floats on the wire)."""
+    definition, config, functions = files(folder)
+    return {
+        "bot_id": BOT,
+        "definition_file": str(definition),
+        "config_file": str(config),
+        "functions_files": [str(f) for f in functions],
+        "import_options": None,
+        "host": sandbox.url if sandbox is not None else "http://127.0.0.1:8089",
+        "timeout_seconds": 60.0,
+        "content_hash": hash_definition(definition, config, functions),
+        **changes,
+    }
+
+
+def write_json(path: Path, data: Any, **dumps: Any) -> Path:
+    path.write_text(json.dumps(data, **dumps), encoding="utf-8")
+    return path
+
+
+def load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def posts(sandbox: Sandbox) -> list[str]:
+    return [c.path for c in sandbox.calls if c.method == "POST"]
+
+
+# -- hash_definition: what counts and what does not --------------------------------------------------------
+def test_the_hash_is_a_sha256_of_the_travel_export_and_stable(export):
+    first = hash_of(export)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", first)
+    assert hash_of(export) == first == hash_of(TRAVEL)  # where the export lives does not count
+
+
+def test_json_formatting_and_key_order_do_not_change_the_hash(export):
+    before = hash_of(export)
+    definition, config, _ = files(export)
+    data = load(definition)
+    # reversed key order at the top and inside every dialog, compact separators, no indentation
+    reordered = {k: data[k] for k in reversed(list(data))}
+    reordered["dialogs"] = [{k: d[k] for k in reversed(list(d))} for d in data["dialogs"]]
+    write_json(definition, reordered, separators=(",", ":"))
+    write_json(config, {k: v for k, v in reversed(list(load(config).items()))}, indent=8)
+    assert hash_of(export) == before
+    # a UTF-8 byte-order mark is not content either (module docstring)
+    definition.write_bytes(b"\xef\xbb\xbf" + definition.read_bytes())
+    assert hash_of(export) == before
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda d: d["localeData"]["en"].update(name="Trips"), id="a-value"),
+        pytest.param(lambda d: d.update(extra=True), id="a-key-added"),
+        pytest.param(lambda d: d.pop("channels"), id="a-key-removed"),
+        pytest.param(lambda d: d["dialogs"].reverse(), id="the-order-of-the-dialogs"),
+        pytest.param(lambda d: d["dialogs"][0]["nodes"].reverse(), id="the-order-of-a-dialog-s-nodes"),
+        pytest.param(lambda d: d["supportedLanguages"].reverse(), id="the-order-of-an-array-of-strings"),
+        pytest.param(lambda d: d.update(defaultLanguage="de"), id="a-string-value"),
+    ],
+)
+def test_any_change_of_the_definition_s_content_changes_the_hash(export, edit):
+    """Arrays keep their order (module docstring: dialogs, nodes, bot functions), so their order counts."""
+    before = hash_of(export)
+    definition = files(export)[0]
+    data = load(definition)
+    edit(data)
+    write_json(definition, data, indent=2)
+    assert hash_of(export) != before
+
+
+def test_a_change_of_config_json_changes_the_hash(export):
+    before = hash_of(export)
+    config = files(export)[1]
+    write_json(config, {**load(config), "envVariables": [{"key": "k", "value": "v"}]})
+    assert hash_of(export) != before
+    write_json(config, {**load(config), "envVariables": []})
+    assert hash_of(export) == before
+    write_json(config, {**load(config), "name": "Travel "})  # whitespace inside a value is content
+    assert hash_of(export) != before
+
+
+def test_the_roles_of_the_two_json_files_count(export):
+    """The same two objects as definition and config, swapped, are another export."""
+    definition, config, functions = files(export)
+    write_json(config, {"name": "Travel"})
+    write_json(definition, {"name": "Travel", "x": 1})
+    swapped = hash_definition(config, definition, functions)
+    assert swapped != hash_definition(definition, config, functions)
+
+
+def test_bot_functions_count_byte_for_byte_except_line_endings_and_a_bom(export):
+    before = hash_of(export)
+    script = files(export)[2][0]
+    text = script.read_bytes()
+    assert b"\r\n" not in text
+    script.write_bytes(text.replace(b"\n", b"\r\n"))  # git autocrlf on Windows: the same commit
+    assert hash_of(export) == before
+    script.write_bytes(b"\xef\xbb\xbf" + text)  # a BOM is not content
+    assert hash_of(export) == before
+    for changed in (
+        text + b"\n",  # a trailing newline more
+        text.replace(b"  return", b"    return"),  # indentation
+        text.replace(b"// Bot function", b"//  Bot function"),  # a comment
+        text.replace(b'"Flight "', b"'Flight '"),  # quoting
+    ):
+        assert changed != text
+        script.write_bytes(changed)
+        assert hash_of(export) != before, changed
+    script.write_bytes(text)
+    assert hash_of(export) == before
+
+
+def test_the_functions_file_names_and_order_count_but_not_their_folders(export, tmp_path):
+    definition, config, [script] = files(export)
+    before = hash_definition(definition, config, [script])
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    moved = shutil.copy(script, elsewhere / script.name)
+    assert hash_definition(definition, config, [moved]) == before  # the path does not count
+    renamed = shutil.copy(script, export / "flightStatusLine.js")
+    assert hash_definition(definition, config, [renamed]) != before  # the builder names it after its file
+    assert hash_definition(definition, config, []) != before
+    second = export / "greeting.js"
+    second.write_text("function greet(name) { return 'Hello ' + name; }\n", encoding="utf-8")
+    in_order = hash_definition(definition, config, [script, second])
+    assert in_order not in (before, hash_definition(definition, config, [second, script]))
+    assert hash_definition(definition, config, [script, second]) == in_order
+    # the functions are counted after the two JSON files, so moving one never aliases a JSON file
+    assert hash_definition(definition, config, (str(script), str(second))) == in_order
+
+
+@pytest.mark.parametrize(
+    ("which", "content", "line", "words"),
+    [
+        (
+            "definition",
+            b'{\n  "name": "Travel",\n  "dialogs": [\n    {"name": }\n  ]\n}\n',
+            4,
+            "invalid JSON",
+        ),
+        ("config", b'{\n  "name": "Travel"\n  "envVariables": []\n}\n', 3, "invalid JSON"),
+        ("definition", b"", 1, "invalid JSON"),
+        ("definition", b'[\n  {"name": "Travel"}\n]\n', 1, "not an object"),
+        ("config", b'"Travel"\n', 1, "not an object"),
+        ("config", b"null", 1, "not an object"),
+        ("definition", b'{\n\n "name": "Reisen \xfc"\n}\n', 3, "not valid UTF-8"),
+        ("config", '{"name": "Travel"}'.encode("utf-16"), 1, "UTF-16"),
+    ],
+    ids=[
+        "definition-syntax",
+        "config-syntax",
+        "definition-empty",
+        "definition-array",
+        "config-string",
+        "config-null",
+        "definition-latin1",
+        "config-utf16",
+    ],
+)
+def test_a_json_file_that_cannot_be_used_names_the_file_and_the_line(export, which, content, line, words):
+    definition, config, functions = files(export)
+    bad = definition if which == "definition" else config
+    bad.write_bytes(content)
+    with pytest.raises(DefinitionFileError) as info:
+        hash_definition(definition, config, functions)
+    assert (info.value.path, info.value.line) == (str(bad), line)
+    assert str(info.value).startswith(f"{bad}:{line}: ") and words in str(info.value)
+    expected = "botDefinition.json" if which == "definition" else "config.json"
+    if words in ("invalid JSON", "not an object"):
+        assert f"expected the {expected} of a Kore.ai bot export" in str(info.value)
+
+
+def test_an_unreadable_or_missing_file_names_it(export):
+    definition, config, functions = files(export)
+    missing = export / "nope.json"
+    with pytest.raises(DefinitionFileError) as info:
+        hash_definition(definition, missing, functions)
+    assert info.value.path == str(missing) and "cannot read the file" in str(info.value)
+    with pytest.raises(DefinitionFileError) as info:
+        hash_definition(export, config, functions)  # a folder, not a file
+    assert info.value.path == str(export) and "cannot read the file" in str(info.value)
+    gone = export / "gone.js"
+    with pytest.raises(DefinitionFileError) as info:
+        hash_definition(definition, config, [*functions, gone])
+    assert info.value.path == str(gone) and "cannot read the file" in str(info.value)
+
+
+def test_a_bot_function_must_be_utf8_javascript(export):
+    definition, config, [script] = files(export)
+    not_js = export / "flightStatus.txt"
+    shutil.copy(script, not_js)
+    with pytest.raises(DefinitionFileError) as info:
+        hash_definition(definition, config, [not_js])
+    assert info.value.path == str(not_js) and "expected a .js file" in str(info.value)
+    script.write_bytes(b"// Fl\xfcge\nfunction f() {}\n")
+    with pytest.raises(DefinitionFileError) as info:
+        hash_definition(definition, config, [script])
+    assert (info.value.path, info.value.line) == (str(script), 1) and "not valid UTF-8" in str(info.value)
+
+
+# -- check and diff: every input judged, no network --------------------------------------------------------
+def failures(provider: BotDefinitionProvider, news: dict[str, Any]) -> dict[str, str]:
+    return {f.property: f.reason for f in provider.check({}, news).failures}
+
+
+def test_check_accepts_the_travel_export_and_fills_in_the_defaults(sandbox, export):
+    provider = configured()
+    news = definition_inputs(sandbox, export, host=sandbox.url + "/")
+    for key in ("functions_files", "import_options", "timeout_seconds"):
+        del news[key]
+    result = provider.check({}, news)
+    assert result.failures == []
+    assert result.inputs == {
+        **news,
+        "host": sandbox.url,  # canonical: state compares equal across spellings
+        "functions_files": [],
+        "import_options": None,
+        "timeout_seconds": 1800,
+    }
+    assert sandbox.calls == []
+
+
+@pytest.mark.parametrize(
+    ("change", "prop", "words"),
+    [
+        ({"bot_id": None}, "bot_id", "bot_id is required"),
+        ({"bot_id": "st-not-a-uuid"}, "bot_id", "st-not-a-uuid"),
+        ({"bot_id": "7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"}, "bot_id", "7c0a4c1e"),
+        ({"definition_file": None}, "definition_file", "definition_file is required"),
+        ({"definition_file": "definitions/travel/botDefinition.yaml"}, "definition_file", "not a .json"),
+        ({"config_file": "definitions/travel/config"}, "config_file", "not a .json"),
+        ({"config_file": 7}, "config_file", "not a .json"),
+        ({"functions_files": ["definitions/travel/flightStatus.ts"]}, "functions_files", ".js files"),
+        ({"functions_files": "definitions/travel/flightStatus.js"}, "functions_files", ".js files"),
+        ({"import_options": {"tasks": ["botTasks"]}}, "import_options", "importOptions.tasks"),
+        ({"import_options": {"everything": True}}, "import_options", "not a documented import option"),
+        ({"import_options": []}, "import_options", "not an object"),
+        ({"host": None}, "host", "kore:host"),
+        ({"host": "ftp://platform.kore.ai"}, "host", "ftp://platform.kore.ai"),
+        ({"timeout_seconds": -1}, "timeout_seconds", "-1 is not a positive number"),
+        ({"timeout_seconds": 0}, "timeout_seconds", "0 is not a positive number"),
+        ({"timeout_seconds": True}, "timeout_seconds", "True is not a positive number"),
+        ({"timeout_seconds": "60"}, "timeout_seconds", "'60' is not a positive number"),
+        ({"content_hash": None}, "content_hash", "hash_definition"),
+    ],
+    ids=lambda value: json.dumps(value) if isinstance(value, dict) else None,
+)
+def test_check_names_the_invalid_property(sandbox, export, change, prop, words):
+    news = {k: v for k, v in {**definition_inputs(sandbox, export), **change}.items() if v is not None}
+    found = failures(configured(), news)
+    assert list(found) == [prop], found
+    assert words in found[prop]
+    assert sandbox.calls == []
+
+
+def test_check_reports_every_invalid_property_at_once(sandbox, export):
+    news = definition_inputs(
+        sandbox,
+        export,
+        bot_id="bot",
+        definition_file="x.txt",
+        config_file="y.csv",
+        functions_files=["z.py"],
+        timeout_seconds=-5,
+    )
+    del news["content_hash"]
+    assert sorted(failures(configured(), news)) == [
+        "bot_id",
+        "config_file",
+        "content_hash",
+        "definition_file",
+        "functions_files",
+        "timeout_seconds",
+    ]
+    assert sandbox.calls == []
+
+
+def test_unknown_values_in_a_preview_are_not_judged(sandbox, export):
+    provider = configured()
+    for key in (
+        "bot_id",
+        "definition_file",
+        "config_file",
+        "functions_files",
+        "import_options",
+        "host",
+        "timeout_seconds",
+        "content_hash",
+    ):
+        result = provider.check({}, definition_inputs(sandbox, export, **{key: Unknown()}))
+        assert result.failures == [], key
+    assert sandbox.calls == []
+
+
+def test_diff_on_content_hash_options_bot_and_host_and_nothing_else(sandbox, export, tmp_path):
+    provider = configured()
+    assert BotDefinitionProvider.replace_keys == ("bot_id", "host")
+    olds = {
+        **definition_inputs(sandbox, export),
+        "timeout_seconds": 60,
+        "import_id": "bir-1",
+        "import_status": "success",
+        "imported_at": "2025-01-01T00:00:00Z",
+    }
+
+    def diff(**changes: Any) -> tuple[bool, list[str]]:
+        result = provider.diff(BOT, olds, definition_inputs(sandbox, export, **changes))
+        assert result.delete_before_replace is False
+        return bool(result.changes), list(result.replaces or [])
+
+    assert diff() == (False, [])
+    # the same content reformatted (the program hashes it again): the same hash, nothing to do
+    definition = files(export)[0]
+    write_json(definition, load(definition), separators=(",", ":"), sort_keys=True)
+    assert diff() == (False, [])
+    # moved files, another timeout: nothing
+    moved = tmp_path / "moved"
+    shutil.copytree(export, moved)
+    assert diff(**{k: v for k, v in definition_inputs(sandbox, moved).items() if k != "host"}) == (False, [])
+    assert diff(timeout_seconds=5.0) == (False, [])
+    # new content or other import options: update in place
+    write_json(definition, {**load(definition), "purpose": "employee"})
+    assert diff() == (True, [])
+    assert diff(content_hash=olds["content_hash"], import_options={"tasks": ["botTask"]}) == (True, [])
+    assert diff(content_hash=Unknown()) == (True, [])
+    # another bot or host: another import, a replacement
+    same = {"content_hash": olds["content_hash"]}
+    assert diff(**same, bot_id=OTHER_BOT) == (True, ["bot_id"])
+    assert diff(**same, host="http://127.0.0.1:1") == (True, ["host"])
+    assert diff(**same, bot_id=Unknown()) == (True, ["bot_id"])
+    assert sandbox.calls == []
+
+
+# -- the provider against the sandbox ----------------------------------------------------------------------
+def test_create_uploads_each_file_imports_waits_and_returns_full_outputs(sandbox, export, capfd):
+    inputs = definition_inputs(sandbox, export)
+    result = configured().create(inputs)
+
+    definition, config, [script] = files(export)
+    uploaded = sandbox.pipeline.files
+    assert [(f.file_name, f.extension, f.file_context) for f in uploaded] == [
+        ("botDefinition.json", "json", "bulkImport"),
+        ("config.json", "json", "bulkImport"),
+        ("flightStatus.js", "js", "bulkImport"),
+    ]
+    assert [f.content for f in uploaded] == [p.read_bytes() for p in (definition, config, script)]
+    [job] = sandbox.definitions.imports
+    assert (job.bot_id, job.status, job.import_options) == (BOT, "success", None)
+    assert (job.definition_file_id, job.config_file_id, job.function_file_ids) == (
+        uploaded[0].file_id,
+        uploaded[1].file_id,
+        (uploaded[2].file_id,),
+    )
+    assert job.status_logs[-1] == {"taskType": "importBot", "taskName": "travel-local", "status": "success"}
+    # the calls: three uploads, the import, then its status until it succeeded
+    upload, _, _, start, *status = [(c.method, c.path) for c in sandbox.calls]
+    assert upload == ("POST", "/api/public/uploadfile")
+    assert posts(sandbox) == ["/api/public/uploadfile"] * 3 + [f"/api/public/bot/{BOT}/import"]
+    assert start == ("POST", f"/api/public/bot/{BOT}/import")
+    assert status and set(status) == {("GET", f"/api/public/bot/import/status/{job.import_id}")}
+    assert all(c.status == 200 for c in sandbox.calls)
+
+    assert result.id == BOT
+    assert result.outs == {
+        **inputs,
+        "timeout_seconds": 60,
+        "import_id": job.import_id,
+        "import_status": "success",
+        "imported_at": result.outs["imported_at"],
+    }
+    assert ISO_UTC.fullmatch(result.outs["imported_at"])
+    # what the bot got: the files as they are in git (a full import)
+    imported = sandbox.definitions.imported(BOT)
+    assert imported is not None and imported.full_import and imported.import_id == job.import_id
+    assert (imported.definition, imported.config) == (load(definition), load(config))
+    assert [(f.file_name, f.text) for f in imported.functions] == [
+        ("flightStatus.js", script.read_text(encoding="utf-8"))
+    ]
+    log = capfd.readouterr().err
+    for part in (
+        f"uploaded {definition} as file {uploaded[0].file_id}",
+        f"uploaded {script} as file {uploaded[2].file_id}",
+        f"import {job.import_id} started (a full import, pending)",
+        f"import {job.import_id} finished",
+    ):
+        assert part in log
+
+
+def test_the_import_is_waited_for_on_the_clock(sandbox, export, virtual_clock):
+    started = virtual_clock.monotonic()
+    configured().create(definition_inputs(sandbox, export))
+    # never recorded while the import was still pending: it read the status until it said success
+    assert virtual_clock.monotonic() - started >= IMPORT_SECONDS
+    [job] = sandbox.definitions.imports
+    reads = [c for c in sandbox.calls if c.path.endswith(f"/import/status/{job.import_id}")]
+    assert reads and all(c.at >= started for c in reads)
+    assert reads[-1].at - started >= IMPORT_SECONDS
+
+
+def test_import_options_are_sent_and_without_functions_no_bot_functions(sandbox, export):
+    options = {
+        "tasks": ["botTask"],
+        "nlpData": ["utterances"],
+        "settings": ["botVariables"],
+        "options": {"botVariables": {"ignore": ["flightApiKey"]}, "utterances": {"replace": True}},
+    }
+    definition, config, _ = files(export)
+    inputs = definition_inputs(
+        sandbox,
+        export,
+        functions_files=[],
+        import_options=options,
+        content_hash=hash_definition(definition, config, []),
+    )
+    result = configured().create(inputs)
+    [job] = sandbox.definitions.imports
+    assert job.import_options == options and job.function_file_ids == ()
+    assert [f.file_name for f in sandbox.pipeline.files] == ["botDefinition.json", "config.json"]
+    imported = sandbox.definitions.imported(BOT)
+    assert imported is not None and not imported.full_import and imported.functions == ()
+    assert result.outs["import_options"] == options
+
+
+def test_relative_files_are_read_from_the_project_directory(sandbox, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the plugin's working directory
+    relative = {
+        "definition_file": "definitions/travel/botDefinition.json",
+        "config_file": "definitions/travel/config.json",
+        "functions_files": ["definitions/travel/flightStatus.js"],
+    }
+    result = configured().create(definition_inputs(sandbox, TRAVEL, **relative))
+    assert {k: result.outs[k] for k in relative} == relative
+    assert [f.content for f in sandbox.pipeline.files] == [
+        (ROOT / p).read_bytes() for p in (*list(relative.values())[:2], *relative["functions_files"])
+    ]
+
+
+def test_update_imports_the_new_content_into_the_same_bot(sandbox, export):
+    provider = configured()
+    created = provider.create(definition_inputs(sandbox, export))
+    definition = files(export)[0]
+    write_json(definition, {**load(definition), "purpose": "employee"}, indent=2)
+    news = definition_inputs(sandbox, export)
+    assert provider.diff(created.id, created.outs, news).changes
+    updated = provider.update(created.id, created.outs, news)
+    assert updated.outs["content_hash"] == news["content_hash"] != created.outs["content_hash"]
+    assert updated.outs["import_id"] != created.outs["import_id"]
+    assert set(updated.outs) == set(created.outs)
+    first, second = sandbox.definitions.imports
+    assert (first.import_id, second.import_id) == (created.outs["import_id"], updated.outs["import_id"])
+    imported = sandbox.definitions.imported(BOT)
+    assert imported is not None and imported.definition["purpose"] == "employee"
+    assert len(sandbox.pipeline.files) == 6  # every file uploaded again
+
+
+def test_a_file_edited_after_the_program_hashed_it_is_refused_before_any_upload(sandbox, export):
+    planned = definition_inputs(sandbox, export)
+    script = files(export)[2][0]
+    script.write_text(script.read_text(encoding="utf-8") + "// edited\n", encoding="utf-8")
+    with pytest.raises(DefinitionFileError) as info:
+        configured().create(planned)
+    message = str(info.value)
+    assert planned["content_hash"] in message and hash_of(export) in message
+    assert "Nothing was uploaded" in message and planned["definition_file"] in message
+    assert sandbox.calls == [] and sandbox.pipeline.files == []
+
+
+def test_a_file_that_became_unreadable_is_refused_before_any_upload(sandbox, export):
+    planned = definition_inputs(sandbox, export)
+    files(export)[1].write_text("{ not json", encoding="utf-8")
+    with pytest.raises(DefinitionFileError) as info:
+        configured().create(planned)
+    assert str(info.value).startswith(f"bot {BOT}: definition ")
+    assert f"{files(export)[1]}:1: invalid JSON" in str(info.value)
+    assert sandbox.calls == []
+
+
+def test_a_failed_import_raises_naming_the_failed_status_logs_and_records_nothing(sandbox, export):
+    sandbox.definitions.fail_next_import(BOT)
+    with pytest.raises(DefinitionImportFailedError) as info:
+        configured().create(definition_inputs(sandbox, export))
+    [job] = sandbox.definitions.imports
+    assert job.status == "failure"
+    message = str(info.value)
+    assert message.startswith(f"bot {BOT}: definition {files(export)[0]}: ")
+    assert f"Kore.ai reports import {job.import_id} as 'failure'" in message
+    assert "importBot 'travel-local': failed (The sandbox was told to fail this import" in message
+    assert "Nothing was recorded, so the next `pulumi up` imports again" in message
+    assert "Dialog" not in message  # only the failed entries are named
+    assert (info.value.bot_id, info.value.import_id, info.value.job_id) == (BOT, job.import_id, job.import_id)
+    assert sandbox.definitions.imported(BOT) is None
+
+
+def test_a_failed_part_of_the_export_is_named_from_its_status_log(sandbox, export):
+    config = files(export)[1]
+    write_json(
+        config,
+        {
+            **load(config),
+            "envVariables": [{"key": "x", "value": "", "variableType": "env", "scope": "later"}],
+        },
+    )
+    with pytest.raises(DefinitionImportFailedError) as info:
+        configured().create(definition_inputs(sandbox, export))
+    [job] = sandbox.definitions.imports
+    [failed] = [entry for entry in job.status_logs if entry["status"] == "failed"]
+    assert (failed["taskType"], failed["taskName"]) == ("BotVariables", "BotVariables")
+    assert f"BotVariables 'BotVariables': failed ({failed['message']})" in str(info.value)
+    assert job.import_id in str(info.value)
+    assert sandbox.definitions.imported(BOT) is None and sandbox.variables(BOT) == []
+
+
+def test_an_import_that_never_finishes_times_out_naming_it(sandbox, export, virtual_clock):
+    sandbox.definitions.set_import_seconds(3600)
+    started = virtual_clock.monotonic()
+    with pytest.raises(DefinitionImportTimeoutError) as info:
+        configured().create(definition_inputs(sandbox, export, timeout_seconds=250.5))
+    assert virtual_clock.monotonic() - started >= 250.5
+    assert sum(virtual_clock.sleeps) <= 250.5 + 1e-6
+    [job] = sandbox.definitions.imports
+    assert "timeout_seconds=250.5" in str(info.value) and job.import_id in str(info.value)
+    assert "last status: pending" in str(info.value)
+
+
+def test_an_admin_console_app_makes_the_import_and_a_bot_level_app_alone_cannot(sandbox, export):
+    split = {
+        "kore:clientId": DEMO_BOT_APP.client_id,
+        "kore:clientSecret": DEMO_BOT_APP.client_secret,
+        "kore:adminClientId": DEMO_ADMIN_APP.client_id,
+        "kore:adminClientSecret": DEMO_ADMIN_APP.client_secret,
+    }
+    assert configured(split).create(definition_inputs(sandbox, export)).outs["import_status"] == "success"
+    bot_only = {"kore:clientId": DEMO_BOT_APP.client_id, "kore:clientSecret": DEMO_BOT_APP.client_secret}
+    with pytest.raises(AuthenticationError) as info:
+        configured(bot_only).create(definition_inputs(sandbox, export))
+    assert "Admin Console" in str(info.value) and BOT in str(info.value)
+    assert len(sandbox.definitions.imports) == 1
+
+
+def test_refresh_reads_the_import_status_and_keeps_every_recorded_output(sandbox, export):
+    provider = configured()
+    created = provider.create(definition_inputs(sandbox, export))
+    sandbox.clear_calls()
+    read = provider.read(created.id, {**created.outs, "__provider": "pickled"})
+    assert read.id == created.id and read.outs == created.outs  # __provider dropped, the rest kept
+    [call] = sandbox.calls
+    assert (call.method, call.path) == ("GET", f"/api/public/bot/import/status/{created.outs['import_id']}")
+    # a later failed import of the bot does not change what this one's status says
+    sandbox.definitions.fail_next_import(BOT)
+    with pytest.raises(DefinitionImportFailedError):
+        provider.update(created.id, created.outs, created.outs)
+    assert provider.read(created.id, created.outs).outs == created.outs
+
+
+def test_refresh_reports_the_status_the_platform_reads_now(sandbox, export):
+    """A recorded import whose status now reads otherwise (here: the id of an import that failed) takes
+    that status; every other recorded output stays."""
+    provider = configured()
+    created = provider.create(definition_inputs(sandbox, export))
+    sandbox.definitions.fail_next_import(BOT)
+    with pytest.raises(DefinitionImportFailedError):
+        provider.update(created.id, created.outs, created.outs)
+    failed = sandbox.definitions.imports[-1].import_id
+    read = provider.read(created.id, {**created.outs, "import_id": failed})
+    assert read.outs == {**created.outs, "import_id": failed, "import_status": "failure"}
+
+
+def test_an_import_the_platform_no_longer_knows_keeps_the_recorded_status(sandbox, export, capfd):
+    provider = configured()
+    created = provider.create(definition_inputs(sandbox, export))
+    forgotten = {**created.outs, "import_id": "bir-00000000-0000-4000-8000-000000000000"}
+    capfd.readouterr()
+    sandbox.clear_calls()
+    assert provider.read(created.id, forgotten).outs == forgotten
+    [call] = sandbox.calls
+    assert call.status == 400
+    assert "no longer knows import bir-00000000-0000-4000-8000-000000000000" in capfd.readouterr().err
+    # a refresh that cannot read for another reason fails, naming the resource
+    sandbox.inject_error(401, method="GET", path_contains="/import/status/")
+    with pytest.raises(AuthenticationError) as info:
+        provider.read(created.id, created.outs)
+    assert str(info.value).startswith(f"bot {BOT}: definition ")
+
+
+def test_a_record_without_an_import_id_refreshes_without_a_call(sandbox, export):
+    outs = {**definition_inputs(sandbox, export), "timeout_seconds": 60}
+    assert configured().read(BOT, outs).outs == outs
+    assert sandbox.calls == []
+
+
+def test_delete_makes_no_api_call(sandbox, export, capfd):
+    provider = configured()
+    created = provider.create(definition_inputs(sandbox, export))
+    sandbox.clear_calls()
+    capfd.readouterr()
+    provider.delete(created.id, created.outs)
+    assert sandbox.calls == []
+    log = capfd.readouterr().err
+    assert f"bot {BOT}: forgetting definition import {created.outs['import_id']}" in log
+    assert "the bot keeps the imported definition" in log
+    assert sandbox.definitions.imported(BOT) is not None
