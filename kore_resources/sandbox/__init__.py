@@ -12,7 +12,10 @@ Serves, as documented in docs/kore-api.md (auth, error envelopes, rate limits, s
     POST /api/public/bot/{BotID}/mlexport?state=&type=       GET .../mlexport/status         (export.py)
     GET  http://127.0.0.2:<port>/api/getMediaStream/market/<token>   the export file, no auth (download.py)
 
-plus test/admin endpoints under `/_sandbox/`. Independent of the provider: stdlib only.
+plus test/admin endpoints under `/_sandbox/`. Independent of the provider: stdlib only. What the endpoint
+families share lives once: the request checks and routes (`api.py`: `EndpointFamily`, `Route`), the
+asynchronous jobs (`jobs.py`), fault rules and duration knobs (`state.py`: `FailureRules`, `SecondsKnob`)
+and the HTTP plumbing of the API and download hosts (`transport.py`).
 
     with Sandbox(training_seconds=0.2, queue_seconds=0.1) as sb:
         requests.post(f"{sb.url}/api/public/bot/{DEMO_BOTS[0].bot_id}/ml/train", headers={"auth": jwt})

@@ -6,9 +6,9 @@ Not thread-safe by itself; `server.Sandbox` calls it under its lock.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 from urllib.parse import unquote
 
 from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, MSG_SCOPE, ApiError, JtiCache, authenticate, error_body
@@ -32,17 +32,32 @@ _ROUTE = re.compile(r"^/api(?:/1\.1)?/public/bot/(?P<bot>[^/]+)/ml/train(?P<stat
 ALLOWED_METHOD: dict[RouteKind, str] = {"train": "POST", "status": "GET"}
 
 
+KindT = TypeVar("KindT", bound=str)
+ModelT = TypeVar("ModelT")
+
+
 @dataclass(frozen=True)
-class Route:
-    kind: RouteKind
-    bot_id: str
+class Route(Generic[KindT]):
+    """A matched endpoint path of any family: which endpoint (`kind`), the bot and the request id in the
+    path. `bot_id` is None on the paths without a bot (Upload File, bot import status)."""
+
+    kind: KindT
+    bot_id: str | None = None
+    request_id: str | None = None
 
 
-def match_route(path: str) -> Route | None:
-    m = _ROUTE.match(path)
+def path_groups(pattern: re.Pattern[str], path: str) -> dict[str, str] | None:
+    """The named groups of `pattern` that took part in matching `path`, URL-decoded; None for another
+    path. Every family's route matcher reads its path with this."""
+    m = pattern.match(path)
     if m is None:
         return None
-    return Route("status" if m.group("status") else "train", unquote(m.group("bot")))
+    return {name: unquote(value) for name, value in m.groupdict().items() if value is not None}
+
+
+def match_route(path: str) -> Route[RouteKind] | None:
+    groups = path_groups(_ROUTE, path)
+    return None if groups is None else Route("status" if "status" in groups else "train", groups["bot"])
 
 
 @dataclass(frozen=True)
@@ -64,13 +79,26 @@ class ApiResponse:
     training_id: str | None = None
 
 
-def requested_language(req: ApiRequest, route: Route, bots: Mapping[str, SandboxBot]) -> str:
+def respond(response: ApiResponse, answer: Callable[[ApiResponse], object]) -> ApiResponse:
+    """Run one endpoint of any family (train, pipeline, definitions, variables, export): `answer` returns
+    the body (and may note the language on `response`); an `ApiError` it raises becomes the error answer,
+    with the error's status, envelope and headers."""
+    try:
+        response.body = answer(response)
+    except ApiError as err:
+        response.status = err.status
+        response.body = err.body()
+        response.headers.update(err.headers)
+    return response
+
+
+def requested_language(req: ApiRequest, route: Route[RouteKind], bots: Mapping[str, SandboxBot]) -> str:
     """The language a request is about, before validation (train: `bot-language` header, absent => en;
     status: `language` query, absent => the bot's default language)."""
     if route.kind == "train":
         # ASSUMPTION: an empty `bot-language` header counts as absent; codes are matched case-insensitively.
         return req.headers.get("bot-language", "").strip().lower() or "en"
-    bot = bots.get(route.bot_id)
+    bot = bots.get(route.bot_id) if route.bot_id is not None else None
     default = bot.default_language if bot is not None else "en"
     return req.query.get("language", "").strip().lower() or default
 
@@ -101,45 +129,61 @@ class SandboxApi:
             return ApiResponse(404, error_body("Not Found", 404))
         language = requested_language(req, route, self.bots)
         response = ApiResponse(200, None, bot_id=route.bot_id, language=language)
-        try:
-            self._handle(req, route, language, response)
-        except ApiError as err:
-            response.status = err.status
-            response.body = err.body()
-            response.headers.update(err.headers)
-        return response
+        return respond(response, lambda response: self._handle(req, route, language, response))
 
-    def _handle(self, req: ApiRequest, route: Route, language: str, response: ApiResponse) -> None:
-        allowed = ALLOWED_METHOD[route.kind]
-        if req.method != allowed:
-            # ASSUMPTION: the method is checked before authentication.
-            raise ApiError(405, "Method Not Allowed", 405, {"Allow": allowed})
+    def _handle(
+        self, req: ApiRequest, route: Route[RouteKind], language: str, response: ApiResponse
+    ) -> object:
         # ASSUMPTION: check order is method, token, bot linked to the app, scope, language, state, rate limit.
         # `x-http-method-override` is ignored on these endpoints.
-        app = authenticate(req.headers.get("auth"), self.apps, self._wall_clock, self.jti_cache)
-        bot = self.bots.get(route.bot_id)
-        if bot is None or app.client_id not in bot.linked_apps:
-            raise ApiError(401, MSG_INVALID_CREDENTIALS, CODE_AUTH)
+        app = self.caller(req, ALLOWED_METHOD[route.kind])
+        bot = self.linked_bot(app, route.bot_id)
         if SCOPE_TRAIN_ML not in app.scopes:
             raise ApiError(401, MSG_SCOPE, CODE_AUTH)
-        self._check_language(bot, language)
+        self.check_language(bot, language)
         if route.kind == "train":
-            self._limit(self.train_limiter, (bot.bot_id,))
+            self.rate_limit(self.train_limiter, (bot.bot_id,))
             record = self.model.queue_training(bot.bot_id, language)
             response.training_id = record.training_id
-            response.body = [{"message": "Training Queued.", "Training_ID": record.training_id}]
-            return
+            return [{"message": "Training Queued.", "Training_ID": record.training_id}]
         state = req.query.get("state", "").strip() or "configured"
         if state not in TRAIN_STATES:
             # ASSUMPTION: an invalid `state` gets 400 with the envelope.
             raise ApiError(400, f"Invalid state '{state}': use 'configured' or 'published'", 400)
         checked_state: TrainState = "published" if state == "published" else "configured"
         # ASSUMPTION: the status API's rate-limit "request_id" is bot + language + state.
-        self._limit(self.status_limiter, (bot.bot_id, language, checked_state))
-        response.body = self.model.status(bot.bot_id, language, checked_state)
+        self.rate_limit(self.status_limiter, (bot.bot_id, language, checked_state))
+        return self.model.status(bot.bot_id, language, checked_state)
+
+    # -- the checks every endpoint family shares --------------------------------------------------------
+    def caller(self, req: ApiRequest, allowed_method: str) -> SandboxApp:
+        """The app whose JWT the request carries. ASSUMPTION: the method is checked before the token."""
+        if req.method != allowed_method:
+            raise ApiError(405, "Method Not Allowed", 405, {"Allow": allowed_method})
+        return authenticate(req.headers.get("auth"), self.apps, self._wall_clock, self.jti_cache)
+
+    def reaches(self, app: SandboxApp, bot_id: str | None) -> bool:
+        """Whether the bot exists and is linked to the app."""
+        bot = self.bots.get(bot_id) if bot_id is not None else None
+        return bot is not None and app.client_id in bot.linked_apps
+
+    def linked_bot(self, app: SandboxApp, bot_id: str | None) -> SandboxBot:
+        """The bot, if linked to the app; an unknown or unlinked bot gets the documented 401."""
+        if bot_id is None or not self.reaches(app, bot_id):
+            raise ApiError(401, MSG_INVALID_CREDENTIALS, CODE_AUTH)
+        return self.bots[bot_id]
+
+    def header_language(self, req: ApiRequest, bot: SandboxBot, response: ApiResponse) -> str:
+        """The language named by the `bot-language` header (as on train), else the bot's default; noted on
+        the response (the call log shows it) and checked like train's (ASSUMPTION, for ML import and
+        export)."""
+        language = req.headers.get("bot-language", "").strip().lower() or bot.default_language
+        response.language = language
+        self.check_language(bot, language)
+        return language
 
     @staticmethod
-    def _check_language(bot: SandboxBot, language: str) -> None:
+    def check_language(bot: SandboxBot, language: str) -> None:
         # ASSUMPTION: unknown or not-enabled NLU languages get 400 with the envelope (§10.8).
         if language not in NLU_LANGUAGES:
             raise ApiError(
@@ -157,8 +201,31 @@ class SandboxApi:
             )
 
     @staticmethod
-    def _limit(limiter: RateLimiter, key: tuple[str, ...]) -> None:
+    def rate_limit(limiter: RateLimiter, key: tuple[str, ...]) -> None:
         refused = limiter.hit(key)
         if refused is not None:
             # ASSUMPTION: 429 with the newer documented message, code 429, and a Retry-After header.
             raise ApiError(429, refused.message, 429, {"Retry-After": str(refused.retry_after)})
+
+
+class EndpointFamily(Generic[KindT, ModelT]):
+    """A family of endpoints beside train (pipeline, definitions, variables, export): its state (`model`)
+    and the train endpoints' apps, bots, JWT checks and rate limiters (`core`). A subclass gives its path
+    matcher and answers its matched routes in `_answer`."""
+
+    def __init__(self, core: SandboxApi, model: ModelT, match: Callable[[str], Route[KindT] | None]) -> None:
+        self.core = core
+        self.model = model
+        self.route = match
+
+    def handle(self, req: ApiRequest) -> ApiResponse | None:
+        """The answer, or None when the path is none of this family's."""
+        route = self.route(req.path)
+        if route is None:
+            return None
+        response = ApiResponse(200, None, bot_id=route.bot_id)
+        return respond(response, lambda response: self._answer(req, route, response))
+
+    def _answer(self, req: ApiRequest, route: Route[KindT], response: ApiResponse) -> object:
+        """The body of a successful answer; raise `ApiError` for an error answer."""
+        raise NotImplementedError

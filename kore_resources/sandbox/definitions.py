@@ -19,25 +19,23 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote
 
-from .api import ApiRequest, ApiResponse, SandboxApi
-from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, authenticate, require_scope
+from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
+from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, require_scope
+from .jobs import JobClocks, JobControls, JobTimes, iso_time, user_id
 from .pipeline import (
     MSG_INVALID_FILE_ID,
     MSG_INVALID_REQUEST_ID,
     MSG_VALIDATION,
     PipelineModel,
     UploadedFile,
-    iso_time,
-    user_id,
+    json_object_body,
 )
-from .state import APP_KIND_ADMIN, Clock, FailureRule, SandboxBot, check_seconds
+from .state import APP_KIND_ADMIN, Clock, FailureRules, SandboxBot, SecondsKnob, Snapshot, check_seconds
 from .variables import VariableError, parse_variable
 
 #: Admin Console scope "Bot Definition > Bot Import" (docs/kore-api.md §3.2).
@@ -76,21 +74,15 @@ IMPORT_OPTION_VALUES: dict[str, frozenset[str]] = {
 IMPORT_OPTION_KEYS = frozenset({*IMPORT_OPTION_VALUES, "customDashboard", "storyBoardScenes", "options"})
 
 
-@dataclass(frozen=True)
-class DefinitionRoute:
-    kind: RouteKind
-    bot_id: str | None = None
-    request_id: str | None = None
+DefinitionRoute = Route[RouteKind]
 
 
 def match_definition_route(path: str) -> DefinitionRoute | None:
-    m = _STATUS.match(path)
-    if m is not None:
-        return DefinitionRoute("bot_import_status", request_id=unquote(m.group("request")))
-    m = _IMPORT.match(path)
-    if m is not None:
-        return DefinitionRoute("bot_import", bot_id=unquote(m.group("bot")))
-    return None
+    status = path_groups(_STATUS, path)
+    if status is not None:
+        return DefinitionRoute("bot_import_status", request_id=status["request"])
+    start = path_groups(_IMPORT, path)
+    return None if start is None else DefinitionRoute("bot_import", bot_id=start["bot"])
 
 
 def check_import_options(options: object) -> dict[str, object]:
@@ -223,7 +215,7 @@ class ImportedDefinition:
 
 
 @dataclass(frozen=True)
-class DefinitionImportRecord:
+class DefinitionImportRecord(Snapshot):
     """A snapshot of one bot definition import request."""
 
     import_id: str
@@ -235,18 +227,6 @@ class DefinitionImportRecord:
     import_options: dict[str, object] | None
     status_logs: tuple[dict[str, object], ...]
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "import_id": self.import_id,
-            "bot_id": self.bot_id,
-            "status": self.status,
-            "definition_file_id": self.definition_file_id,
-            "config_file_id": self.config_file_id,
-            "function_file_ids": list(self.function_file_ids),
-            "import_options": copy.deepcopy(self.import_options),
-            "status_logs": copy.deepcopy(list(self.status_logs)),
-        }
-
 
 @dataclass
 class _Job:
@@ -254,9 +234,7 @@ class _Job:
     bot_id: str
     bot_name: str
     created_by: str
-    created_at: float
-    created_wall: float
-    done_at: float
+    times: JobTimes
     definition_file_id: str
     config_file_id: str
     function_file_ids: tuple[str, ...]
@@ -289,28 +267,19 @@ class DefinitionModel:
         on_variables: Callable[[str, list[dict[str, object]]], None],
         on_utterances: Callable[[str], None],
     ) -> None:
-        self._clock = clock
-        self._wall_clock = wall_clock
+        self._clocks = JobClocks(clock, wall_clock)
         self._on_variables = on_variables
         self._on_utterances = on_utterances
         self._initial = check_seconds("definition_import_seconds", import_seconds)
         self.import_seconds = import_seconds
         self._jobs: dict[str, _Job] = {}
         self._imported: dict[str, ImportedDefinition] = {}
-        self._failures: list[FailureRule] = []
+        self._failures = FailureRules()
 
-    @property
-    def import_seconds(self) -> float:
-        return self._import_seconds
-
-    @import_seconds.setter
-    def import_seconds(self, seconds: float) -> None:
-        self._import_seconds = check_seconds("definition_import_seconds", seconds)
+    import_seconds = SecondsKnob("definition_import_seconds")
 
     def fail_next_import(self, bot_id: str | None = None, count: int = 1) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, got {count}")
-        self._failures.append(FailureRule(bot_id, None, count))
+        self._failures.add(bot_id, None, count)
 
     def clear_failures(self) -> None:
         self._failures.clear()
@@ -318,30 +287,26 @@ class DefinitionModel:
     def reset(self) -> None:
         self._jobs.clear()
         self._imported.clear()
-        self._failures.clear()
+        self.clear_failures()
         self.import_seconds = self._initial
 
     def settings(self) -> dict[str, object]:
         return {
             "definition_import_seconds": self.import_seconds,
-            "pending_definition_import_failures": [
-                {"bot_id": r.bot_id, "count": r.remaining} for r in self._failures
-            ],
+            "pending_definition_import_failures": self._failures.to_json_by_bot(),
         }
 
     # -- observation ----------------------------------------------------------------------------------
     def imports(self) -> list[DefinitionImportRecord]:
-        now = self._clock()
+        now = self._clocks.clock()
         return [self._record(job, now) for job in self._jobs.values()]
 
     def imported(self) -> dict[str, ImportedDefinition]:
         return dict(self._imported)
 
     def settle(self) -> None:
-        now = self._clock()
-        done = [j for j in self._jobs.values() if not j.applied and j.done_at <= now]
-        for job in sorted(done, key=lambda j: j.done_at):
-            job.applied = True
+        """Apply every import that has succeeded by now (once, in completion order)."""
+        for job in self._clocks.newly_finished(self._jobs.values()):
             if job.outcome != "success" or job.result is None:
                 continue
             self._imported[job.bot_id] = job.result
@@ -360,15 +325,12 @@ class DefinitionModel:
         import_options: dict[str, object] | None,
         client_id: str,
     ) -> dict[str, object]:
-        now, wall = self._clock(), self._wall_clock()
         job = _Job(
             import_id=f"bir-{uuid.uuid4()}",
             bot_id=bot.bot_id,
             bot_name=bot.name,
             created_by=user_id(client_id),
-            created_at=now,
-            created_wall=wall,
-            done_at=now + self.import_seconds,
+            times=self._clocks.start(self.import_seconds),
             definition_file_id=definition.file_id,
             config_file_id=config.file_id,
             function_file_ids=tuple(f.file_id for f in functions),
@@ -377,16 +339,16 @@ class DefinitionModel:
             logs=[],
             result=None,
         )
-        self._plan(job, definition, config, functions, wall)
+        self._plan(job, definition, config, functions, job.times.started_wall)
         self._jobs[job.import_id] = job
-        return self._body(job, now, with_stream=False)
+        return self._body(job, job.times.started_at, with_stream=False)
 
     def status(self, import_id: str, reachable: Callable[[str], bool]) -> dict[str, object] | None:
         """The status body, or None for an unknown id or one of a bot the app cannot reach."""
         job = self._jobs.get(import_id)
         if job is None or not reachable(job.bot_id):
             return None
-        return self._body(job, self._clock(), with_stream=True)
+        return self._body(job, self._clocks.clock(), with_stream=True)
 
     # -- internals ------------------------------------------------------------------------------------
     def _plan(
@@ -450,7 +412,7 @@ class DefinitionModel:
                 return fail("BotVariables", "BotVariables", f"config.json envVariables: {err}")
             job.variables = tuple(v for v in variables if v["key"] not in ignored)
             logs.append(_log("BotVariables", "BotVariables"))
-        if PipelineModel._take(self._failures, job.bot_id, None):
+        if self._failures.take(job.bot_id):
             return fail(
                 "importBot",
                 name,
@@ -462,7 +424,7 @@ class DefinitionModel:
         )
 
     def _status(self, job: _Job, now: float) -> DefinitionImportStatus:
-        return "pending" if now < job.done_at else job.outcome
+        return "pending" if job.times.running(now) else job.outcome
 
     def _record(self, job: _Job, now: float) -> DefinitionImportRecord:
         status = self._status(job, now)
@@ -490,7 +452,7 @@ class DefinitionModel:
             "streamRefId": str(uuid.uuid5(uuid.NAMESPACE_URL, "kore-sandbox/streamRef/" + job.bot_id)),
             "requestType": "Botimport",
             "createdBy": job.created_by,
-            "createdOn": iso_time(job.created_wall),
+            "createdOn": iso_time(job.times.started_wall),
             "__v": 0,
             "statusLogs": copy.deepcopy(self._logs(job, status)),
         }
@@ -500,48 +462,28 @@ class DefinitionModel:
 
 
 # -- the requests ------------------------------------------------------------------------------------------
-class DefinitionApi:
-    """Answers bot import and its status with `SandboxApi`'s apps, bots, JWT checks and rate limiters."""
+class DefinitionApi(EndpointFamily[RouteKind, DefinitionModel]):
+    """Answers bot import and its status; the files come from Upload File (`files`)."""
 
     def __init__(self, core: SandboxApi, model: DefinitionModel, files: PipelineModel) -> None:
-        self.core = core
-        self.model = model
+        super().__init__(core, model, match_definition_route)
         self.files = files
 
-    def handle(self, req: ApiRequest, route: DefinitionRoute) -> ApiResponse:
-        response = ApiResponse(200, None, bot_id=route.bot_id)
-        try:
-            response.body = self._handle(req, route, response)
-        except ApiError as err:
-            response.status = err.status
-            response.body = err.body()
-            response.headers.update(err.headers)
-        return response
-
-    def _handle(self, req: ApiRequest, route: DefinitionRoute, response: ApiResponse) -> object:
-        allowed = "POST" if route.kind == "bot_import" else "GET"
-        if req.method != allowed:
-            raise ApiError(405, "Method Not Allowed", 405, {"Allow": allowed})
+    def _answer(self, req: ApiRequest, route: DefinitionRoute, response: ApiResponse) -> object:
         core = self.core
-        app = authenticate(req.headers.get("auth"), core.apps, core._wall_clock, core.jti_cache)
+        app = core.caller(req, "POST" if route.kind == "bot_import" else "GET")
         admin = frozenset({APP_KIND_ADMIN})
-
-        def reachable(bot_id: str) -> bool:
-            bot = core.bots.get(bot_id)
-            return bot is not None and app.client_id in bot.linked_apps
-
         if route.kind == "bot_import_status":
             require_scope(app, SCOPE_BOT_IMPORT, admin)
             assert route.request_id is not None
             # ASSUMPTION: an import of a bot the app cannot reach is as unknown as an invented id.
-            body = self.model.status(route.request_id, reachable)
+            body = self.model.status(route.request_id, lambda bot_id: core.reaches(app, bot_id))
             if body is None:
                 raise ApiError(400, MSG_INVALID_REQUEST_ID, 400)
             response.bot_id = str(body["streamId"])
-            SandboxApi._limit(core.status_limiter, ("botimport-status", route.request_id))
+            core.rate_limit(core.status_limiter, ("botimport-status", route.request_id))
             return body
-        assert route.bot_id is not None
-        if not reachable(route.bot_id):
+        if route.bot_id is None or not core.reaches(app, route.bot_id):
             # Documented (KAR): an Admin Console app gets 400 for an unknown bot. ASSUMPTION: so does a
             # bot outside the app's account (not linked to it); a bot-level-only app gets the bot-level
             # answer, 401 Invalid SDK credentials.
@@ -551,7 +493,7 @@ class DefinitionApi:
         bot = core.bots[route.bot_id]
         require_scope(app, SCOPE_BOT_IMPORT, admin)
         definition, config, functions, options = self._parse(req)
-        SandboxApi._limit(core.train_limiter, ("botimport", bot.bot_id))
+        core.rate_limit(core.train_limiter, ("botimport", bot.bot_id))
         return self.model.start_import(bot, definition, config, functions, options, app.client_id)
 
     def _parse(
@@ -564,12 +506,7 @@ class DefinitionApi:
         import (observed: KAR). Other top-level fields are ignored (D1 lists `options` at the top level,
         but every sample nests it in importOptions; D2 lists a top-level `botVariables` without an
         example). Any uploaded file may be used for any part; its content is checked asynchronously."""
-        try:
-            payload = json.loads(req.body or b"null")
-        except ValueError:
-            raise ApiError(412, MSG_VALIDATION, 412) from None
-        if not isinstance(payload, dict):
-            raise ApiError(412, MSG_VALIDATION, 412)
+        payload = json_object_body(req.body)
         definition_id, config_id = payload.get("botDefinition"), payload.get("configInfo")
         function_ids = payload.get("botFunctions", [])
         if not (
@@ -592,12 +529,8 @@ class DefinitionApi:
 
 
 # -- the thread-safe handle for tests and the admin API ----------------------------------------------------
-class DefinitionControls:
+class DefinitionControls(JobControls[DefinitionModel]):
     """`Sandbox.definitions`: knobs, fault rules, import jobs and what each bot got imported."""
-
-    def __init__(self, lock: threading.RLock, model: DefinitionModel) -> None:
-        self._lock = lock
-        self._model = model
 
     @property
     def import_seconds(self) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .definitions import SCOPE_BOT_IMPORT
 from .export import SCOPE_ML_EXPORT
 from .pipeline import SCOPE_ML_IMPORT, SCOPE_PUBLISH, SCOPE_PUBLISH_STATUS
@@ -30,13 +32,12 @@ DEMO_APP = SandboxApp(
 )
 
 #: Like DEMO_APP, with "Enforce JTI" on (used by tests).
-DEMO_JTI_APP = SandboxApp(
+DEMO_JTI_APP = replace(
+    DEMO_APP,
     name="demo-jti",
     client_id="cs-9d4e2f17-6a3c-4b8d-8e25-0c1f7a6b5d92",
     client_secret="sandbox-jti-secret-not-for-production",
-    scopes=PIPELINE_SCOPES,
     enforce_jti=True,
-    kinds=ANY_APP_KIND,
 )
 
 #: A bot-level app only, with every bot-level scope: what App Settings > Dev Tools creates.

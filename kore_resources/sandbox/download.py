@@ -16,22 +16,19 @@ apply here too (match them with `path_contains="getMediaStream"`).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import socket
-import socketserver
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .auth import error_body
 from .export import DOWNLOAD_PATH_PREFIX, DownloadFile, DownloadRequest
+from .transport import DispatchingHandler, LoopbackServer, OpenConnections
 
 if TYPE_CHECKING:
     from .faults import Fault
@@ -66,6 +63,7 @@ class DownloadServer:
     def __init__(self, host: str, fallback_host: str, hooks: DownloadHooks) -> None:
         self._hooks = hooks
         self.fallback = False
+        self.connections = OpenConnections()
         try:
             self._server = _Server((host, 0), self)
             self.host = host
@@ -73,8 +71,6 @@ class DownloadServer:
             self._server = _Server((fallback_host, 0), self)
             self.host, self.fallback = fallback_host, True
         self.port = int(self._server.server_address[1])
-        self._sockets: set[socket.socket] = set()
-        self._lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -93,36 +89,14 @@ class DownloadServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        self.connections.shut_down()
         self._thread.join(timeout=5)
 
-    def _connected(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.add(sock)
 
-    def _disconnected(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.discard(sock)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(LoopbackServer):
     def __init__(self, address: tuple[str, int], owner: DownloadServer) -> None:
         self.owner = owner
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)  # no getfqdn() (it can block on DNS)
-        self.server_name = str(self.server_address[0])
-        self.server_port = int(self.server_address[1])
+        super().__init__(address, _Handler, owner.connections)
 
 
 def _redacted_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -132,49 +106,9 @@ def _redacted_headers(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(DispatchingHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
     server_version = "KoreSandboxMedia/1.0"
-    disable_nagle_algorithm = True
-    timeout = 300
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner._connected(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.owner._disconnected(self.connection)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
 
     def _dispatch(self) -> None:
         try:
@@ -259,16 +193,3 @@ class _Handler(BaseHTTPRequestHandler):
     def _delay(fault: Fault | None) -> None:
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
-
-    def _send(self, status: int, ctype: str, data: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-        self.wfile.flush()

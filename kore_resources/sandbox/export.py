@@ -18,20 +18,18 @@ import copy
 import csv
 import io
 import json
-import math
 import re
 import secrets
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
-from urllib.parse import unquote
 
-from .api import ApiRequest, ApiResponse, SandboxApi
-from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, authenticate, require_scope
-from .pipeline import iso_time, user_id
-from .state import ANY_APP_KIND, Clock, FailureRule, check_seconds
+from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
+from .auth import ApiError, require_scope
+from .jobs import JobClocks, JobControls, JobTimes, iso_time, user_id
+from .state import ANY_APP_KIND, Clock, FailureRules, SecondsKnob, Snapshot, check_seconds
 
 #: App Builder scope of ML Utterances Export and its status (docs/kore-api.md §3.2; Admin Console: "Test >
 #: Utterances Export and Train").
@@ -50,17 +48,14 @@ _EXPORT = re.compile(r"^/api(?:/1\.1)?/public/bot/(?P<bot>[^/]+)/mlexport(?P<sta
 DEFAULT_INTENT_TYPE = "DialogIntent"
 
 
-@dataclass(frozen=True)
-class ExportRoute:
-    kind: RouteKind
-    bot_id: str
+ExportRoute = Route[RouteKind]
 
 
 def match_export_route(path: str) -> ExportRoute | None:
-    m = _EXPORT.match(path)
-    if m is None:
+    groups = path_groups(_EXPORT, path)
+    if groups is None:
         return None
-    return ExportRoute("mlexport_status" if m.group("status") else "mlexport", unquote(m.group("bot")))
+    return ExportRoute("mlexport_status" if "status" in groups else "mlexport", groups["bot"])
 
 
 # -- the utterances --------------------------------------------------------------------------------------
@@ -177,10 +172,7 @@ class _Export:
     state: str
     file_type: FileType
     created_by: str
-    requested_at: float
-    requested_wall: float
-    done_at: float
-    done_wall: float
+    times: JobTimes
     outcome: Literal["SUCCESS", "FAILED"]
     content: bytes
     token: str
@@ -188,7 +180,7 @@ class _Export:
 
 
 @dataclass(frozen=True)
-class ExportRecord:
+class ExportRecord(Snapshot):
     """A snapshot of one ML export job (`token` is the secret part of its download URL)."""
 
     export_id: str
@@ -201,15 +193,8 @@ class ExportRecord:
     token: str = field(repr=False)
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "export_id": self.export_id,
-            "bot_id": self.bot_id,
-            "language": self.language,
-            "state": self.state,
-            "file_type": self.file_type,
-            "status": self.status,
-            "utterances": self.utterances,
-        }
+        """Every field but the token: the admin API never shows a secret."""
+        return {name: value for name, value in asdict(self).items() if name != "token"}
 
 
 @dataclass(frozen=True)
@@ -230,32 +215,21 @@ class ExportModel:
     `blank_download_url` covers (the documented sample shows `""` with `SUCCESS`).
     """
 
+    export_seconds = SecondsKnob("export_seconds")
+
     def __init__(self, *, export_seconds: float = 1.0, clock: Clock, wall_clock: Clock) -> None:
-        self._clock = clock
-        self._wall_clock = wall_clock
+        self._clocks = JobClocks(clock, wall_clock)
         self._initial = check_seconds("export_seconds", export_seconds)
         self.export_seconds = export_seconds
         self._jobs: dict[str, list[_Export]] = {}
-        self._failures: list[FailureRule] = []
-        self._blank: list[FailureRule] = []
-
-    @property
-    def export_seconds(self) -> float:
-        return self._export_seconds
-
-    @export_seconds.setter
-    def export_seconds(self, seconds: float) -> None:
-        self._export_seconds = check_seconds("export_seconds", seconds)
+        self._failures = FailureRules()
+        self._blank = FailureRules()
 
     def fail_next_export(self, bot_id: str | None = None, count: int = 1) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, got {count}")
-        self._failures.append(FailureRule(bot_id, None, count))
+        self._failures.add(bot_id, None, count)
 
     def blank_download_url(self, bot_id: str | None = None, count: int = 1) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, got {count}")
-        self._blank.append(FailureRule(bot_id, None, count))
+        self._blank.add(bot_id, None, count)
 
     def clear_failures(self) -> None:
         self._failures.clear()
@@ -269,8 +243,8 @@ class ExportModel:
     def settings(self) -> dict[str, object]:
         return {
             "export_seconds": self.export_seconds,
-            "pending_export_failures": [{"bot_id": r.bot_id, "count": r.remaining} for r in self._failures],
-            "pending_blank_download_urls": [{"bot_id": r.bot_id, "count": r.remaining} for r in self._blank],
+            "pending_export_failures": self._failures.to_json_by_bot(),
+            "pending_blank_download_urls": self._blank.to_json_by_bot(),
         }
 
     # -- API operations -------------------------------------------------------------------------------
@@ -283,7 +257,6 @@ class ExportModel:
         client_id: str,
         records: Sequence[Mapping[str, object]],
     ) -> dict[str, object]:
-        now, wall = self._clock(), self._wall_clock()
         job = _Export(
             export_id=f"ds-{uuid.uuid4()}",
             bot_id=bot_id,
@@ -291,32 +264,29 @@ class ExportModel:
             state=state,
             file_type=file_type,
             created_by=user_id(client_id),
-            requested_at=now,
-            requested_wall=wall,
-            done_at=now + self.export_seconds,
-            done_wall=wall + self.export_seconds,
-            outcome="FAILED" if _take(self._failures, bot_id) else "SUCCESS",
+            times=self._clocks.start(self.export_seconds),
+            outcome="FAILED" if self._failures.take(bot_id) else "SUCCESS",
             content=export_file(records, file_type),
             token=secrets.token_urlsafe(32),
             utterances=len(records),
         )
         self._jobs.setdefault(bot_id, []).append(job)
-        return self._body(job, now, None)
+        return self._body(job, job.times.started_at, None)
 
     def status(self, bot_id: str, download_base: str) -> dict[str, object] | None:
         jobs = self._jobs.get(bot_id)
         if not jobs:
             return None
         job = jobs[-1]
-        now = self._clock()
+        now = self._clocks.clock()
         url = f"{download_base}{DOWNLOAD_PATH_PREFIX}{job.token}"
-        if self._phase(job, now) == "SUCCESS" and _take(self._blank, bot_id):
+        if self._phase(job, now) == "SUCCESS" and self._blank.take(bot_id):
             url = ""
         return self._body(job, now, url)
 
     def download(self, token: str) -> DownloadFile | None:
         """The file a download token names, once its export has succeeded."""
-        now = self._clock()
+        now = self._clocks.clock()
         for job in (j for jobs in self._jobs.values() for j in jobs):
             if secrets.compare_digest(job.token, token):
                 if self._phase(job, now) != "SUCCESS":
@@ -327,8 +297,8 @@ class ExportModel:
         return None
 
     def records(self) -> list[ExportRecord]:
-        now = self._clock()
-        jobs = sorted((j for chain in self._jobs.values() for j in chain), key=lambda j: j.requested_at)
+        now = self._clocks.clock()
+        jobs = sorted((j for chain in self._jobs.values() for j in chain), key=lambda j: j.times.started_at)
         return [
             ExportRecord(
                 j.export_id,
@@ -346,20 +316,14 @@ class ExportModel:
     # -- internals ------------------------------------------------------------------------------------
     @staticmethod
     def _phase(job: _Export, now: float) -> ExportStatus:
-        return "IN_PROGRESS" if now < job.done_at else job.outcome
+        return "IN_PROGRESS" if job.times.running(now) else job.outcome
 
     def _body(self, job: _Export, now: float, url: str | None) -> dict[str, object]:
         phase = self._phase(job, now)
-        if phase == "SUCCESS":
-            percentage = 100
-        else:  # ASSUMPTION: progress grows linearly; a failed job stops short of 100 (as publish does).
-            duration = job.done_at - job.requested_at
-            done = 1.0 if duration <= 0 else min(1.0, (now - job.requested_at) / duration)
-            percentage = math.floor(done * 99)
         body: dict[str, object] = {
             "_id": job.export_id,
             "status": phase,
-            "percentageComplete": percentage,
+            "percentageComplete": job.times.percentage(now, phase == "SUCCESS"),
             "streamId": job.bot_id,
             "createdBy": job.created_by,
             "jobType": "ML_UTTERANCE",
@@ -367,9 +331,9 @@ class ExportModel:
             "countOfDockStatuses": 1,
             "fileType": job.file_type,
             "statusLogs": [],
-            "lMod": iso_time(job.done_wall if phase != "IN_PROGRESS" else self._wall_clock()),
-            "createdOn": iso_time(job.requested_wall),
-            "requestedTime": iso_time(job.requested_wall),
+            "lMod": iso_time(self._clocks.modified_wall(job.times, now)),
+            "createdOn": iso_time(job.times.started_wall),
+            "requestedTime": iso_time(job.times.started_wall),
             "__v": 0,
         }
         if phase == "SUCCESS" and url is not None:
@@ -377,59 +341,31 @@ class ExportModel:
         return body
 
 
-def _take(rules: list[FailureRule], bot_id: str) -> bool:
-    for rule in rules:
-        if rule.matches(bot_id, ""):
-            rule.remaining -= 1
-            if rule.remaining <= 0:
-                rules.remove(rule)
-            return True
-    return False
-
-
 # -- the requests ----------------------------------------------------------------------------------------
-class ExportApi:
+class ExportApi(EndpointFamily[RouteKind, ExportModel]):
     """Answers ML export and its status. `download_base` is the download host's `http://host:port`."""
 
     def __init__(self, core: SandboxApi, model: ExportModel, store: UtteranceStore) -> None:
-        self.core = core
-        self.model = model
+        super().__init__(core, model, match_export_route)
         self.store = store
         self.download_base = "http://127.0.0.2"
 
-    def handle(self, req: ApiRequest, route: ExportRoute) -> ApiResponse:
-        response = ApiResponse(200, None, bot_id=route.bot_id)
-        try:
-            response.body = self._handle(req, route, response)
-        except ApiError as err:
-            response.status = err.status
-            response.body = err.body()
-            response.headers.update(err.headers)
-        return response
-
-    def _handle(self, req: ApiRequest, route: ExportRoute, response: ApiResponse) -> object:
-        allowed = "POST" if route.kind == "mlexport" else "GET"
-        if req.method != allowed:
-            raise ApiError(405, "Method Not Allowed", 405, {"Allow": allowed})
+    def _answer(self, req: ApiRequest, route: ExportRoute, response: ApiResponse) -> object:
         core = self.core
-        app = authenticate(req.headers.get("auth"), core.apps, core._wall_clock, core.jti_cache)
-        bot = core.bots.get(route.bot_id)
-        if bot is None or app.client_id not in bot.linked_apps:
-            raise ApiError(401, MSG_INVALID_CREDENTIALS, CODE_AUTH)
+        app = core.caller(req, "POST" if route.kind == "mlexport" else "GET")
+        bot = core.linked_bot(app, route.bot_id)
         # Documented for both kinds: App Builder "Utterances Export", Admin "Test > Utterances Export...".
         require_scope(app, SCOPE_ML_EXPORT, ANY_APP_KIND)
         if route.kind == "mlexport_status":
             # ASSUMPTION: the status API's rate-limit "request_id" is the bot (the path has no request id).
-            SandboxApi._limit(core.status_limiter, ("mlexport-status", bot.bot_id))
+            core.rate_limit(core.status_limiter, ("mlexport-status", bot.bot_id))
             body = self.model.status(bot.bot_id, self.download_base)
             if body is None:
                 # ASSUMPTION: a bot that never exported has no status to report.
                 raise ApiError(400, "No ML utterances export found for this bot", 400)
             return body
         # ASSUMPTION: `bot-language` selects the language (undocumented, §13.13), else the bot's default.
-        language = req.headers.get("bot-language", "").strip().lower() or bot.default_language
-        response.language = language
-        SandboxApi._check_language(bot, language)
+        language = core.header_language(req, bot, response)
         # ASSUMPTION: `type` is required (json or csv, any case); `state` is `configured` (the default) or
         # `published`; anything else is a 400. Other query parameters (the docs' stray `&=&`) are ignored.
         raw_type = req.query.get("type", "").strip().lower()
@@ -438,7 +374,7 @@ class ExportApi:
         state = req.query.get("state", "").strip() or "configured"
         if state not in ("configured", "published"):
             raise ApiError(400, f"Invalid state '{state}': use 'configured' or 'published'", 400)
-        SandboxApi._limit(core.train_limiter, ("mlexport", bot.bot_id))
+        core.rate_limit(core.train_limiter, ("mlexport", bot.bot_id))
         # ASSUMPTION: like the train status (A9), the published copy keeps what every bot starts with,
         # which for ML utterances is nothing: a `published` export is empty.
         records = self.store.utterances(bot.bot_id, language) if state == "configured" else []
@@ -448,7 +384,7 @@ class ExportApi:
 
 # -- the thread-safe handle for tests and the admin API --------------------------------------------------
 @dataclass(frozen=True)
-class DownloadRequest:
+class DownloadRequest(Snapshot):
     """One request the download host received. Never holds a secret: header values whose name looks
     secret are `<redacted>`, and the token in the path is `<token>`. `auth_header` tells whether an `auth`
     or `authorization` header came with it; `jwt_seen` whether anything in it looked like a JWT."""
@@ -464,22 +400,8 @@ class DownloadRequest:
     wall_time: float
     fault: str | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "headers": dict(self.headers),
-            "auth_header": self.auth_header,
-            "jwt_seen": self.jwt_seen,
-            "status": self.status,
-            "export_id": self.export_id,
-            "at": self.at,
-            "wall_time": self.wall_time,
-            "fault": self.fault,
-        }
 
-
-class ExportControls:
+class ExportControls(JobControls[ExportModel]):
     """`Sandbox.ml_export`: knobs, fault rules, the export jobs and the download host's request record."""
 
     def __init__(
@@ -490,8 +412,7 @@ class ExportControls:
         download_base: str | None,
         download_fallback: bool,
     ) -> None:
-        self._lock = lock
-        self._model = model
+        super().__init__(lock, model)
         self._downloads = downloads
         self._download_base = download_base
         self._fallback = download_fallback

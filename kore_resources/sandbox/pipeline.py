@@ -20,29 +20,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesParser
 from typing import Literal
-from urllib.parse import unquote
 
-from .api import ApiRequest, ApiResponse, SandboxApi
-from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, authenticate, require_scope
+from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
+from .auth import ApiError, require_scope
+from .jobs import JobClocks, JobControls, JobTimes, iso_time, user_id
 from .state import (
     ANY_APP_KIND,
     APP_KIND_ADMIN,
-    AppKind,
     Clock,
-    FailureRule,
-    RateLimiter,
+    FailureRules,
     SandboxApp,
     SandboxBot,
+    SecondsKnob,
+    Snapshot,
     check_seconds,
 )
 
@@ -81,37 +78,20 @@ _BOT_JOB = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class PipelineRoute:
-    kind: RouteKind
-    bot_id: str | None = None
-    request_id: str | None = None
+PipelineRoute = Route[RouteKind]
 
 
 def match_pipeline_route(path: str) -> PipelineRoute | None:
     if _UPLOAD.match(path):
         return PipelineRoute("upload")
-    m = _BOT_JOB.match(path)
-    if m is None:
+    groups = path_groups(_BOT_JOB, path)
+    if groups is None:
         return None
-    bot = unquote(m.group("bot"))
-    if m.group("mlimport"):
-        request = m.group("request")
-        if request is not None:
-            return PipelineRoute("mlimport_status", bot, unquote(request))
-        return PipelineRoute("mlimport", bot)
-    return PipelineRoute("publish_status" if m.group("status") else "publish", bot)
-
-
-def iso_time(wall: float) -> str:
-    """`2019-06-27T12:03:30.748Z`, the documented timestamp format."""
-    milliseconds = int(wall * 1000) % 1000
-    return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds:03d}Z"
-
-
-def user_id(client_id: str) -> str:
-    """ASSUMPTION: `createdBy` is a stable `u-<uuid>` per app (the sandbox has no users)."""
-    return f"u-{uuid.uuid5(uuid.NAMESPACE_URL, 'kore-sandbox/user/' + client_id)}"
+    bot = groups["bot"]
+    if "mlimport" in groups:
+        request = groups.get("request")
+        return PipelineRoute("mlimport" if request is None else "mlimport_status", bot, request)
+    return PipelineRoute("publish_status" if "status" in groups else "publish", bot)
 
 
 def count_utterances(content: bytes, extension: str) -> tuple[int, str | None]:
@@ -199,9 +179,7 @@ class _Import:
     file_id: str
     file_name: str
     created_by: str
-    created_at: float
-    created_wall: float
-    done_at: float
+    times: JobTimes
     outcome: Literal["success", "failure"]
     message: str
     applied: bool = False
@@ -209,7 +187,7 @@ class _Import:
 
 
 @dataclass(frozen=True)
-class ImportRecord:
+class ImportRecord(Snapshot):
     """A snapshot of one ML import request."""
 
     import_id: str
@@ -220,17 +198,6 @@ class ImportRecord:
     status: ImportStatus
     message: str | None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "import_id": self.import_id,
-            "bot_id": self.bot_id,
-            "language": self.language,
-            "file_id": self.file_id,
-            "file_name": self.file_name,
-            "status": self.status,
-            "message": self.message,
-        }
-
 
 @dataclass
 class _Publish:
@@ -239,17 +206,14 @@ class _Publish:
     version_comment: str
     initiate_training: bool | None
     created_by: str
-    requested_at: float
-    requested_wall: float
-    done_at: float
-    done_wall: float
+    times: JobTimes
     outcome: Literal["successful", "failed"]
     languages: tuple[str, ...]
     initial: bool = False
 
 
 @dataclass(frozen=True)
-class PublishRecord:
+class PublishRecord(Snapshot):
     """A snapshot of one publish job. `initiate_training` is None when the request left it out."""
 
     publish_id: str
@@ -257,15 +221,6 @@ class PublishRecord:
     version_comment: str
     initiate_training: bool | None
     status: PublishStatus
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "publish_id": self.publish_id,
-            "bot_id": self.bot_id,
-            "version_comment": self.version_comment,
-            "initiate_training": self.initiate_training,
-            "status": self.status,
-        }
 
 
 class PipelineModel:
@@ -290,8 +245,7 @@ class PipelineModel:
         on_import_success: Callable[[str, str], None],
         on_utterances_imported: Callable[[str, str, list[dict[str, object]]], None] | None = None,
     ) -> None:
-        self._clock = clock
-        self._wall_clock = wall_clock
+        self._clocks = JobClocks(clock, wall_clock)
         self._on_import_success = on_import_success
         self._on_utterances_imported = on_utterances_imported
         self._initial = (
@@ -304,37 +258,20 @@ class PipelineModel:
         self._files: dict[str, UploadedFile] = {}
         self._imports: dict[str, _Import] = {}
         self._publishes: dict[str, list[_Publish]] = {}
-        self._import_failures: list[FailureRule] = []
-        self._publish_failures: list[FailureRule] = []
+        self._import_failures = FailureRules()
+        self._publish_failures = FailureRules()
 
     # -- knobs ----------------------------------------------------------------------------------------
-    @property
-    def import_seconds(self) -> float:
-        return self._import_seconds
-
-    @import_seconds.setter
-    def import_seconds(self, seconds: float) -> None:
-        self._import_seconds = check_seconds("import_seconds", seconds)
-
-    @property
-    def publish_seconds(self) -> float:
-        return self._publish_seconds
-
-    @publish_seconds.setter
-    def publish_seconds(self, seconds: float) -> None:
-        self._publish_seconds = check_seconds("publish_seconds", seconds)
+    import_seconds = SecondsKnob("import_seconds")
+    publish_seconds = SecondsKnob("publish_seconds")
 
     def fail_next_import(
         self, bot_id: str | None = None, language: str | None = None, count: int = 1
     ) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, got {count}")
-        self._import_failures.append(FailureRule(bot_id, language, count))
+        self._import_failures.add(bot_id, language, count)
 
     def fail_next_publish(self, bot_id: str | None = None, count: int = 1) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, got {count}")
-        self._publish_failures.append(FailureRule(bot_id, None, count))
+        self._publish_failures.add(bot_id, None, count)
 
     def clear_failures(self) -> None:
         self._import_failures.clear()
@@ -351,10 +288,8 @@ class PipelineModel:
         return {
             "import_seconds": self.import_seconds,
             "publish_seconds": self.publish_seconds,
-            "pending_import_failures": [r.to_json() for r in self._import_failures],
-            "pending_publish_failures": [
-                {"bot_id": r.bot_id, "count": r.remaining} for r in self._publish_failures
-            ],
+            "pending_import_failures": self._import_failures.to_json(),
+            "pending_publish_failures": self._publish_failures.to_json_by_bot(),
         }
 
     # -- observation ----------------------------------------------------------------------------------
@@ -362,12 +297,14 @@ class PipelineModel:
         return list(self._files.values())
 
     def imports(self) -> list[ImportRecord]:
-        now = self._clock()
+        now = self._clocks.clock()
         return [self._import_record(job, now) for job in self._imports.values()]
 
     def publishes(self) -> list[PublishRecord]:
-        now = self._clock()
-        jobs = sorted((j for chain in self._publishes.values() for j in chain), key=lambda j: j.requested_at)
+        now = self._clocks.clock()
+        jobs = sorted(
+            (j for chain in self._publishes.values() for j in chain), key=lambda j: j.times.started_at
+        )
         return [
             PublishRecord(j.publish_id, j.bot_id, j.version_comment, j.initiate_training, self._phase(j, now))
             for j in jobs
@@ -376,10 +313,7 @@ class PipelineModel:
 
     def settle(self) -> None:
         """Apply the effect of every import that has succeeded by now (once, in completion order)."""
-        now = self._clock()
-        done = [j for j in self._imports.values() if not j.applied and j.done_at <= now]
-        for job in sorted(done, key=lambda j: j.done_at):
-            job.applied = True
+        for job in self._clocks.newly_finished(self._imports.values()):
             if job.outcome == "success":
                 self._on_import_success(job.bot_id, job.language)
                 if self._on_utterances_imported is not None:
@@ -389,7 +323,7 @@ class PipelineModel:
     def upload(self, client_id: str, file_name: str, extension: str, context: str, content: bytes) -> str:
         file_id = uuid.uuid4().hex[:24]  # ASSUMPTION: a 24-hex, ObjectId-like id (the docs' sample)
         self._files[file_id] = UploadedFile(
-            file_id, file_name, extension, context, content, client_id, self._wall_clock()
+            file_id, file_name, extension, context, content, client_id, self._clocks.wall_clock()
         )
         return file_id
 
@@ -401,7 +335,7 @@ class PipelineModel:
     ) -> dict[str, object]:
         records, problem = parse_utterances(upload.content, upload.extension)
         count = len(records)
-        failed = self._take(self._import_failures, bot_id, language)
+        failed = self._import_failures.take(bot_id, language)
         if failed:
             outcome: Literal["success", "failure"] = "failure"
             # ASSUMPTION: the failure message (the docs show only the success message).
@@ -410,7 +344,6 @@ class PipelineModel:
             outcome, message = "failure", f"File import failed. {problem}"
         else:
             outcome, message = "success", f"File imported completed. {count} utterances copied successfully"
-        now = self._clock()
         job = _Import(
             import_id=f"bir-{uuid.uuid4()}",
             bot_id=bot_id,
@@ -418,21 +351,19 @@ class PipelineModel:
             file_id=upload.file_id,
             file_name=file_name,
             created_by=user_id(client_id),
-            created_at=now,
-            created_wall=self._wall_clock(),
-            done_at=now + self.import_seconds,
+            times=self._clocks.start(self.import_seconds),
             outcome=outcome,
             message=message,
             records=tuple(records) if outcome == "success" else (),
         )
         self._imports[job.import_id] = job
-        return self._import_body(job, now)
+        return self._import_body(job, job.times.started_at)
 
     def import_status(self, bot_id: str, import_id: str) -> dict[str, object] | None:
         job = self._imports.get(import_id)
         if job is None or job.bot_id != bot_id:
             return None
-        return self._import_body(job, self._clock())
+        return self._import_body(job, self._clocks.clock())
 
     def start_publish(
         self,
@@ -442,8 +373,6 @@ class PipelineModel:
         initiate_training: bool | None,
         client_id: str,
     ) -> list[dict[str, object]]:
-        now = self._clock()
-        wall = self._wall_clock()
         self._chain(bot_id, languages)  # the earlier, initial publish comes first
         job = _Publish(
             publish_id=f"ds-{uuid.uuid4()}",
@@ -451,11 +380,8 @@ class PipelineModel:
             version_comment=version_comment,
             initiate_training=initiate_training,
             created_by=user_id(client_id),
-            requested_at=now,
-            requested_wall=wall,
-            done_at=now + self.publish_seconds,
-            done_wall=wall + self.publish_seconds,
-            outcome="failed" if self._take(self._publish_failures, bot_id, None) else "successful",
+            times=self._clocks.start(self.publish_seconds),
+            outcome="failed" if self._publish_failures.take(bot_id) else "successful",
             languages=languages,
         )
         self._publishes[bot_id].append(job)
@@ -474,21 +400,15 @@ class PipelineModel:
                     "name": "Book Flight",
                     "state": "published",
                     "versionComment": version_comment,
-                    "publishedOn": iso_time(wall),
+                    "publishedOn": iso_time(job.times.started_wall),
                 },
             }
         ]
 
     def publish_status(self, bot_id: str, languages: tuple[str, ...]) -> dict[str, object]:
         job = self._chain(bot_id, languages)[-1]
-        now = self._clock()
+        now = self._clocks.clock()
         phase = self._phase(job, now)
-        if phase == "successful":
-            percentage = 100
-        else:  # ASSUMPTION: progress grows linearly; a failed job stops short of 100.
-            duration = job.done_at - job.requested_at
-            done = 1.0 if duration <= 0 else min(1.0, (now - job.requested_at) / duration)
-            percentage = math.floor(done * 99)
         body: dict[str, object] = {
             "_id": job.publish_id,
             "action": "RUN",
@@ -497,42 +417,29 @@ class PipelineModel:
             "__v": 0,
             "countOfDockStatuses": 1,
             "createdBy": job.created_by,
-            "percentageComplete": percentage,
-            "requestedTime": iso_time(job.requested_wall),
+            "percentageComplete": job.times.percentage(now, phase == "successful"),
+            "requestedTime": iso_time(job.times.started_wall),
             "status": phase,
-            "lastModifiedOn": iso_time(job.done_wall if phase != "in-progress" else self._wall_clock()),
-            "initiatedOn": iso_time(job.requested_wall),
+            "lastModifiedOn": iso_time(self._clocks.modified_wall(job.times, now)),
+            "initiatedOn": iso_time(job.times.started_wall),
             "statusSummary": _status_summary(phase, job.languages),
         }
         return body
 
     # -- internals ------------------------------------------------------------------------------------
-    @staticmethod
-    def _take(rules: list[FailureRule], bot_id: str, language: str | None) -> bool:
-        for rule in rules:
-            if rule.matches(bot_id, language if language is not None else ""):
-                rule.remaining -= 1
-                if rule.remaining <= 0:
-                    rules.remove(rule)
-                return True
-        return False
-
     def _chain(self, bot_id: str, languages: tuple[str, ...]) -> list[_Publish]:
         chain = self._publishes.get(bot_id)
         if chain is None:
             # ASSUMPTION: every bot starts with one earlier, successful publish (like trainings do), so the
             # status endpoint always has a job to report.
-            now = self._clock()
+            now = self._clocks.clock()
             initial = _Publish(
                 publish_id=f"ds-{uuid.uuid5(uuid.NAMESPACE_URL, 'kore-sandbox/publish/' + bot_id)}",
                 bot_id=bot_id,
                 version_comment="initial version (sandbox)",
                 initiate_training=None,
                 created_by=user_id("kore-sandbox"),
-                requested_at=now,
-                requested_wall=self._started_wall,
-                done_at=now,
-                done_wall=self._started_wall,
+                times=JobTimes(now, self._started_wall, now, self._started_wall),
                 outcome="successful",
                 languages=languages,
                 initial=True,
@@ -542,10 +449,10 @@ class PipelineModel:
 
     @staticmethod
     def _phase(job: _Publish, now: float) -> PublishStatus:
-        return "in-progress" if now < job.done_at else job.outcome
+        return "in-progress" if job.times.running(now) else job.outcome
 
     def _import_record(self, job: _Import, now: float) -> ImportRecord:
-        status: ImportStatus = "pending" if now < job.done_at else job.outcome
+        status: ImportStatus = "pending" if job.times.running(now) else job.outcome
         return ImportRecord(
             job.import_id,
             job.bot_id,
@@ -565,7 +472,7 @@ class PipelineModel:
             "createdBy": job.created_by,
             "requestType": "MLimport",
             "statusLogs": [],
-            "createdOn": iso_time(job.created_wall),
+            "createdOn": iso_time(job.times.started_wall),
             "__v": 0,
         }
         if record.message is not None:
@@ -601,91 +508,60 @@ def _status_summary(phase: PublishStatus, languages: tuple[str, ...]) -> list[di
 # -- the requests ------------------------------------------------------------------------------------------
 
 
-class PipelineApi:
-    """Answers the pipeline endpoints with `SandboxApi`'s apps, bots, JWT checks and rate limiters."""
+class PipelineApi(EndpointFamily[RouteKind, PipelineModel]):
+    """Answers the pipeline endpoints (upload, ML import, publish and their status)."""
 
     def __init__(self, core: SandboxApi, model: PipelineModel) -> None:
-        self.core = core
-        self.model = model
+        super().__init__(core, model, match_pipeline_route)
 
-    def handle(self, req: ApiRequest, route: PipelineRoute) -> ApiResponse:
-        response = ApiResponse(200, None, bot_id=route.bot_id)
-        try:
-            response.body = self._handle(req, route, response)
-        except ApiError as err:
-            response.status = err.status
-            response.body = err.body()
-            response.headers.update(err.headers)
-        return response
-
-    def _handle(self, req: ApiRequest, route: PipelineRoute, response: ApiResponse) -> object:
-        allowed = ALLOWED_METHOD[route.kind]
-        if req.method != allowed:
-            raise ApiError(405, "Method Not Allowed", 405, {"Allow": allowed})
+    def _answer(self, req: ApiRequest, route: PipelineRoute, response: ApiResponse) -> object:
+        # ASSUMPTION: each endpoint has its own rate budget: the "bot"-keyed APIs (upload, import,
+        # publish) use the train limit's numbers, the status APIs the status limit's.
         core = self.core
-        app = authenticate(req.headers.get("auth"), core.apps, core._wall_clock, core.jti_cache)
+        app = core.caller(req, ALLOWED_METHOD[route.kind])
         if route.kind == "upload":
             # Upload File needs no API scope ("any app created by the account administrator").
             name, extension, context, content = _parse_upload(req)
-            self._limit(self.core.train_limiter, ("uploadfile", app.client_id))
+            core.rate_limit(core.train_limiter, ("uploadfile", app.client_id))
             return {"fileId": self.model.upload(app.client_id, name, extension, context, content)}
-        assert route.bot_id is not None
-        bot = self.core.bots.get(route.bot_id)
-        if bot is None or app.client_id not in bot.linked_apps:
-            raise ApiError(401, MSG_INVALID_CREDENTIALS, CODE_AUTH)
+        bot = core.linked_bot(app, route.bot_id)
         if route.kind == "mlimport":
             return self._import(req, app, bot, response)
         if route.kind == "mlimport_status":
-            _require_scope(app, SCOPE_ML_IMPORT)
+            require_scope(app, SCOPE_ML_IMPORT, ANY_APP_KIND)
             assert route.request_id is not None
             body = self.model.import_status(bot.bot_id, route.request_id)
             if body is None:
                 # ASSUMPTION: an id of another bot is as unknown as an invented one.
                 raise ApiError(400, MSG_INVALID_REQUEST_ID, 400)
-            self._limit(self.core.status_limiter, ("mlimport-status", route.request_id))
+            core.rate_limit(core.status_limiter, ("mlimport-status", route.request_id))
             return body
         if route.kind == "publish":
             # Publish is an Admin Console API (docs/kore-api.md §3.2: App Builder scope "Not Applicable").
-            _require_scope(app, SCOPE_PUBLISH, frozenset({APP_KIND_ADMIN}))
+            require_scope(app, SCOPE_PUBLISH, frozenset({APP_KIND_ADMIN}))
             comment, initiate = _parse_publish(req)
-            self._limit(self.core.train_limiter, ("publish", bot.bot_id))
+            core.rate_limit(core.train_limiter, ("publish", bot.bot_id))
             return self.model.start_publish(bot.bot_id, bot.languages, comment, initiate, app.client_id)
-        _require_scope(app, SCOPE_PUBLISH_STATUS, frozenset({APP_KIND_ADMIN}))
+        require_scope(app, SCOPE_PUBLISH_STATUS, frozenset({APP_KIND_ADMIN}))
         # ASSUMPTION: the status API's rate-limit "request_id" is the bot (the path has no request id).
-        self._limit(self.core.status_limiter, ("publish-status", bot.bot_id))
+        core.rate_limit(core.status_limiter, ("publish-status", bot.bot_id))
         return self.model.publish_status(bot.bot_id, bot.languages)
 
     def _import(self, req: ApiRequest, app: SandboxApp, bot: SandboxBot, response: ApiResponse) -> object:
-        _require_scope(app, SCOPE_ML_IMPORT)
-        # ASSUMPTION: the import applies to the language named by `bot-language` (as on train), else the
-        # bot's default language; an unknown or disabled language is a 400, as on train.
-        language = req.headers.get("bot-language", "").strip().lower() or bot.default_language
-        response.language = language
-        SandboxApi._check_language(bot, language)
-        payload = _json_object(req.body)
+        require_scope(app, SCOPE_ML_IMPORT, ANY_APP_KIND)
+        language = self.core.header_language(req, bot, response)
+        payload = json_object_body(req.body)
         file_name, file_id = payload.get("fileName"), payload.get("fileId")
         if not (isinstance(file_name, str) and file_name.strip() and isinstance(file_id, str) and file_id):
             raise ApiError(412, MSG_VALIDATION, 412)
         upload = self.model.file(file_id)
         if upload is None:
             raise ApiError(400, MSG_INVALID_FILE_ID, 400)
-        self._limit(self.core.train_limiter, ("mlimport", bot.bot_id))
+        self.core.rate_limit(self.core.train_limiter, ("mlimport", bot.bot_id))
         return self.model.start_import(bot.bot_id, language, upload, file_name, app.client_id)
 
-    @staticmethod
-    def _limit(limiter: RateLimiter, key: tuple[str, ...]) -> None:
-        # ASSUMPTION: each endpoint has its own budget: the "bot"-keyed APIs (upload, import, publish) use
-        # the train limit's numbers, the status APIs the status limit's.
-        refused = limiter.hit(key)
-        if refused is not None:
-            raise ApiError(429, refused.message, 429, {"Retry-After": str(refused.retry_after)})
 
-
-def _require_scope(app: SandboxApp, scope: str, kinds: frozenset[AppKind] = ANY_APP_KIND) -> None:
-    require_scope(app, scope, kinds)
-
-
-def _json_object(body: bytes) -> dict[str, object]:
+def json_object_body(body: bytes) -> dict[str, object]:
     """ASSUMPTION: a body that is not a JSON object is a "bad payload" (412), like a missing field."""
     try:
         payload = json.loads(body or b"null")
@@ -697,7 +573,7 @@ def _json_object(body: bytes) -> dict[str, object]:
 
 
 def _parse_publish(req: ApiRequest) -> tuple[str, bool | None]:
-    payload = _json_object(req.body)
+    payload = json_object_body(req.body)
     comment = payload.get("versionComment")
     initiate = payload.get("initiateTraining")
     # ASSUMPTION: a missing or empty versionComment, or a non-boolean initiateTraining, is a 412.
@@ -748,12 +624,8 @@ def _text_field(part: Message | None) -> str:
 # -- the thread-safe handle for tests and the admin API ----------------------------------------------------
 
 
-class PipelineControls:
+class PipelineControls(JobControls[PipelineModel]):
     """`Sandbox.pipeline`: knobs, fault rules and views of the pipeline jobs, under the sandbox's lock."""
-
-    def __init__(self, lock: threading.RLock, model: PipelineModel) -> None:
-        self._lock = lock
-        self._model = model
 
     @property
     def import_seconds(self) -> float:

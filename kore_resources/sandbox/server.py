@@ -5,28 +5,24 @@ One `threading.RLock` guards all state; the handler threads never sleep while ho
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import ipaddress
 import json
 import random
-import socket
-import socketserver
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from .admin import ADMIN_PREFIX, handle_admin
-from .api import ApiRequest, ApiResponse, SandboxApi, match_route, requested_language
+from .api import ApiRequest, ApiResponse, EndpointFamily, SandboxApi, match_route, requested_language
 from .auth import error_body
-from .definitions import DefinitionApi, DefinitionControls, DefinitionModel, match_definition_route
+from .definitions import DefinitionApi, DefinitionControls, DefinitionModel
 from .demo import DEMO_APPS, DEMO_BOTS
 from .download import DownloadHooks, DownloadServer
 from .export import (
@@ -36,10 +32,9 @@ from .export import (
     ExportControls,
     ExportModel,
     UtteranceStore,
-    match_export_route,
 )
 from .faults import Fault, FaultKind, FaultQueue
-from .pipeline import PipelineApi, PipelineControls, PipelineModel, match_pipeline_route
+from .pipeline import PipelineApi, PipelineControls, PipelineModel
 from .state import (
     Clock,
     FailureRule,
@@ -47,11 +42,13 @@ from .state import (
     RateLimiter,
     SandboxApp,
     SandboxBot,
+    Snapshot,
     TrainingModel,
     TrainingRecord,
     check_seconds,
 )
-from .variables import VariablesApi, VariablesImport, VariablesModel, match_variables_route
+from .transport import DispatchingHandler, LoopbackServer, OpenConnections
+from .variables import VariablesApi, VariablesImport, VariablesModel
 
 MAX_BODY_BYTES = 16 << 20  # ASSUMPTION: uploads of up to 16 MiB are accepted (the limit is not documented)
 DEFAULT_RATE_LIMIT = RateLimit()  # 60/min, 1800/hour (docs/kore-api.md §5.1)
@@ -69,7 +66,7 @@ def is_loopback_host(host: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(Snapshot):
     """One request the sandbox received (admin `/_sandbox/` requests are not logged).
 
     Never holds the `auth` header or any secret: query values whose name looks secret are redacted.
@@ -88,21 +85,6 @@ class Call:
     wall_time: float = 0.0
     fault: FaultKind | None = None
     training_id: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "method": self.method,
-            "path": self.path,
-            "query": dict(self.query),
-            "status": self.status,
-            "bot_id": self.bot_id,
-            "language": self.language,
-            "at": self.at,
-            "connection_id": self.connection_id,
-            "wall_time": self.wall_time,
-            "fault": self.fault,
-            "training_id": self.training_id,
-        }
 
 
 @dataclass
@@ -212,6 +194,13 @@ class Sandbox:
         self._definition_api = DefinitionApi(self._api, self._definition_model, self._pipeline_model)
         self._export_model = ExportModel(export_seconds=export_seconds, clock=clock, wall_clock=wall_clock)
         self._export_api = ExportApi(self._api, self._export_model, self._utterances)
+        #: The endpoint families beside train, in the order they are tried (their paths do not overlap).
+        self._families: tuple[EndpointFamily[Any, Any], ...] = (
+            self._pipeline_api,
+            self._definition_api,
+            self._variables_api,
+            self._export_api,
+        )
         self._downloads: list[DownloadRequest] = []
         self._download: DownloadServer | None = None
         for app in (*(DEMO_APPS if demo_data else ()), *apps):
@@ -222,8 +211,7 @@ class Sandbox:
         # Set to send every answer `delay_response` holds back now; replaced by a fresh one each time.
         self._delays_released = threading.Event()
         self._calls: list[Call] = []
-        self._connections = 0
-        self._open_sockets: set[socket.socket] = set()
+        self._connections = OpenConnections()
         self._log = (log_stream if log_stream is not None else sys.stderr) if log_requests else None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -271,11 +259,7 @@ class Sandbox:
         server.shutdown()
         server.server_close()
         self.release_delayed_responses()  # no handler thread outlives the server in a delay
-        with self._lock:
-            sockets = list(self._open_sockets)
-        for sock in sockets:  # keep-alive connections would otherwise outlive the server
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        self._connections.shut_down()
         if thread is not None:
             thread.join(timeout=5)
 
@@ -340,8 +324,7 @@ class Sandbox:
     @property
     def connections_opened(self) -> int:
         """How many TCP connections clients have opened so far."""
-        with self._lock:
-            return self._connections
+        return self._connections.opened
 
     def training_status(
         self, bot_id: str, language: str | None = None, state: str = "configured"
@@ -653,16 +636,6 @@ class Sandbox:
             self._downloads.clear()
 
     # -- internals used by the handler -----------------------------------------------------------------
-    def _on_connect(self, sock: socket.socket) -> int:
-        with self._lock:
-            self._connections += 1
-            self._open_sockets.add(sock)
-            return self._connections
-
-    def _on_disconnect(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._open_sockets.discard(sock)
-
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
             return self._faults.take(method, path)
@@ -678,19 +651,11 @@ class Sandbox:
     def _handle_api(self, req: ApiRequest) -> ApiResponse:
         with self._lock:
             self._settle()  # finished imports change the training status first
-            pipeline_route = match_pipeline_route(req.path)
-            if pipeline_route is not None:
-                return self._pipeline_api.handle(req, pipeline_route)
-            definition_route = match_definition_route(req.path)
-            if definition_route is not None:
-                return self._definition_api.handle(req, definition_route)
-            variables_route = match_variables_route(req.path)
-            if variables_route is not None:
-                return self._variables_api.handle(req, variables_route)
-            export_route = match_export_route(req.path)
-            if export_route is not None:
-                return self._export_api.handle(req, export_route)
-            return self._api.handle(req)
+            for family in self._families:
+                response = family.handle(req)
+                if response is not None:
+                    return response
+            return self._api.handle(req)  # the train endpoints, and the 404 for every unknown path
 
     def _find_download(self, token: str) -> DownloadFile | None:
         with self._lock:
@@ -703,14 +668,7 @@ class Sandbox:
     def _describe(self, req: _Incoming) -> tuple[str | None, str | None]:
         route = match_route(req.path)
         if route is None:
-            pipeline_route = match_pipeline_route(req.path)
-            if pipeline_route is not None:
-                return pipeline_route.bot_id, None
-            other = (
-                match_definition_route(req.path)
-                or match_variables_route(req.path)
-                or match_export_route(req.path)
-            )
+            other = next((r for r in (f.route(req.path) for f in self._families) if r is not None), None)
             return (other.bot_id if other else None), None
         with self._lock:
             api_req = ApiRequest(req.method, req.path, req.query, req.headers)
@@ -810,21 +768,10 @@ class Sandbox:
 
 
 # -- HTTP plumbing -------------------------------------------------------------------------------------
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(LoopbackServer):
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(), which can block on DNS; skip it.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name = str(self.server_address[0])
-        self.server_port = int(self.server_address[1])
+        super().__init__(address, _Handler, sandbox._connections)
 
 
 class _BadRequest(Exception):
@@ -834,52 +781,9 @@ class _BadRequest(Exception):
         self.msg = msg
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(DispatchingHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
     server_version = "KoreSandbox/1.0"
-    # TCP_NODELAY: headers and body go out in two writes; with Nagle on, a client that sends its next
-    # request right away (keep-alive) waits ~40 ms for the body (delayed ACK). bench/ found it.
-    disable_nagle_algorithm = True
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    timeout = 300  # idle keep-alive connections are closed after 5 minutes
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection_id = self.server.sandbox._on_connect(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.sandbox._on_disconnect(self.connection)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # the sandbox logs calls itself (without headers)
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
 
     def _dispatch(self) -> None:
         sandbox = self.server.sandbox
@@ -986,15 +890,4 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(1024)
 
     def _send_json(self, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-        self.wfile.flush()
+        self._send(status, "application/json", json.dumps(body).encode("utf-8"), headers)

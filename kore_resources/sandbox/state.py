@@ -12,7 +12,7 @@ import random
 import secrets
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Clock = Callable[[], float]
@@ -50,6 +50,15 @@ TRAIN_DETAILS: dict[str, int] = {"nlpVersion": 3, "trainVersion": 3}
 def new_training_id() -> str:
     """A 24-lowercase-hex, ObjectId-like Training_ID."""
     return secrets.token_hex(12)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Base of the records the sandbox hands to tests and shows in the admin API (trainings, calls, jobs,
+    downloads): frozen, and `to_json` is every field, in order, as JSON-able values."""
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -111,12 +120,39 @@ class SandboxBot:
         }
 
 
+def check_seconds(name: str, seconds: float) -> float:
+    if not (isinstance(seconds, (int, float)) and 0 <= seconds < math.inf):
+        raise ValueError(f"{name} must be a finite number >= 0, got {seconds!r}")
+    return float(seconds)
+
+
+class SecondsKnob:
+    """A duration setting of a model (`training_seconds`, `import_seconds`, ...): setting it refuses
+    anything but a finite number >= 0, naming the knob as the user knows it (`name`), so every model
+    validates its durations the same way. The value lives in the instance as `_<attribute>`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._attribute = ""
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self._attribute = "_" + attribute
+
+    def __get__(self, instance: object, owner: type | None = None) -> float:
+        value = getattr(instance, self._attribute)
+        assert isinstance(value, float)
+        return value
+
+    def __set__(self, instance: object, seconds: float) -> None:
+        setattr(instance, self._attribute, check_seconds(self.name, seconds))
+
+
 def _finite(value: float) -> float | None:
     return None if math.isinf(value) else value
 
 
 @dataclass(frozen=True)
-class TrainingRecord:
+class TrainingRecord(Snapshot):
     """A snapshot of one training. Times `*_at` are on the sandbox clock; `*_wall` are `time.time()`.
 
     `started_at`/`finished_at` are None while not known (behind or being a hung training).
@@ -139,23 +175,6 @@ class TrainingRecord:
     queued_behind: str | None = None
     #: True when `fail_training` turned this finished training into a failed one afterwards.
     failed_later: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "training_id": self.training_id,
-            "bot_id": self.bot_id,
-            "language": self.language,
-            "phase": self.phase,
-            "outcome": self.outcome,
-            "queued_at": self.queued_at,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "queued_wall": self.queued_wall,
-            "finished_wall": self.finished_wall,
-            "hung": self.hung,
-            "queued_behind": self.queued_behind,
-            "failed_later": self.failed_later,
-        }
 
 
 @dataclass
@@ -195,6 +214,43 @@ class FailureRule:
 
     def to_json(self) -> dict[str, object]:
         return {"bot_id": self.bot_id, "language": self.language, "count": self.remaining}
+
+
+class FailureRules:
+    """The rules of one `fail_next_*` knob (trainings, ML imports, publishes, definition imports, exports,
+    blank download URLs): each job that matches the oldest matching rule uses one of its `count`."""
+
+    def __init__(self) -> None:
+        self._rules: list[FailureRule] = []
+
+    def add(self, bot_id: str | None, language: str | None = None, count: int = 1) -> None:
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        self._rules.append(FailureRule(bot_id, language, count))
+
+    def take(self, bot_id: str, language: str = "") -> bool:
+        """True (and one use gone) if a rule matches this job. Rules without a language match any."""
+        for rule in self._rules:
+            if rule.matches(bot_id, language):
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    self._rules.remove(rule)
+                return True
+        return False
+
+    def clear(self) -> None:
+        self._rules.clear()
+
+    def pending(self) -> list[FailureRule]:
+        """Copies: a caller cannot use up a rule by changing what it got."""
+        return [FailureRule(r.bot_id, r.language, r.remaining) for r in self._rules]
+
+    def to_json(self) -> list[dict[str, object]]:
+        return [r.to_json() for r in self._rules]
+
+    def to_json_by_bot(self) -> list[dict[str, object]]:
+        """For the knobs that take no language (the settings views leave the key out)."""
+        return [{"bot_id": r.bot_id, "count": r.remaining} for r in self._rules]
 
 
 def status_body(status: TrainingStatus, sentences_in_sync: bool) -> dict[str, object]:
@@ -254,28 +310,15 @@ class TrainingModel:
         self.fail_rate = fail_rate
         self._chains: dict[tuple[str, str], list[_Training]] = {}
         self._order: list[_Training] = []
-        self._failures: list[FailureRule] = []
+        self._failures = FailureRules()
         self._sentences_changed: dict[tuple[str, str], int] = {}
         self._seq = 0
         self._hang = False
         self._hold = False
 
     # -- knobs --------------------------------------------------------------------------------------
-    @property
-    def training_seconds(self) -> float:
-        return self._training_seconds
-
-    @training_seconds.setter
-    def training_seconds(self, seconds: float) -> None:
-        self._training_seconds = check_seconds("training_seconds", seconds)
-
-    @property
-    def queue_seconds(self) -> float:
-        return self._queue_seconds
-
-    @queue_seconds.setter
-    def queue_seconds(self, seconds: float) -> None:
-        self._queue_seconds = check_seconds("queue_seconds", seconds)
+    training_seconds = SecondsKnob("training_seconds")
+    queue_seconds = SecondsKnob("queue_seconds")
 
     @property
     def fail_rate(self) -> float:
@@ -294,19 +337,16 @@ class TrainingModel:
     def fail_next_training(
         self, bot_id: str | None = None, language: str | None = None, count: int = 1
     ) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, got {count}")
-        self._failures.append(FailureRule(bot_id, language, count))
+        self._failures.add(bot_id, language, count)
 
     @property
     def pending_failures(self) -> list[FailureRule]:
-        return [FailureRule(r.bot_id, r.language, r.remaining) for r in self._failures]
+        return self._failures.pending()
 
     def hang_trainings(self, hang: bool = True) -> None:
         """Hang: every unfinished (and every new) training stays Inprogress. Release: they finish at
         their normal time or now, whichever is later."""
-        now = self._clock()
-        self._refresh(now)
+        now = self._refresh_now()
         self._hang = hang
         for t in self._order:
             if hang and t.finished_at > now:
@@ -314,8 +354,7 @@ class TrainingModel:
             elif not hang and t.hung:
                 t.hung = False
                 t.released_at = now
-        for key in self._chains:
-            self._reschedule(key)
+        self._reschedule_all()
 
     @property
     def holding(self) -> bool:
@@ -325,8 +364,7 @@ class TrainingModel:
         """Hold: every training that has not started yet (and every new one) stays queued, so the status
         keeps describing the previous training. Release: they start at their normal time or now, whichever
         is later. Lets a test stop time at "queued, not yet visible" without racing a clock."""
-        now = self._clock()
-        self._refresh(now)
+        now = self._refresh_now()
         self._hold = hold
         for t in self._order:
             if hold and t.started_at > now:
@@ -334,8 +372,7 @@ class TrainingModel:
             elif not hold and t.held:
                 t.held = False
                 t.unheld_at = now
-        for key in self._chains:
-            self._reschedule(key)
+        self._reschedule_all()
 
     def mark_sentences_changed(self, bot_id: str, language: str) -> None:
         """`isMlInSyncWithSentences` is false until a training queued after this finishes successfully."""
@@ -359,8 +396,7 @@ class TrainingModel:
         self._failable(training_id)
 
     def _failable(self, training_id: str) -> _Training:
-        now = self._clock()
-        self._refresh(now)
+        now = self._refresh_now()
         training = next((t for t in self._order if t.training_id == training_id), None)
         if training is None:
             raise ValueError(f"unknown training {training_id!r}")
@@ -384,15 +420,14 @@ class TrainingModel:
     def reset(self) -> None:
         self._chains.clear()
         self._order.clear()
-        self._failures.clear()
+        self.clear_failures()
         self._sentences_changed.clear()
         self._hang = False
         self._hold = False
 
     # -- API operations -----------------------------------------------------------------------------
     def queue_training(self, bot_id: str, language: str) -> TrainingRecord:
-        now = self._clock()
-        self._refresh(now)
+        now = self._refresh_now()
         self._seq += 1
         key = (bot_id, language)
         pending = [t for t in self._chains.get(key, []) if t.finished_at > now]
@@ -403,8 +438,8 @@ class TrainingModel:
             seq=self._seq,
             queued_at=now,
             queued_wall=self._wall_clock(),
-            queue_seconds=self._queue_seconds,
-            training_seconds=self._training_seconds,
+            queue_seconds=self.queue_seconds,
+            training_seconds=self.training_seconds,
             outcome=self._decide_outcome(bot_id, language),
             hung=self._hang,
             held=self._hold,
@@ -418,8 +453,7 @@ class TrainingModel:
 
     def status(self, bot_id: str, language: str, state: TrainState = "configured") -> dict[str, object]:
         """The train status body for one bot+language+state at the current clock time."""
-        now = self._clock()
-        self._refresh(now)
+        now = self._refresh_now()
         if state == "published":
             # ASSUMPTION: the sandbox has no publish flow; the published version keeps its initial,
             # completed training, so `state=published` always reports Finished / in sync.
@@ -442,21 +476,21 @@ class TrainingModel:
         return status_body("Finished", sentences_in_sync)
 
     def records(self) -> list[TrainingRecord]:
-        now = self._clock()
-        self._refresh(now)
+        now = self._refresh_now()
         return [self._snapshot(t, now) for t in self._order]
 
     # -- internals ----------------------------------------------------------------------------------
     def _decide_outcome(self, bot_id: str, language: str) -> TrainingOutcome:
-        for rule in self._failures:
-            if rule.matches(bot_id, language):
-                rule.remaining -= 1
-                if rule.remaining <= 0:
-                    self._failures.remove(rule)
-                return "Failed"
+        if self._failures.take(bot_id, language):
+            return "Failed"
         if self._fail_rate > 0 and self._rng.random() < self._fail_rate:
             return "Failed"
         return "Finished"
+
+    def _reschedule_all(self) -> None:
+        """After a hang or hold changed: every chain's start and finish times follow the new flags."""
+        for key in self._chains:
+            self._reschedule(key)
 
     def _reschedule(self, key: tuple[str, str]) -> None:
         previous_finish = -math.inf
@@ -474,6 +508,12 @@ class TrainingModel:
             else:
                 t.finished_at = nominal
             previous_finish = t.finished_at
+
+    def _refresh_now(self) -> float:
+        """The clock's time, with every training finished by then stamped: how each operation starts."""
+        now = self._clock()
+        self._refresh(now)
+        return now
 
     def _refresh(self, now: float) -> None:
         """Stamp the wall-clock finish time of every training that has finished by `now`."""
@@ -516,12 +556,6 @@ class TrainingModel:
             queued_behind=t.queued_behind,
             failed_later=t.failed_later,
         )
-
-
-def check_seconds(name: str, seconds: float) -> float:
-    if not (isinstance(seconds, (int, float)) and 0 <= seconds < math.inf):
-        raise ValueError(f"{name} must be a finite number >= 0, got {seconds!r}")
-    return float(seconds)
 
 
 # -- rate limits ------------------------------------------------------------------------------------

@@ -22,10 +22,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote
 
-from .api import ApiRequest, ApiResponse, SandboxApi
-from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, authenticate, require_scope
+from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
+from .auth import ApiError, require_scope
 from .state import APP_KIND_BOT, SandboxBot
 
 #: App Builder scopes of Bot Variables Import and Export (docs/kore-api.md §3.2).
@@ -63,18 +62,15 @@ _VARIABLES = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class VariablesRoute:
-    kind: RouteKind
-    bot_id: str
+VariablesRoute = Route[RouteKind]
 
 
 def match_variables_route(path: str) -> VariablesRoute | None:
-    m = _VARIABLES.match(path)
-    if m is None:
+    groups = path_groups(_VARIABLES, path)
+    if groups is None:
         return None
-    kind: RouteKind = "variables_import" if m.group("op") == "import" else "variables_export"
-    return VariablesRoute(kind, unquote(m.group("bot")))
+    kind: RouteKind = "variables_import" if groups["op"] == "import" else "variables_export"
+    return VariablesRoute(kind, groups["bot"])
 
 
 class VariableError(ValueError):
@@ -371,36 +367,21 @@ class VariablesModel:
         return common
 
 
-class VariablesApi:
-    """Answers the variables endpoints with `SandboxApi`'s apps, bots, JWT checks and rate limiters."""
+class VariablesApi(EndpointFamily[RouteKind, VariablesModel]):
+    """Answers the variables endpoints (import and export; synchronous)."""
 
     def __init__(self, core: SandboxApi, model: VariablesModel) -> None:
-        self.core = core
-        self.model = model
+        super().__init__(core, model, match_variables_route)
 
-    def handle(self, req: ApiRequest, route: VariablesRoute) -> ApiResponse:
-        response = ApiResponse(200, None, bot_id=route.bot_id)
-        try:
-            response.body = self._handle(req, route)
-        except ApiError as err:
-            response.status = err.status
-            response.body = err.body()
-            response.headers.update(err.headers)
-        return response
-
-    def _handle(self, req: ApiRequest, route: VariablesRoute) -> object:
-        if req.method != "POST":
-            raise ApiError(405, "Method Not Allowed", 405, {"Allow": "POST"})
+    def _answer(self, req: ApiRequest, route: VariablesRoute, response: ApiResponse) -> object:
         core = self.core
-        app = authenticate(req.headers.get("auth"), core.apps, core._wall_clock, core.jti_cache)
-        bot = core.bots.get(route.bot_id)
-        if bot is None or app.client_id not in bot.linked_apps:
-            raise ApiError(401, MSG_INVALID_CREDENTIALS, CODE_AUTH)
+        app = core.caller(req, "POST")
+        bot = core.linked_bot(app, route.bot_id)
         bot_level = frozenset({APP_KIND_BOT})
         if route.kind == "variables_export":
             require_scope(app, SCOPE_EXPORT_VARIABLES, bot_level)
             # ASSUMPTION: export is in the `bot` rate family (undocumented, docs/kore-api.md §5.1).
-            SandboxApi._limit(core.train_limiter, ("variables-export", bot.bot_id))
+            core.rate_limit(core.train_limiter, ("variables-export", bot.bot_id))
             return self.model.export(bot.bot_id)
         require_scope(app, SCOPE_IMPORT_VARIABLES, bot_level)
         return self._import(req, bot)
@@ -411,6 +392,6 @@ class VariablesApi:
         except VariableError:
             # Observed (KAR): an empty or wrong body gets 500, not a 4xx.
             raise ApiError(500, MSG_INTERNAL_ERROR, 500) from None
-        SandboxApi._limit(self.core.train_limiter, ("variables-import", bot.bot_id))
+        self.core.rate_limit(self.core.train_limiter, ("variables-import", bot.bot_id))
         count = self.model.import_variables(bot.bot_id, parsed)
         return {"message": f"{count} Variables imported/updated successfully."}

@@ -1,0 +1,101 @@
+"""What the sandbox's asynchronous jobs share: ML import and publish (`pipeline.py`), bot definition import
+(`definitions.py`) and ML export (`export.py`).
+
+Every such job starts on the injected clocks and runs for a duration taken when it starts: until then its
+status is the endpoint's "running" word (`pending`, `in-progress`, `IN_PROGRESS`), afterwards the outcome
+decided when it started. The job models are pure, like `state.TrainingModel`: no I/O, no locks, no
+sleeping; `JobControls` is the base of their thread-safe handles.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, Protocol, TypeVar
+
+from .state import Clock
+
+
+def iso_time(wall: float) -> str:
+    """`2019-06-27T12:03:30.748Z`, the documented timestamp format."""
+    milliseconds = int(wall * 1000) % 1000
+    return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds:03d}Z"
+
+
+def user_id(client_id: str) -> str:
+    """ASSUMPTION: `createdBy` is a stable `u-<uuid>` per app (the sandbox has no users)."""
+    return f"u-{uuid.uuid5(uuid.NAMESPACE_URL, 'kore-sandbox/user/' + client_id)}"
+
+
+@dataclass(frozen=True)
+class JobTimes:
+    """When a job started and when it ends, on the sandbox clock (`*_at`) and the wall clock (`*_wall`)."""
+
+    started_at: float
+    started_wall: float
+    done_at: float
+    done_wall: float
+
+    def running(self, now: float) -> bool:
+        return now < self.done_at
+
+    def percentage(self, now: float, succeeded: bool) -> int:
+        """`percentageComplete`. ASSUMPTION: progress grows linearly; a failed job stops short of 100."""
+        if succeeded:
+            return 100
+        duration = self.done_at - self.started_at
+        done = 1.0 if duration <= 0 else min(1.0, (now - self.started_at) / duration)
+        return math.floor(done * 99)
+
+
+class _Settled(Protocol):
+    times: JobTimes
+    applied: bool
+
+
+SettledJob = TypeVar("SettledJob", bound=_Settled)
+
+
+class JobClocks:
+    """The injected clocks of a job model, and how a job's times are taken from them."""
+
+    def __init__(self, clock: Clock, wall_clock: Clock) -> None:
+        self.clock = clock
+        self.wall_clock = wall_clock
+
+    def start(self, seconds: float) -> JobTimes:
+        """The times of a job starting now that runs for `seconds`."""
+        now, wall = self.clock(), self.wall_clock()
+        return JobTimes(now, wall, now + seconds, wall + seconds)
+
+    def modified_wall(self, times: JobTimes, now: float) -> float:
+        """When the job last changed, as of `now`: now while it runs, else when it ended (`lMod`,
+        `lastModifiedOn`)."""
+        return self.wall_clock() if times.running(now) else times.done_wall
+
+    def newly_finished(self, jobs: Iterable[SettledJob]) -> list[SettledJob]:
+        """The jobs that have finished by now and whose effect is not applied yet, in completion order,
+        marked applied: a model's `settle()` applies each import's effect exactly once."""
+        now = self.clock()
+        done = sorted(
+            (j for j in jobs if not j.applied and not j.times.running(now)), key=lambda j: j.times.done_at
+        )
+        for job in done:
+            job.applied = True
+        return done
+
+
+ModelT = TypeVar("ModelT")
+
+
+class JobControls(Generic[ModelT]):
+    """Base of `Sandbox.pipeline`, `Sandbox.definitions` and `Sandbox.ml_export`: knobs, fault rules and
+    views of one job model. The model is pure, so every read and change holds the sandbox's lock."""
+
+    def __init__(self, lock: threading.RLock, model: ModelT) -> None:
+        self._lock = lock
+        self._model = model
