@@ -124,7 +124,9 @@ _SKIP: Final = _KNOWN | _VOLATILE
 # itself when there is no `entityName` (see the module docstring): never an extra field either way.
 _ENTITY_SKIP: Final = _ENTITY_KNOWN | _VOLATILE | {"entityId"}
 
-_JSON_FIELDS_NAMES: Final = ("sentence", "taskName", "type", "language", "entities")
+#: The record fields `_normalise` takes column-wise, in its order: text, intent, type, language.
+_COLUMNS: Final = ("sentence", "taskName", "type", "language")
+_JSON_FIELDS_NAMES: Final = (*_COLUMNS, "entities")
 _JSON_FIELDS: Final = itemgetter(*_JSON_FIELDS_NAMES)
 _WS: Final = re.compile(r"[ \t\n\r]*")
 _DECODER: Final = json.JSONDecoder()
@@ -411,15 +413,7 @@ def _json_table(path: Path, text: str) -> _Table:
     def column(key: str) -> list[object]:
         return list(map(dict.get, data, repeat(key)))
 
-    return _normalise(
-        source,
-        column("sentence"),
-        column("taskName"),
-        column("type"),
-        column("language"),
-        tags=column("entities"),
-        extras=extras,
-    )
+    return _normalise(source, *map(column, _COLUMNS), tags=column("entities"), extras=extras)
 
 
 def _json_offset(text: str, steps: tuple[int | str, ...]) -> int:
@@ -592,15 +586,7 @@ def _csv_table(path: Path, text: str) -> _Table:
     extras = None
     if others:
         extras = [_extra([(name, row[i]) for i, name in others if row[i]], _SKIP) for row in rows]
-    return _normalise(
-        source,
-        column("sentence"),
-        column("taskName"),
-        column("type"),
-        column("language"),
-        tags=None,
-        extras=extras,
-    )
+    return _normalise(source, *map(column, _COLUMNS), tags=None, extras=extras)
 
 
 # -------------------------------------------------------------------------------------- normalisation

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
 # -- the vocabularies -----------------------------------------------------------------------------------
 
@@ -59,6 +59,43 @@ def is_failure_word(status: str) -> bool:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """How one part of a job went, as the job reports it part by part: what kind of part it is, which one
+    (where named), its status and message. A bot import's `statusLogs` entry (`StatusLog`) or a publish's
+    per-resource result (`ResourceResult`)."""
+
+    #: The wire names of `kind` and `name`.
+    KEYS: ClassVar[tuple[str, str]]
+
+    kind: str
+    name: str | None
+    status: str
+    message: str | None = None
+
+    @classmethod
+    def from_api(cls, entry: Mapping[str, Any]) -> Self:
+        kind, name = cls.KEYS
+        return cls(
+            kind=_text(entry.get(kind)) or "?",
+            name=_text(entry.get(name)),
+            status=_text(entry.get("status")) or "?",
+            message=_text(entry.get("message")),
+        )
+
+    @property
+    def failed(self) -> bool:
+        return is_failure_word(self.status)
+
+    @property
+    def label(self) -> str:
+        """The part in messages."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return f"{self.label}: {self.status}" + (f" ({self.message})" if self.message else "")
 
 
 # -- ML training ---------------------------------------------------------------------------------------
@@ -159,31 +196,15 @@ class MlExportJob:
 # -- bot definition import --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StatusLog:
-    """One `statusLogs` entry of a bot import: what part of the definition it was, and how it went."""
+class StatusLog(PartResult):
+    """One `statusLogs` entry of a bot import: what part of the definition it was (`taskType`, `taskName`),
+    and how it went."""
 
-    task_type: str
-    task_name: str | None
-    status: str
-    message: str | None = None
-
-    @classmethod
-    def from_api(cls, entry: Mapping[str, Any]) -> StatusLog:
-        return cls(
-            task_type=_text(entry.get("taskType")) or "?",
-            task_name=_text(entry.get("taskName")),
-            status=_text(entry.get("status")) or "?",
-            message=_text(entry.get("message")),
-        )
+    KEYS = ("taskType", "taskName")
 
     @property
-    def failed(self) -> bool:
-        return is_failure_word(self.status)
-
-    def describe(self) -> str:
-        name = f" {self.task_name!r}" if self.task_name else ""
-        return f"{self.task_type}{name}: {self.status}" + (f" ({self.message})" if self.message else "")
+    def label(self) -> str:
+        return self.kind + (f" {self.name!r}" if self.name else "")
 
 
 @dataclass(frozen=True)
@@ -245,32 +266,20 @@ class ExportedVariable:
 # -- publish -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ResourceResult:
-    """One entry of the publish answer or of the publish status's `statusSummary`."""
+class ResourceResult(PartResult):
+    """One entry of the publish answer or of the publish status's `statusSummary` (`resourceType`,
+    `resourceId`)."""
 
-    resource_type: str
-    resource_id: str | None
-    status: str
-    message: str | None = None
-
-    @classmethod
-    def from_api(cls, entry: Mapping[str, Any]) -> ResourceResult:
-        return cls(
-            resource_type=_text(entry.get("resourceType")) or "?",
-            resource_id=_text(entry.get("resourceId")),
-            status=_text(entry.get("status")) or "?",
-            message=_text(entry.get("message")),
-        )
+    KEYS = ("resourceType", "resourceId")
 
     @property
-    def failed(self) -> bool:
-        return is_failure_word(self.status)
+    def resource_id(self) -> str | None:
+        """The `resourceId` (`name`)."""
+        return self.name
 
-    def describe(self) -> str:
-        named = self.resource_id not in (None, self.resource_type)
-        name = self.resource_type + (f" {self.resource_id}" if named else "")
-        return f"{name}: {self.status}" + (f" ({self.message})" if self.message else "")
+    @property
+    def label(self) -> str:
+        return self.kind + (f" {self.name}" if self.name not in (None, self.kind) else "")
 
 
 def _results(entries: Any) -> tuple[ResourceResult, ...]:

@@ -138,11 +138,7 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
         where = f"{key}[{index}]"
         if not isinstance(entry, dict):
             raise ConfigurationError(f"{where} must be an object with name, botId, languages and utterances")
-        unknown = sorted(set(entry) - KNOWN_KEYS)
-        if unknown:
-            raise ConfigurationError(
-                f"{where} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(KNOWN_KEYS))}"
-            )
+        _reject_unknown_keys(entry, KNOWN_KEYS, where)
         name = _require_str(entry, "name", where)
         if not NAME_PATTERN.fullmatch(name):
             raise ConfigurationError(
@@ -151,15 +147,9 @@ def parse_bots(raw: Any, *, key: str, base_dir: Path) -> list[BotSpec]:
             )
         languages = _languages(entry.get("languages"), f"{where}.languages")
         folder = project_relative(base_dir / _require_str(entry, "utterances", where))
-        timeout = entry.get("timeoutSeconds", DEFAULT_TRAINING_TIMEOUT_SECONDS)
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
-            raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
-        wait = entry.get("waitForCompletion", True)
-        if not isinstance(wait, bool):
-            raise ConfigurationError(f"{where}.waitForCompletion must be true or false")
-        import_utterances = entry.get("importUtterances", False)
-        if not isinstance(import_utterances, bool):
-            raise ConfigurationError(f"{where}.importUtterances must be true or false")
+        timeout = _timeout(entry, DEFAULT_TRAINING_TIMEOUT_SECONDS, where)
+        wait = _flag(entry, "waitForCompletion", True, where)
+        import_utterances = _flag(entry, "importUtterances", False, where)
         publish = _publish(entry.get("publish"), f"{where}.publish")
         if publish is not None and not wait:
             raise ConfigurationError(
@@ -198,16 +188,9 @@ def _publish(value: Any, where: str) -> PublishSpec | None:
         raise ConfigurationError(
             f'{where} must be an object such as {{versionComment: "travel bot from git"}}'
         )
-    unknown = sorted(set(value) - PUBLISH_KEYS)
-    if unknown:
-        raise ConfigurationError(
-            f"{where} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(PUBLISH_KEYS))}"
-        )
+    _reject_unknown_keys(value, PUBLISH_KEYS, where)
     comment = _require_str(value, "versionComment", where)
-    timeout = value.get("timeoutSeconds", DEFAULT_PUBLISH_TIMEOUT_SECONDS)
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
-        raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
-    return PublishSpec(comment, timeout)
+    return PublishSpec(comment, _timeout(value, DEFAULT_PUBLISH_TIMEOUT_SECONDS, where))
 
 
 def _definition(value: Any, where: str, base_dir: Path) -> DefinitionSpec | None:
@@ -219,11 +202,7 @@ def _definition(value: Any, where: str, base_dir: Path) -> DefinitionSpec | None
         raise ConfigurationError(
             f"{where} must be a folder (definitions/travel) or {{folder: ..., importOptions: ...}}"
         )
-    unknown = sorted(set(value) - DEFINITION_KEYS)
-    if unknown:
-        raise ConfigurationError(
-            f"{where} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(DEFINITION_KEYS))}"
-        )
+    _reject_unknown_keys(value, DEFINITION_KEYS, where)
     folder = project_relative(base_dir / _require_str(value, "folder", where))
     if not folder.is_dir():
         raise ConfigurationError(
@@ -238,10 +217,7 @@ def _definition(value: Any, where: str, base_dir: Path) -> DefinitionSpec | None
     options = value.get("importOptions")
     if options is not None and not isinstance(options, dict):
         raise ConfigurationError(f"{where}.importOptions must be an object (docs/kore-api.md §8.2)")
-    timeout = value.get("timeoutSeconds", DEFAULT_DEFINITION_TIMEOUT_SECONDS)
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
-        raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
-    return DefinitionSpec(folder, options, timeout)
+    return DefinitionSpec(folder, options, _timeout(value, DEFAULT_DEFINITION_TIMEOUT_SECONDS, where))
 
 
 def _variables(value: Any, where: str) -> tuple[VariableSpec, ...]:
@@ -253,11 +229,7 @@ def _variables(value: Any, where: str) -> tuple[VariableSpec, ...]:
     for key, declared in value.items():
         at = f"{where}.{key}"
         entry = declared if isinstance(declared, dict) else {"value": declared}
-        unknown = sorted(set(entry) - VARIABLE_KEYS)
-        if unknown:
-            raise ConfigurationError(
-                f"{at} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(VARIABLE_KEYS))}"
-            )
+        _reject_unknown_keys(entry, VARIABLE_KEYS, at)
         if "value" not in entry:
             raise ConfigurationError(f"{at} has no value")
         kind = entry.get("variableType", "env")
@@ -330,6 +302,29 @@ def _ignored_by_import(definition: DefinitionSpec) -> set[str]:
     variables = options.get("botVariables") if isinstance(options, dict) else None
     ignore = variables.get("ignore") if isinstance(variables, dict) else None
     return {key for key in ignore if isinstance(key, str)} if isinstance(ignore, list) else set()
+
+
+def _reject_unknown_keys(entry: dict[str, Any], known: frozenset[str], where: str) -> None:
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}"
+        )
+
+
+def _timeout(entry: dict[str, Any], default: int, where: str) -> int:
+    """`timeoutSeconds`, a positive whole number of seconds (`default` when absent)."""
+    timeout = entry.get("timeoutSeconds", default)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
+    return timeout
+
+
+def _flag(entry: dict[str, Any], field: str, default: bool, where: str) -> bool:
+    value = entry.get(field, default)
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{where}.{field} must be true or false")
+    return value
 
 
 def _require_str(entry: dict[str, Any], field: str, where: str) -> str:

@@ -39,37 +39,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import Resource
 
 from .. import settings
 from ..api.errors import KoreApiError
 from ..api.models import BotImportJob
 from ..errors import DefinitionFileError, DefinitionImportFailedError, DefinitionImportTimeoutError
 from ..files import load_json, project_relative, read_text
-from .framework import (
-    Deadline,
-    KoreProvider,
-    WireInputs,
-    common_failures,
-    known,
-    resource_props,
-)
+from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
 from .polling import Verdict, wait_for, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
-INPUT_KEYS = (
-    "bot_id",
-    "definition_file",
-    "config_file",
-    "functions_files",
-    "import_options",
-    "host",
-    "timeout_seconds",
-    "content_hash",
-)
 OUTPUT_KEYS = ("import_id", "import_status", "imported_at")
 #: Bumped when the canonical form changes on purpose: every definition then imports once.
 FORMAT_TAG = b"kore-resources/bot-definition/v1\n"
@@ -205,11 +187,7 @@ def _options_problem(value: Any) -> str | None:
 
 def validate_definition_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(property, reason) for every invalid BotDefinition input. Unknown values (preview) are not judged."""
-    failures = common_failures(
-        news,
-        ("bot_id", "host", "timeout_seconds"),
-        default_timeout=settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS,
-    )
+    failures = common_failures(news, DefinitionInputs)
     for key, suffix in (("definition_file", ".json"), ("config_file", ".json")):
         value = news.get(key)
         if value is None:
@@ -243,6 +221,7 @@ class DefinitionInputs(WireInputs):
         "timeout_seconds": settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS,
     }
     validate = staticmethod(validate_definition_inputs)
+    DESCRIBE = "bot {bot_id}: definition {definition_file}"
 
     bot_id: str
     definition_file: str
@@ -252,14 +231,6 @@ class DefinitionInputs(WireInputs):
     host: str
     timeout_seconds: float
     content_hash: str
-
-    @property
-    def resource_id(self) -> str:
-        return self.bot_id
-
-    @property
-    def describe(self) -> str:
-        return f"bot {self.bot_id}: definition {self.definition_file}"
 
 
 @dataclass(frozen=True)
@@ -281,7 +252,7 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
     replace_keys = ("bot_id", "host")
     #: New content, or other import options, import again; moved files do not.
     trigger_keys = ("content_hash", "import_options")
-    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    output_keys = OUTPUT_KEYS
     forgotten = (
         "bot {bot_id}: forgetting definition import {import_id}; the bot keeps the imported definition"
     )
@@ -327,18 +298,12 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
             functions=tuple(upload(file) for file in inputs.functions_files),
         )
 
-    def job(
-        self,
-        inputs: DefinitionInputs,
-        client: KoreClient,
-        deadline: Deadline,
-        prepared: Any,
-        recorded: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
+    def job(self, run: Run[DefinitionInputs]) -> dict[str, Any]:
         """Import and wait. Raises unless the import succeeded, so nothing is recorded otherwise and the next
         `pulumi up` imports again."""
-        files: UploadedDefinition = prepared
-        job = client.bot_import(
+        inputs, deadline = run.inputs, run.deadline
+        files: UploadedDefinition = run.prepared
+        job = run.client.bot_import(
             inputs.bot_id,
             definition_file_id=files.definition,
             config_file_id=files.config,
@@ -348,21 +313,21 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
         )
         kind = "a full import" if inputs.import_options is None else "an incremental import"
         log(f"{inputs.describe}: import {job.import_id} started ({kind}, {job.status})")
-        job = self._wait(client, inputs, job, deadline)
+        job = self._wait(run, job)
         log(f"{inputs.describe}: import {job.import_id} finished after {deadline.elapsed:.0f}s")
         return inputs.outputs(import_id=job.import_id, import_status=job.status, imported_at=utc_now())
 
-    def _wait(
-        self, client: KoreClient, inputs: DefinitionInputs, job: BotImportJob, deadline: Deadline
-    ) -> BotImportJob:
+    @staticmethod
+    def _wait(run: Run[DefinitionInputs], job: BotImportJob) -> BotImportJob:
+        inputs, client, deadline = run.inputs, run.client, run.deadline
         if word_verdict(job.status) is Verdict.WAITING:
 
             def timed_out(last: BotImportJob | None) -> Exception:
-                return DefinitionImportTimeoutError(
-                    f"{inputs.describe}: import {job.import_id} did not finish within timeout_seconds="
+                return inputs.job_error(
+                    DefinitionImportTimeoutError,
+                    f"import {job.import_id} did not finish within timeout_seconds="
                     f"{inputs.timeout_seconds:g} (last status: {(last or job).status}). It may still finish "
                     "on Kore.ai; nothing was recorded, so the next `pulumi up` imports again.",
-                    bot_id=inputs.bot_id,
                     job_id=job.import_id,
                 )
 
@@ -379,11 +344,11 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
             )
         if word_verdict(job.status) is Verdict.FAILED:
             failed = "; ".join(entry.describe() for entry in job.failed_logs) or "no failed part named"
-            raise DefinitionImportFailedError(
-                f"{inputs.describe}: Kore.ai reports import {job.import_id} as {job.status!r}: {failed}. "
-                "Nothing was recorded, so the next `pulumi up` imports again; check those parts of the "
-                "export (or the bot's import log in the builder: Deploy > Import & Export).",
-                bot_id=inputs.bot_id,
+            raise inputs.job_error(
+                DefinitionImportFailedError,
+                f"Kore.ai reports import {job.import_id} as {job.status!r}: {failed}. Nothing was recorded, "
+                "so the next `pulumi up` imports again; check those parts of the export (or the bot's import "
+                "log in the builder: Deploy > Import & Export).",
                 job_id=job.import_id,
             )
         return job
@@ -415,7 +380,7 @@ class BotDefinitionArgs:
     timeout_seconds: pulumi.Input[int] = settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS
 
 
-class BotDefinition(Resource, module="kore", name="BotDefinition"):
+class BotDefinition(KoreResource[BotDefinitionArgs], module="kore", name="BotDefinition"):
     """A Kore.ai bot's definition, imported from the files of a bot export whenever their content changes.
 
     `content_hash` (computed when the program runs, from what the files mean: see this module's docstring)
@@ -425,13 +390,13 @@ class BotDefinition(Resource, module="kore", name="BotDefinition"):
     an import cannot be undone. Needs an Admin Console app (`kore:adminClientId`).
     """
 
-    bot_id: pulumi.Output[str]
+    provider_class = BotDefinitionProvider
+
+    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
     definition_file: pulumi.Output[str]
     config_file: pulumi.Output[str]
     functions_files: pulumi.Output[list[str]]
     import_options: pulumi.Output[dict[str, Any] | None]
-    host: pulumi.Output[str]
-    timeout_seconds: pulumi.Output[float]
     #: What the files meant when the program ran; what the last successful import imported.
     content_hash: pulumi.Output[str]
     #: The `bir-...` id of the import request.
@@ -441,22 +406,16 @@ class BotDefinition(Resource, module="kore", name="BotDefinition"):
     #: When the import was recorded (ISO 8601, UTC).
     imported_at: pulumi.Output[str]
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: BotDefinitionArgs,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    @classmethod
+    def wire_inputs(cls, resource_name: str, args: BotDefinitionArgs) -> dict[str, Any]:
+        """The files relative to the project, and what they mean (`content_hash`) as the program runs."""
         definition = project_relative(args.definition_file).as_posix()
         config = project_relative(args.config_file).as_posix()
         functions = [project_relative(file).as_posix() for file in args.functions_files]
-        props = resource_props(
-            args,
-            OUTPUT_KEYS,
-            definition_file=definition,
-            config_file=config,
-            functions_files=functions,
-            import_options=dict(args.import_options) if args.import_options is not None else None,
-            content_hash=hash_definition(definition, config, functions),
-        )
-        super().__init__(BotDefinitionProvider(), resource_name, props, opts)
+        return {
+            "definition_file": definition,
+            "config_file": config,
+            "functions_files": functions,
+            "import_options": dict(args.import_options) if args.import_options is not None else None,
+            "content_hash": hash_definition(definition, config, functions),
+        }

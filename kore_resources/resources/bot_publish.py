@@ -32,28 +32,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import Resource
 from pulumi.output import Unknown
 
 from .. import settings
 from ..api.errors import KoreApiError
 from ..api.models import PublishStatus, is_failure_word, is_success_word
 from ..errors import PublishFailedError, PublishLostError, PublishTimeoutError
-from .framework import (
-    Deadline,
-    KoreProvider,
-    WireInputs,
-    common_failures,
-    known,
-    resource_props,
-)
-from .polling import Verdict, wait_for
+from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
+from .polling import LatestJobTracker, Verdict, wait_for
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
-INPUT_KEYS = ("bot_id", "version_comment", "triggers", "host", "timeout_seconds")
 OUTPUT_KEYS = ("publish_status", "published_at")
 
 
@@ -73,25 +64,15 @@ def is_terminal(status: PublishStatus) -> bool:
 
 
 @dataclass
-class PublishTracker:
+class PublishTracker(LatestJobTracker[PublishStatus]):
     """Feeds status reads of one publish through the rules in this module's docstring."""
 
     baseline_id: str | None  # the job `_id` the status reported just before our POST (None: no job read)
-    grace_seconds: float = settings.GRACE_SECONDS
-    seen_running: bool = False
-    platform_restarted: bool = False
 
-    def outage(self) -> None:
-        """The host refused a connection while we waited (rule 4)."""
-        self.platform_restarted = True
+    def is_terminal(self, status: PublishStatus) -> bool:
+        return is_terminal(status)
 
-    def observe(self, status: PublishStatus, elapsed: float) -> Verdict:
-        """`elapsed`: seconds since the publish POST was answered."""
-        if self.platform_restarted and is_terminal(status):
-            return Verdict.LOST
-        if not is_terminal(status):
-            self.seen_running = True
-            return Verdict.WAITING
+    def ended(self, status: PublishStatus, elapsed: float) -> Verdict:
         newer_job = status.job_id is not None and status.job_id != self.baseline_id
         if newer_job or self.seen_running or elapsed >= self.grace_seconds:
             return publish_verdict(status)
@@ -111,9 +92,7 @@ def describe_wait(status: PublishStatus) -> str:
 
 def validate_publish_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(property, reason) for every invalid BotPublish input. Unknown values (preview) are not judged."""
-    failures = common_failures(
-        news, ("bot_id", "host", "timeout_seconds"), default_timeout=settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS
-    )
+    failures = common_failures(news, PublishInputs)
     comment = news.get("version_comment")
     if comment is None:
         failures.append(
@@ -148,20 +127,13 @@ class PublishInputs(WireInputs):
 
     DEFAULTS: ClassVar[Mapping[str, Any]] = {"timeout_seconds": settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS}
     validate = staticmethod(validate_publish_inputs)
+    DESCRIBE = "bot {bot_id}"
 
     bot_id: str
     version_comment: str
     triggers: list[Any]
     host: str
     timeout_seconds: float
-
-    @property
-    def resource_id(self) -> str:
-        return self.bot_id
-
-    @property
-    def describe(self) -> str:
-        return f"bot {self.bot_id}"
 
 
 normalize_publish_inputs = PublishInputs.normalize
@@ -181,7 +153,7 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
     #: a publish, it is no reason for one; the new comment is used by the next publish, and until then the
     #: recorded comment is the one last published.
     trigger_keys = ("triggers",)
-    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    output_keys = OUTPUT_KEYS
     #: The public API cannot unpublish: the bot keeps its published version.
     forgotten = "bot {bot_id}: forgetting the publish; the bot keeps its published version"
     timeout_error = PublishTimeoutError
@@ -198,30 +170,24 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
 
     # -- the work -----------------------------------------------------------------------------------------
 
-    def job(
-        self,
-        inputs: PublishInputs,
-        client: KoreClient,
-        deadline: Deadline,
-        prepared: Any,
-        recorded: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
+    def job(self, run: Run[PublishInputs]) -> dict[str, Any]:
         """Publish (without training: BotTraining trained already) and wait. Raises unless the publish
         succeeded, so nothing is recorded otherwise and the next `pulumi up` publishes again."""
+        inputs, client, deadline = run.inputs, run.client, run.deadline
         baseline = self._latest(client, inputs, deadline)
         ticket = client.publish(
             inputs.bot_id, inputs.version_comment, initiate_training=False, deadline=deadline.at
         )
         if ticket.failed_resources:
             failed = "; ".join(r.describe() for r in ticket.failed_resources)
-            raise PublishFailedError(
-                f"{inputs.describe}: Kore.ai refused to publish {failed}. Nothing was recorded, so the next "
-                "`pulumi up` publishes again; check those resources in the Kore.ai builder.",
-                bot_id=inputs.bot_id,
+            raise inputs.job_error(
+                PublishFailedError,
+                f"Kore.ai refused to publish {failed}. Nothing was recorded, so the next `pulumi up` "
+                "publishes again; check those resources in the Kore.ai builder.",
                 job_id=None,
             )
         log(f"{inputs.describe}: publish requested: {inputs.version_comment!r}")
-        status = self._wait(client, inputs, PublishTracker(baseline, self.grace_seconds), deadline)
+        status = self._wait(run, PublishTracker(baseline, grace_seconds=self.grace_seconds))
         log(f"{inputs.describe}: publish {status.job_id or ''} {status.status} after {deadline.elapsed:.0f}s")
         return inputs.outputs(publish_status=status.status, published_at=utc_now())
 
@@ -235,16 +201,16 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
                 return None
             raise
 
-    def _wait(
-        self, client: KoreClient, inputs: PublishInputs, tracker: PublishTracker, deadline: Deadline
-    ) -> PublishStatus:
+    @staticmethod
+    def _wait(run: Run[PublishInputs], tracker: PublishTracker) -> PublishStatus:
+        inputs, client, deadline = run.inputs, run.client, run.deadline
+
         def timed_out(last: PublishStatus | None) -> Exception:
-            return PublishTimeoutError(
-                f"{inputs.describe}: the publish did not finish within timeout_seconds="
-                f"{inputs.timeout_seconds:g} (last status: {last.status if last else 'none read'}). It "
-                "may still finish on Kore.ai; nothing was recorded, so the next `pulumi up` publishes "
-                "again. Raise timeout_seconds for large bots.",
-                bot_id=inputs.bot_id,
+            return inputs.job_error(
+                PublishTimeoutError,
+                f"the publish did not finish within timeout_seconds={inputs.timeout_seconds:g} (last status: "
+                f"{last.status if last else 'none read'}). It may still finish on Kore.ai; nothing was "
+                "recorded, so the next `pulumi up` publishes again. Raise timeout_seconds for large bots.",
                 job_id=last.job_id if last else None,
             )
 
@@ -262,21 +228,21 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
             on_outage=tracker.outage,
         )
         if verdict is Verdict.LOST:
-            raise PublishLostError(
-                f"{inputs.describe}: {inputs.host} refused connections while the publish ran (the platform "
-                "restarted or failed over), so the status it reports since cannot be taken for this "
-                "publish's outcome. Nothing was recorded, so the next `pulumi up` publishes again.",
-                bot_id=inputs.bot_id,
+            raise inputs.job_error(
+                PublishLostError,
+                f"{inputs.host} refused connections while the publish ran (the platform restarted or failed "
+                "over), so the status it reports since cannot be taken for this publish's outcome. Nothing "
+                "was recorded, so the next `pulumi up` publishes again.",
                 job_id=status.job_id,
             )
         if verdict is Verdict.FAILED:
             failed = "; ".join(r.describe() for r in status.failed_resources)
-            raise PublishFailedError(
-                f"{inputs.describe}: Kore.ai reports publish {status.job_id or '(no id)'} as "
-                f"{status.status!r}" + (f" ({failed})" if failed else "") + ". Nothing was recorded, so "
-                "the next `pulumi up` publishes again; check the bot's publish status in the Kore.ai "
-                "builder (Deploy > Publish).",
-                bot_id=inputs.bot_id,
+            raise inputs.job_error(
+                PublishFailedError,
+                f"Kore.ai reports publish {status.job_id or '(no id)'} as {status.status!r}"
+                + (f" ({failed})" if failed else "")
+                + ". Nothing was recorded, so the next `pulumi up` publishes again; check the bot's publish "
+                "status in the Kore.ai builder (Deploy > Publish).",
                 job_id=status.job_id,
             )
         return status
@@ -304,7 +270,7 @@ class BotPublishArgs:
     timeout_seconds: pulumi.Input[int] = settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS
 
 
-class BotPublish(Resource, module="kore", name="BotPublish"):
+class BotPublish(KoreResource[BotPublishArgs], module="kore", name="BotPublish"):
     """A publish of a Kore.ai bot, redone whenever `triggers` change.
 
     `pulumi up` calls `/api/public/bot/{id}/publish` with the `version_comment` and
@@ -314,20 +280,12 @@ class BotPublish(Resource, module="kore", name="BotPublish"):
     Admin Console app with the Bot Publish scopes.
     """
 
-    bot_id: pulumi.Output[str]
+    provider_class = BotPublishProvider
+
+    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
     version_comment: pulumi.Output[str]
     triggers: pulumi.Output[list[Any]]
-    host: pulumi.Output[str]
-    timeout_seconds: pulumi.Output[float]
     #: `successful`, or after `pulumi refresh` the status of the bot's latest publish.
     publish_status: pulumi.Output[str]
     #: When the publish was recorded (ISO 8601, UTC).
     published_at: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: BotPublishArgs,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(BotPublishProvider(), resource_name, resource_props(args, OUTPUT_KEYS), opts)

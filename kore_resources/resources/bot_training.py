@@ -87,23 +87,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import DiffResult, Resource
+from pulumi.dynamic import DiffResult
 
 from .. import settings
 from ..api.errors import AmbiguousRequestError
 from ..api.models import FAILED, FINISHED, IN_PROGRESS, TrainingStatus
 from ..errors import TrainingFailedError, TrainingLostError, TrainingTimeoutError
-from .framework import (
-    Deadline,
-    KoreProvider,
-    WireInputs,
-    common_failures,
-    decide_diff,
-    differs,
-    known,
-    resource_props,
-)
-from .polling import Tracker, Verdict, wait_for
+from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, differs, known
+from .polling import LatestJobTracker, Tracker, Verdict, wait_for
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
@@ -115,16 +106,6 @@ QUEUED = "Queued"
 #: API never reports training ids.
 UNKNOWN_TRAINING_ID = "unknown"
 
-#: Inputs as they appear on the wire, in state, and echoed in the outputs.
-INPUT_KEYS = (
-    "bot_id",
-    "utterances_hash",
-    "language",
-    "host",
-    "wait_for_completion",
-    "timeout_seconds",
-    "triggers",
-)
 #: Outputs added by create/update. `model_in_sync` (new in 0.2): the status's `isMlInSyncWithSentences`
 #: when the training was recorded or refreshed; None when the platform did not say.
 OUTPUT_KEYS = ("training_id", "training_status", "trained_at", "model_in_sync")
@@ -134,24 +115,13 @@ OUTPUT_KEYS = ("training_id", "training_status", "trained_at", "model_in_sync")
 
 
 @dataclass
-class CompletionTracker:
+class CompletionTracker(LatestJobTracker[TrainingStatus]):
     """Feeds status reads of one queued training through the rules in this module's docstring."""
 
-    grace_seconds: float = settings.GRACE_SECONDS
-    seen_running: bool = False
-    platform_restarted: bool = False
+    def is_terminal(self, status: TrainingStatus) -> bool:
+        return status.is_terminal
 
-    def outage(self) -> None:
-        """The host refused a connection while we waited (rule 4)."""
-        self.platform_restarted = True
-
-    def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
-        """`elapsed`: seconds since the train POST was answered."""
-        if self.platform_restarted and status.is_terminal:
-            return Verdict.LOST
-        if not status.is_terminal:
-            self.seen_running = True
-            return Verdict.WAITING
+    def ended(self, status: TrainingStatus, elapsed: float) -> Verdict:
         if self.seen_running:
             return Verdict.FINISHED if status.training_status == FINISHED else Verdict.FAILED
         if elapsed < self.grace_seconds:
@@ -221,11 +191,7 @@ def describe_wait(status: TrainingStatus) -> str:
 
 def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(property, reason) for every invalid input. Unknown values (during preview) are not judged."""
-    failures = common_failures(
-        news,
-        ("bot_id", "language", "host", "timeout_seconds"),
-        default_timeout=settings.DEFAULT_TRAINING_TIMEOUT_SECONDS,
-    )
+    failures = common_failures(news, TrainingInputs)
     utterances_hash = news.get("utterances_hash")
     if known(news, "utterances_hash") and not (isinstance(utterances_hash, str) and utterances_hash.strip()):
         failures.append(
@@ -255,6 +221,8 @@ class TrainingInputs(WireInputs):
         "triggers": [],
     }
     validate = staticmethod(validate_inputs)
+    RESOURCE_ID = "{bot_id}/{language}"
+    DESCRIBE = "bot {bot_id} ({language})"
 
     bot_id: str
     utterances_hash: str
@@ -263,14 +231,6 @@ class TrainingInputs(WireInputs):
     wait_for_completion: bool
     timeout_seconds: float
     triggers: list[Any]
-
-    @property
-    def resource_id(self) -> str:
-        return f"{self.bot_id}/{self.language}"
-
-    @property
-    def describe(self) -> str:
-        return f"bot {self.bot_id} ({self.language})"
 
 
 normalize_inputs = TrainingInputs.normalize
@@ -288,7 +248,7 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
     #: New utterances are a new training of the same bot language: update in place (and so is a change of
     #: `triggers`, or drift seen by refresh: `diff`).
     trigger_keys = ("utterances_hash",)
-    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    output_keys = OUTPUT_KEYS
     #: A training cannot be undone on Kore.ai: the bot keeps its model.
     forgotten = (
         "bot {bot_id} ({language}): forgetting training {training_id}; the bot keeps its trained model"
@@ -301,7 +261,7 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """As every resource (`decide_diff`), and a retrain in place when `triggers` changed or refresh
         recorded drift (module docstring); the log says why, since a preview shows no changed input."""
-        result = decide_diff(olds, news, self.replace_keys, self.trigger_keys)
+        result = super().diff(_id, olds, news)
         if result.changes:
             return result
         reasons = [reason] if (reason := drift_reason(olds)) is not None else []
@@ -329,78 +289,54 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
 
     # -- the work -----------------------------------------------------------------------------------------
 
-    def job(
-        self,
-        inputs: TrainingInputs,
-        client: KoreClient,
-        deadline: Deadline,
-        prepared: Any,
-        recorded: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
+    def job(self, run: Run[TrainingInputs]) -> dict[str, Any]:
         """Queue a training and (unless told not to) wait for it. Raises unless it finished successfully,
         so a failed or timed-out training is never recorded and the next `pulumi up` tries again."""
         # A training still running (left by an interrupted `pulumi up`, or started in the builder) would
         # be taken for ours once we queue: let it finish first.
         self._poll(
-            client,
-            inputs,
+            run,
             IdleTracker(),
             "started earlier (in the builder, or by an interrupted `pulumi up`)",
-            deadline.started,
-            deadline,
+            run.deadline.started,
             first=0.0,
         )
         try:
-            outputs = self._queue_and_wait(client, inputs, deadline)
+            outputs = self._queue_and_wait(run)
         except AmbiguousRequestError as lost:
-            outputs = self._recover_lost_train(client, inputs, lost, deadline)
+            outputs = self._recover_lost_train(run, lost)
         if outputs["training_status"] == FINISHED:
             log(
-                f"{inputs.describe}: training {outputs['training_id']} finished after {deadline.elapsed:.0f}s"
+                f"{run.inputs.describe}: training {outputs['training_id']} finished after "
+                f"{run.deadline.elapsed:.0f}s"
             )
         return outputs
 
-    def _queue_and_wait(
-        self, client: KoreClient, inputs: TrainingInputs, deadline: Deadline
-    ) -> dict[str, Any]:
-        ticket = client.train(inputs.bot_id, inputs.language, deadline=deadline.at)
+    def _queue_and_wait(self, run: Run[TrainingInputs]) -> dict[str, Any]:
+        inputs = run.inputs
+        ticket = run.client.train(inputs.bot_id, inputs.language, deadline=run.deadline.at)
         log(f"{inputs.describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
         if not inputs.wait_for_completion:
             return self._record(inputs, ticket.training_id, QUEUED, None)
         tracker = CompletionTracker(grace_seconds=self.grace_seconds)
         verdict, status = self._poll(
-            client,
-            inputs,
-            tracker,
-            ticket.training_id,
-            RUNTIME.clock.monotonic(),
-            deadline,
-            training_id=ticket.training_id,
+            run, tracker, ticket.training_id, RUNTIME.clock.monotonic(), training_id=ticket.training_id
         )
-        if verdict is Verdict.FAILED:
-            raise self._failed(inputs, ticket.training_id)
-        if verdict is Verdict.LOST:
-            raise self._lost(inputs, ticket.training_id)
+        self._raise_if_failed_or_lost(verdict, inputs, ticket.training_id)
         return self._record(inputs, ticket.training_id, FINISHED, status.sentences_in_sync)
 
-    def _recover_lost_train(
-        self, client: KoreClient, inputs: TrainingInputs, lost: AmbiguousRequestError, deadline: Deadline
-    ) -> dict[str, Any]:
+    def _recover_lost_train(self, run: Run[TrainingInputs], lost: AmbiguousRequestError) -> dict[str, Any]:
         """The train POST may or may not have queued a training. Sending it again blindly could train twice,
         so read the status until it tells (`LostTrainTracker`), and send it again only if nothing
         started."""
+        inputs = run.inputs
         log(
             f"{inputs.describe}: the train call got no clear answer ({lost.outcome}); it may have queued a "
             "training, so the training status is read before the call is sent again"
         )
         tracker = LostTrainTracker(grace_seconds=self.grace_seconds)
-        verdict, status = self._poll(
-            client, inputs, tracker, "(response lost)", RUNTIME.clock.monotonic(), deadline
-        )
-        if verdict is Verdict.FAILED:
-            raise self._failed(inputs, None)
-        if verdict is Verdict.LOST:
-            raise self._lost(inputs, None)
+        verdict, status = self._poll(run, tracker, "(response lost)", RUNTIME.clock.monotonic())
+        self._raise_if_failed_or_lost(verdict, inputs, None)
         if verdict is Verdict.FINISHED:
             # The training's id was in the lost response; the status API never reports it.
             log(
@@ -409,7 +345,7 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             )
             return self._record(inputs, UNKNOWN_TRAINING_ID, FINISHED, status.sentences_in_sync)
         log(f"{inputs.describe}: no training started, so the train call is sent again")
-        return self._queue_and_wait(client, inputs, deadline)
+        return self._queue_and_wait(run)
 
     @staticmethod
     def _record(
@@ -423,37 +359,32 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         )
 
     @staticmethod
-    def _failed(inputs: TrainingInputs, training_id: str | None) -> TrainingFailedError:
+    def _raise_if_failed_or_lost(verdict: Verdict, inputs: TrainingInputs, training_id: str | None) -> None:
+        """Raise if the training failed or was lost (`verdict`); `training_id`: None when not known."""
         which = f"training {training_id}" if training_id else "the training"
-        return TrainingFailedError(
-            f"{inputs.describe}: Kore.ai reports {which} as {FAILED}. Nothing was recorded, so the next "
-            "`pulumi up` trains again; check the bot's ML utterances and training messages in the Kore.ai "
-            "builder (Build > Natural Language > Training).",
-            bot_id=inputs.bot_id,
-            language=inputs.language,
-            job_id=training_id,
-        )
+        if verdict is Verdict.FAILED:
+            raise inputs.job_error(
+                TrainingFailedError,
+                f"Kore.ai reports {which} as {FAILED}. Nothing was recorded, so the next `pulumi up` trains "
+                "again; check the bot's ML utterances and training messages in the Kore.ai builder (Build > "
+                "Natural Language > Training).",
+                job_id=training_id,
+            )
+        if verdict is Verdict.LOST:
+            raise inputs.job_error(
+                TrainingLostError,
+                f"{inputs.host} refused connections while {which} ran (the platform restarted or failed "
+                "over), so the status it reports since cannot be taken for this training's outcome. Nothing "
+                "was recorded, so the next `pulumi up` trains again.",
+                job_id=training_id,
+            )
 
     @staticmethod
-    def _lost(inputs: TrainingInputs, training_id: str | None) -> TrainingLostError:
-        which = f"training {training_id}" if training_id else "the training"
-        return TrainingLostError(
-            f"{inputs.describe}: {inputs.host} refused connections while {which} ran (the platform restarted "
-            "or failed over), so the status it reports since cannot be taken for this training's outcome. "
-            "Nothing was recorded, so the next `pulumi up` trains again.",
-            bot_id=inputs.bot_id,
-            language=inputs.language,
-            job_id=training_id,
-        )
-
     def _poll(
-        self,
-        client: KoreClient,
-        inputs: TrainingInputs,
+        run: Run[TrainingInputs],
         tracker: Tracker[TrainingStatus],
         label: str,
         since: float,
-        deadline: Deadline,
         *,
         training_id: str | None = None,
         first: float | None = None,
@@ -461,15 +392,14 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         """Read the training status until `tracker` decides (polling.wait_for); the verdict and the status
         that decided it. `label` names the training in messages; `training_id`, when known, goes into a
         timeout error."""
+        inputs, client, deadline = run.inputs, run.client, run.deadline
 
         def timed_out(last: TrainingStatus | None) -> Exception:
-            return TrainingTimeoutError(
-                f"{inputs.describe}: training {label} did not finish within timeout_seconds="
-                f"{inputs.timeout_seconds:g} (last status: {last.training_status if last else 'none read'}). "
-                "Nothing was recorded, so the next `pulumi up` trains again; raise timeout_seconds for large "
-                "bots.",
-                bot_id=inputs.bot_id,
-                language=inputs.language,
+            return inputs.job_error(
+                TrainingTimeoutError,
+                f"training {label} did not finish within timeout_seconds={inputs.timeout_seconds:g} (last "
+                f"status: {last.training_status if last else 'none read'}). Nothing was recorded, so the "
+                "next `pulumi up` trains again; raise timeout_seconds for large bots.",
                 job_id=training_id,
             )
 
@@ -519,7 +449,7 @@ class BotTrainingArgs:
     triggers: pulumi.Input[Sequence[pulumi.Input[Any]]] = ()
 
 
-class BotTraining(Resource, module="kore", name="BotTraining"):
+class BotTraining(KoreResource[BotTrainingArgs], module="kore", name="BotTraining"):
     """An ML training of one language of a Kore.ai bot, redone whenever `utterances_hash` changes.
 
     Like pulumi-command's `triggers`, the hash is the trigger: `pulumi up` trains only the bot languages
@@ -532,12 +462,12 @@ class BotTraining(Resource, module="kore", name="BotTraining"):
     `--secret`), or `KORE_CLIENT_ID` / `KORE_CLIENT_SECRET`; they are never inputs or outputs.
     """
 
-    bot_id: pulumi.Output[str]
+    provider_class = BotTrainingProvider
+
+    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
     utterances_hash: pulumi.Output[str]
     language: pulumi.Output[str]
-    host: pulumi.Output[str]
     wait_for_completion: pulumi.Output[bool]
-    timeout_seconds: pulumi.Output[float]
     triggers: pulumi.Output[list[Any]]
     #: The `Training_ID` Kore.ai returned for the last successful training.
     training_id: pulumi.Output[str]
@@ -549,13 +479,7 @@ class BotTraining(Resource, module="kore", name="BotTraining"):
     #: when the training finished or at the last `pulumi refresh`; None when not known. False retrains.
     model_in_sync: pulumi.Output[bool | None]
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: BotTrainingArgs,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        # A plain sequence goes on the wire as a list (a tuple is not a property value).
-        triggers = list(args.triggers) if isinstance(args.triggers, Sequence) else args.triggers
-        props = resource_props(args, OUTPUT_KEYS, triggers=triggers)
-        super().__init__(BotTrainingProvider(), resource_name, props, opts)
+    @classmethod
+    def wire_inputs(cls, resource_name: str, args: BotTrainingArgs) -> dict[str, Any]:
+        """A plain sequence of triggers goes on the wire as a list (a tuple is not a property value)."""
+        return {"triggers": list(args.triggers) if isinstance(args.triggers, Sequence) else args.triggers}

@@ -38,25 +38,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import DiffResult, Resource
+from pulumi.dynamic import DiffResult
 
 from .. import settings
 from ..errors import ConfigurationError, VariablesImportTimeoutError
-from .framework import (
-    Deadline,
-    KoreProvider,
-    WireInputs,
-    common_failures,
-    decide_diff,
-    known,
-    resource_props,
-)
+from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
 from .runtime import log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
-INPUT_KEYS = ("bot_id", "variables", "host", "timeout_seconds")
 OUTPUT_KEYS = ("imported_at", "import_message")
 VARIABLE_TYPES = ("env", "locale")
 SCOPES = ("prePopulated", "askOnInstall", "hidden")
@@ -116,11 +107,7 @@ def variable_problem(key: Any, entry: Any) -> str | None:
 
 def validate_variables_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(property, reason) for every invalid BotVariables input. Unknown values (preview) are not judged."""
-    failures = common_failures(
-        news,
-        ("bot_id", "host", "timeout_seconds"),
-        default_timeout=settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS,
-    )
+    failures = common_failures(news, VariablesInputs)
     variables = news.get("variables")
     if variables is None:
         failures.append(("variables", "variables is required: a list of BotVariable"))
@@ -233,19 +220,13 @@ class VariablesInputs(WireInputs):
 
     DEFAULTS: ClassVar[Mapping[str, Any]] = {"timeout_seconds": settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS}
     validate = staticmethod(validate_variables_inputs)
+    RESOURCE_ID = "{bot_id}/variables"
+    DESCRIBE = "bot {bot_id}: variables"
 
     bot_id: str
     variables: dict[str, Any]
     host: str
     timeout_seconds: float
-
-    @property
-    def resource_id(self) -> str:
-        return f"{self.bot_id}/variables"
-
-    @property
-    def describe(self) -> str:
-        return f"bot {self.bot_id}: variables"
 
 
 # -- the provider ------------------------------------------------------------------------------------------
@@ -257,12 +238,12 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
     inputs_type = VariablesInputs
     replace_keys = ("bot_id", "host")
     trigger_keys = ("variables",)
-    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    output_keys = OUTPUT_KEYS
     forgotten = "bot {bot_id}: forgetting its variables; they stay on the bot (no API deletes a variable)"
     timeout_error = VariablesImportTimeoutError
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = decide_diff(olds, news, self.replace_keys, self.trigger_keys)
+        result = super().diff(_id, olds, news)
         variables = news.get("variables")
         if (
             result.changes
@@ -307,22 +288,16 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
             log(f"{inputs.describe}: changed on the bot since the last `pulumi up`: {changed}")
         return {**recorded, "variables": variables}
 
-    def job(
-        self,
-        inputs: VariablesInputs,
-        client: KoreClient,
-        deadline: Deadline,
-        prepared: Any,
-        recorded: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
+    def job(self, run: Run[VariablesInputs]) -> dict[str, Any]:
         """Import the new and changed variables, and those a refresh found deleted on the bot. Raises unless
         the import answered, so nothing is recorded otherwise and the next `pulumi up` imports them again
         (an import of the same values is harmless)."""
+        inputs, recorded = run.inputs, run.recorded
         changes = VariableChanges.between(recorded.get("variables") if recorded else None, inputs.variables)
         message = ""
         if changes.to_import:
             body = [api_variable(key, inputs.variables[key]) for key in changes.to_import]
-            message = client.import_variables(inputs.bot_id, body, deadline=deadline.at)
+            message = run.client.import_variables(inputs.bot_id, body, deadline=run.deadline.at)
         log(
             f"{inputs.describe}: {changes.describe() or 'nothing to import'}"
             + (f" ({message})" if message else "")
@@ -390,34 +365,29 @@ class BotVariablesArgs:
     timeout_seconds: pulumi.Input[int] = settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS
 
 
-class BotVariables(Resource, module="kore", name="BotVariables"):
+class BotVariables(KoreResource[BotVariablesArgs], module="kore", name="BotVariables"):
     """A bot's variables, imported whenever one is added or changed (see this module's docstring for
     removals, secrets and refresh). Another `bot_id` or `host` replaces the resource; destroying it makes
     no API call: no API deletes a variable."""
 
-    bot_id: pulumi.Output[str]
+    provider_class = BotVariablesProvider
+
+    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
     #: {key: {value, hint, variable_type, scope, group, secured}}; secret values stay secret. After a
     #: refresh, a variable deleted on the bot also has `deleted_on_bot: true` (`DELETED_ON_BOT`).
     variables: pulumi.Output[dict[str, Any]]
-    host: pulumi.Output[str]
-    timeout_seconds: pulumi.Output[float]
     #: When the variables were last imported (ISO 8601, UTC).
     imported_at: pulumi.Output[str]
     #: What Kore.ai answered to the last import ("2 Variables imported/updated successfully.").
     import_message: pulumi.Output[str]
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: BotVariablesArgs,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    @classmethod
+    def wire_inputs(cls, resource_name: str, args: BotVariablesArgs) -> dict[str, Any]:
+        """The variables by key, each key declared once."""
         keys = [variable.key for variable in args.variables]
         twice = sorted({key for key in keys if keys.count(key) > 1})
         if twice:
             raise ConfigurationError(
                 f"BotVariables {resource_name}: variable(s) {', '.join(twice)} declared twice"
             )
-        variables = {variable.key: variable.wire() for variable in args.variables}
-        props = resource_props(args, OUTPUT_KEYS, variables=variables)
-        super().__init__(BotVariablesProvider(), resource_name, props, opts)
+        return {"variables": {variable.key: variable.wire() for variable in args.variables}}

@@ -1,9 +1,12 @@
 """The provider framework: what every kore_resources provider does the same way, written once.
 
-A resource module states only what differs: its inputs (a frozen dataclass with `from_props` and
-`outputs`), its validation, which inputs replace it and which redo its job (`replace_keys`,
-`trigger_keys`), its job (`job`, run under the bot's lock within one deadline), what a refresh reads
-(`refresh`), and what forgetting it means (`forget`). The framework turns that into the engine's calls:
+A resource module states only what differs: its inputs (a frozen dataclass on `WireInputs`: its fields,
+defaults, validation, id and name in messages), which inputs replace it and which redo its job
+(`replace_keys`, `trigger_keys`), what its job adds to the outputs (`output_keys`), its job (`job`, given
+one `Run`: run under the bot's lock within one deadline), what a refresh reads (`refresh`), and what
+forgetting it means (`forgotten`). Its resource class (`KoreResource`) names the provider, and any
+property that is not an Args field as given (`wire_inputs`). The framework turns that into the engine's
+calls:
 
 - `check`: every invalid input is a CheckFailure naming the property; valid inputs are normalized
   (defaults filled in, the host in canonical form), so state compares equal across spellings. Unknown
@@ -33,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
+import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -40,6 +44,7 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
+    Resource,
     ResourceProvider,
     UpdateResult,
 )
@@ -48,22 +53,29 @@ from pulumi.output import Unknown
 from .. import settings
 from ..api.errors import KoreError
 from ..api.validation import bot_id_problem, host_problem, language_problem, normalize_host
-from ..errors import JobTimeoutError
+from ..errors import JobError, JobTimeoutError
 from .runtime import RUNTIME, log
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
 _Call = TypeVar("_Call", bound=Callable[..., Any])
+_Args = TypeVar("_Args")
+_JobError = TypeVar("_JobError", bound=JobError)
 
 
 class WireInputs:
     """Base of a resource's checked inputs, a frozen dataclass whose field names are the wire names (in
-    state, on the wire, and echoed in the outputs). A resource states its validation (`validate`) and its
-    defaults (`DEFAULTS`); the rest is shared."""
+    state, on the wire, and echoed in the outputs). A resource states its validation (`validate`), its
+    defaults (`DEFAULTS`), its id and its name in messages (`RESOURCE_ID`, `DESCRIBE`); the rest is
+    shared."""
 
     #: Filled in by `normalize` where an input is absent.
     DEFAULTS: ClassVar[Mapping[str, Any]] = {}
+    #: The resource's id, formatted with the inputs (`{bot_id}/{language}`).
+    RESOURCE_ID: ClassVar[str] = "{bot_id}"
+    #: The resource in messages, formatted with the inputs (`bot {bot_id} ({language})`).
+    DESCRIBE: ClassVar[str]
 
     bot_id: str
     host: str
@@ -80,24 +92,39 @@ class WireInputs:
         return normalized(news, cls.DEFAULTS)
 
     @classmethod
+    def wire_keys(cls) -> tuple[str, ...]:
+        """The inputs' names, as they appear on the wire, in state, and echoed in the outputs."""
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> Self:
         """The typed inputs of checked (or recorded) properties."""
         values = cls.normalize(props)
-        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+        return cls(**{key: values[key] for key in cls.wire_keys()})
 
     @property
     def resource_id(self) -> str:
-        raise NotImplementedError
+        return self.RESOURCE_ID.format_map(vars(self))
 
     @property
     def describe(self) -> str:
         """The resource in messages: `bot st-... (en)`."""
-        raise NotImplementedError
+        return self.DESCRIBE.format_map(vars(self))
+
+    def job_error(self, error: type[_JobError], message: str, *, job_id: str | None) -> _JobError:
+        """An error of this resource's job: the resource named first (`describe`), then `message`; it carries
+        the bot, the job's id where known, and the language of a resource of one bot language."""
+        return error(
+            f"{self.describe}: {message}",
+            bot_id=self.bot_id,
+            job_id=job_id,
+            language=getattr(self, "language", None),
+        )
 
     def outputs(self, **recorded: Any) -> dict[str, Any]:
         """Full outputs: every input echoed (the engine diffs new inputs against the recorded *outputs*),
         plus what the job recorded."""
-        wire = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        wire = {key: getattr(self, key) for key in self.wire_keys()}
         return {**wire, "timeout_seconds": whole_seconds(self.timeout_seconds), **recorded}
 
 
@@ -129,11 +156,11 @@ def decide_diff(
     return DiffResult(changes=bool(replaces) or redo, replaces=replaces, delete_before_replace=False)
 
 
-def common_failures(
-    news: Mapping[str, Any], keys: tuple[str, ...], *, default_timeout: float
-) -> list[tuple[str, str]]:
+def common_failures(news: Mapping[str, Any], inputs_type: type[WireInputs]) -> list[tuple[str, str]]:
     """(property, reason) for the inputs every resource shares: `bot_id`, `language`, `host` and
-    `timeout_seconds`, those of `keys` that the resource has. Unknown values (preview) are not judged."""
+    `timeout_seconds`, those that `inputs_type` has. Unknown values (preview) are not judged."""
+    keys = inputs_type.wire_keys()
+    default_timeout = inputs_type.DEFAULTS["timeout_seconds"]
     failures: list[tuple[str, str]] = []
     if "bot_id" in keys:
         if news.get("bot_id") is None:
@@ -178,9 +205,8 @@ def kept_outputs(props: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, A
 def turn_timeout_message(inputs: WireInputs) -> str:
     """Why a job never started: the bot's other jobs in this process took until the deadline."""
     return (
-        f"{inputs.describe}: timed out after timeout_seconds={inputs.timeout_seconds:g} waiting for another "
-        "training, import or publish of this bot to finish first. Nothing was sent or recorded; raise "
-        "timeout_seconds."
+        f"timed out after timeout_seconds={inputs.timeout_seconds:g} waiting for another training, import "
+        "or publish of this bot to finish first. Nothing was sent or recorded; raise timeout_seconds."
     )
 
 
@@ -204,6 +230,21 @@ class Deadline:
     @property
     def elapsed(self) -> float:
         return RUNTIME.clock.monotonic() - self.started
+
+
+@dataclass(frozen=True)
+class Run(Generic[Inputs]):
+    """One create or update, as a resource's `job` sees it."""
+
+    inputs: Inputs
+    #: An HTTP client for the inputs' host (`KoreProvider.client`).
+    client: KoreClient
+    #: The operation's one deadline, `timeout_seconds` after it started.
+    deadline: Deadline
+    #: What `prepare` returned.
+    prepared: Any
+    #: The outputs recorded before (None on create).
+    recorded: Mapping[str, Any] | None
 
 
 @contextmanager
@@ -250,8 +291,8 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
     replace_keys: ClassVar[tuple[str, ...]] = ()
     #: A new value of any of these redoes the job in place.
     trigger_keys: ClassVar[tuple[str, ...]] = ()
-    #: Everything the resource records (inputs and outputs): what refresh keeps.
-    recorded_keys: ClassVar[tuple[str, ...]] = ()
+    #: What the job adds to the inputs in the outputs.
+    output_keys: ClassVar[tuple[str, ...]] = ()
     #: The calls need an Admin Console app (bot import, publish): the admin credentials, if set.
     admin: ClassVar[bool] = False
     #: The resource's timeout error (a `JobTimeoutError`), raised when the job or its turn runs out of time.
@@ -266,16 +307,8 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
         """Work that needs no turn on the bot (e.g. uploading a file); its result goes to `job`."""
         return None
 
-    def job(
-        self,
-        inputs: Inputs,
-        client: KoreClient,
-        deadline: Deadline,
-        prepared: Any,
-        recorded: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
-        """The job, run under the bot's lock; `recorded`: the outputs recorded before (None on create).
-        Returns full outputs; raises unless the job succeeded."""
+    def job(self, run: Run[Inputs]) -> dict[str, Any]:
+        """The job, run under the bot's lock. Returns full outputs; raises unless the job succeeded."""
         raise NotImplementedError
 
     def refresh(
@@ -283,6 +316,11 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
     ) -> dict[str, Any]:
         """The recorded outputs, updated with what the platform reports now (default: unchanged)."""
         return recorded
+
+    @property
+    def recorded_keys(self) -> tuple[str, ...]:
+        """Everything the resource records (its inputs and outputs): what refresh keeps."""
+        return (*self.inputs_type.wire_keys(), *self.output_keys)
 
     # -- the engine's calls ----------------------------------------------------------------------------
 
@@ -327,16 +365,11 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
             with RUNTIME.one_job_per_bot(
                 inputs.host, inputs.bot_id, deadline.at, lambda: self.turn_timed_out(inputs)
             ):
-                return self.job(inputs, client, deadline, prepared, recorded)
+                return self.job(Run(inputs, client, deadline, prepared, recorded))
 
     def turn_timed_out(self, inputs: Inputs) -> KoreError:
         """The error when the bot's turn (other jobs of the bot in this process) does not come in time."""
-        return self.timeout_error(
-            turn_timeout_message(inputs),
-            bot_id=inputs.bot_id,
-            job_id=None,
-            language=getattr(inputs, "language", None),
-        )
+        return inputs.job_error(self.timeout_error, turn_timeout_message(inputs), job_id=None)
 
     def client(self, host: str) -> KoreClient:
         """An HTTP client for `host` with the credentials from stack config or the environment, on this
@@ -357,8 +390,6 @@ class KoreProvider(ResourceProvider, Generic[Inputs]):
 
 def program_config_get(key: str) -> Any:
     """A namespaced stack config value as the program sees it (`kore:host` -> `pulumi.Config("kore")`)."""
-    import pulumi
-
     namespace, name = key.split(":", 1)
     return pulumi.Config(namespace).get(name)
 
@@ -376,3 +407,26 @@ def resource_props(args: Any, output_keys: tuple[str, ...], **inputs: Any) -> di
     if props.get("host") is None:
         props["host"] = default_host()
     return props | dict.fromkeys(output_keys)
+
+
+class KoreResource(Resource, Generic[_Args]):
+    """The resource class every kore_resources resource shares: built from its Args dataclass (field names
+    are the wire names) by `resource_props`, with its provider. A resource states its provider, and in
+    `wire_inputs` the properties that are not its Args fields as given (paths made project-relative, content
+    hashed when the program runs)."""
+
+    #: The resource's provider; an instance of it is pickled into every resource's state.
+    provider_class: ClassVar[type[KoreProvider[Any]]]
+
+    bot_id: pulumi.Output[str]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+
+    def __init__(self, resource_name: str, args: _Args, opts: pulumi.ResourceOptions | None = None) -> None:
+        props = resource_props(args, self.provider_class.output_keys, **self.wire_inputs(resource_name, args))
+        super().__init__(self.provider_class(), resource_name, props, opts)
+
+    @classmethod
+    def wire_inputs(cls, resource_name: str, args: _Args) -> dict[str, Any]:
+        """The properties that differ from the Args fields as given (default: none)."""
+        return {}

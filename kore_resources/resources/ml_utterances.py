@@ -48,7 +48,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import Resource
 
 from .. import settings
 from ..api.errors import KoreApiError
@@ -56,21 +55,13 @@ from ..api.models import ImportJob, MlExportJob, UploadedFile, is_failure_word, 
 from ..errors import UtteranceFileError, UtteranceImportFailedError, UtteranceImportTimeoutError
 from ..files import project_relative
 from ..utterances import EXPORT_SUFFIXES, Utterance, hash_utterances, read_utterances
-from .framework import (
-    Deadline,
-    KoreProvider,
-    WireInputs,
-    common_failures,
-    known,
-    resource_props,
-)
+from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
 from .polling import Verdict, wait_for, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
-INPUT_KEYS = ("bot_id", "file", "language", "host", "content_hash", "timeout_seconds")
 #: `intents` and `imported_digest` (what refresh compares the bot with) are new in 0.2; a 0.1 record
 #: without them is compared through its file while that still hashes to the recorded content_hash.
 OUTPUT_KEYS = ("file_id", "import_id", "import_status", "imported_at", "intents", "imported_digest")
@@ -110,11 +101,7 @@ def export_verdict(job: MlExportJob, ours: str | None) -> Verdict:
 
 def validate_import_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(property, reason) for every invalid MlUtterances input. Unknown values (preview) are not judged."""
-    failures = common_failures(
-        news,
-        ("bot_id", "language", "host", "timeout_seconds"),
-        default_timeout=settings.DEFAULT_IMPORT_TIMEOUT_SECONDS,
-    )
+    failures = common_failures(news, ImportInputs)
     file = news.get("file")
     if file is None:
         failures.append(("file", "file is required: one Kore.ai ML utterance export (*.json or *.csv)"))
@@ -153,6 +140,7 @@ class ImportInputs(WireInputs):
         "timeout_seconds": settings.DEFAULT_IMPORT_TIMEOUT_SECONDS,
     }
     validate = staticmethod(validate_import_inputs)
+    DESCRIBE = "bot {bot_id} ({language}), file {file}"
 
     bot_id: str
     file: str
@@ -164,10 +152,6 @@ class ImportInputs(WireInputs):
     @property
     def resource_id(self) -> str:
         return f"{self.bot_id}/{self.language}/{Path(self.file).name}"
-
-    @property
-    def describe(self) -> str:
-        return f"bot {self.bot_id} ({self.language}), file {self.file}"
 
 
 normalize_import_inputs = ImportInputs.normalize
@@ -297,7 +281,7 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
     replace_keys = ("bot_id", "language", "host")
     #: New content is imported again. Not `file` alone: the same utterances moved or renamed import nothing.
     trigger_keys = ("content_hash",)
-    recorded_keys = (*INPUT_KEYS, *OUTPUT_KEYS)
+    output_keys = OUTPUT_KEYS
     #: No API undoes an import: the bot keeps the utterances until another import or an edit replaces them.
     forgotten = (
         "bot {bot_id} ({language}): forgetting import {import_id} of {file}; the bot keeps the imported "
@@ -371,22 +355,16 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
         log(f"{inputs.describe}: uploaded as file {uploaded.file_id}")
         return export, uploaded
 
-    def job(
-        self,
-        inputs: ImportInputs,
-        client: KoreClient,
-        deadline: Deadline,
-        prepared: Any,
-        recorded: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
+    def job(self, run: Run[ImportInputs]) -> dict[str, Any]:
         """Import and wait. Raises unless the import succeeded, so nothing is recorded otherwise and the next
         `pulumi up` imports again (importing the same file twice is harmless)."""
-        export, uploaded = prepared
-        job = client.ml_import(
+        inputs, deadline = run.inputs, run.deadline
+        export, uploaded = run.prepared
+        job = run.client.ml_import(
             inputs.bot_id, inputs.language, export.name, uploaded.file_id, deadline=deadline.at
         )
         log(f"{inputs.describe}: import {job.import_id} started ({job.status})")
-        job = self._wait(client, inputs, job, RUNTIME.clock.monotonic(), deadline)
+        job = self._wait(run, job, RUNTIME.clock.monotonic())
         log(
             f"{inputs.describe}: import {job.import_id} finished after {deadline.elapsed:.0f}s"
             + (f": {job.message}" if job.message else "")
@@ -400,19 +378,18 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
             imported_digest=utterances_digest(export.utterances),
         )
 
-    def _wait(
-        self, client: KoreClient, inputs: ImportInputs, job: ImportJob, started: float, deadline: Deadline
-    ) -> ImportJob:
+    @staticmethod
+    def _wait(run: Run[ImportInputs], job: ImportJob, started: float) -> ImportJob:
+        inputs, client, deadline = run.inputs, run.client, run.deadline
         if import_verdict(job) is Verdict.WAITING:
 
             def timed_out(last: ImportJob | None) -> Exception:
-                return UtteranceImportTimeoutError(
-                    f"{inputs.describe}: import {job.import_id} did not finish within timeout_seconds="
+                return inputs.job_error(
+                    UtteranceImportTimeoutError,
+                    f"import {job.import_id} did not finish within timeout_seconds="
                     f"{inputs.timeout_seconds:g} (last status: {(last or job).status}). It may still finish "
                     "on Kore.ai; nothing was recorded, so the next `pulumi up` imports again. Raise "
                     "timeout_seconds for large files.",
-                    bot_id=inputs.bot_id,
-                    language=inputs.language,
                     job_id=job.import_id,
                 )
 
@@ -428,13 +405,12 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
                 describe=f"{inputs.describe}: import {job.import_id}",
             )
         if import_verdict(job) is Verdict.FAILED:
-            raise UtteranceImportFailedError(
-                f"{inputs.describe}: Kore.ai reports import {job.import_id} as {job.status!r}"
+            raise inputs.job_error(
+                UtteranceImportFailedError,
+                f"Kore.ai reports import {job.import_id} as {job.status!r}"
                 + (f" ({job.message})" if job.message else "")
                 + ". Nothing was recorded, so the next `pulumi up` imports again; check the file against "
                 "the bot's intents (Build > Natural Language > Training > ML Utterances > Import).",
-                bot_id=inputs.bot_id,
-                language=inputs.language,
                 job_id=job.import_id,
             )
         return job
@@ -478,7 +454,7 @@ class MlUtterancesArgs:
     timeout_seconds: pulumi.Input[int] = settings.DEFAULT_IMPORT_TIMEOUT_SECONDS
 
 
-class MlUtterances(Resource, module="kore", name="MlUtterances"):
+class MlUtterances(KoreResource[MlUtterancesArgs], module="kore", name="MlUtterances"):
     """The ML utterances of one export file, imported into one language of a Kore.ai bot, imported again
     whenever the file's content changes.
 
@@ -490,13 +466,13 @@ class MlUtterances(Resource, module="kore", name="MlUtterances"):
     an import cannot be undone. Give a `BotTraining` `utterances_hash=mlu.content_hash` to train after it.
     """
 
-    bot_id: pulumi.Output[str]
+    provider_class = MlUtterancesProvider
+
+    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
     file: pulumi.Output[str]
     language: pulumi.Output[str]
-    host: pulumi.Output[str]
     #: `hash_utterances(file)` when the program ran; what the last successful import imported.
     content_hash: pulumi.Output[str]
-    timeout_seconds: pulumi.Output[float]
     #: The `fileId` Upload File returned.
     file_id: pulumi.Output[str]
     #: The `bir-...` id of the import request.
@@ -506,12 +482,8 @@ class MlUtterances(Resource, module="kore", name="MlUtterances"):
     #: When the import was recorded (ISO 8601, UTC).
     imported_at: pulumi.Output[str]
 
-    def __init__(
-        self,
-        resource_name: str,
-        args: MlUtterancesArgs,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    @classmethod
+    def wire_inputs(cls, resource_name: str, args: MlUtterancesArgs) -> dict[str, Any]:
+        """The file relative to the project, and its `content_hash` as the program runs."""
         file = export_file(args.file)
-        props = resource_props(args, OUTPUT_KEYS, file=file, content_hash=hash_utterances(file))
-        super().__init__(MlUtterancesProvider(), resource_name, props, opts)
+        return {"file": file, "content_hash": hash_utterances(file)}

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
+from .. import settings
 from ..api.errors import HostUnreachableError, KoreApiError
 from ..api.models import is_failure_word, is_success_word
 
@@ -50,6 +52,38 @@ class Tracker(Protocol[Status_contra]):
     """A resource's status rules for one job: each read, and seconds since the job was started."""
 
     def observe(self, status: Status_contra, elapsed: float) -> Verdict: ...
+
+
+@dataclass(kw_only=True)
+class LatestJobTracker(Generic[Status]):
+    """The status rules of a job whose status call takes no job id and describes the bot's (or bot
+    language's) *latest* job, so the first reads after the POST may describe the previous one: trainings and
+    publishes (bot_training.py's docstring has the rules in full). What they share: a running status seen
+    since the POST means the next terminal one is ours (rule 1), and a terminal status read after the host
+    refused a connection (the platform restarted) is not taken for ours: the job is lost (rule 4). What any
+    other terminal status means is each job's own (`ended`)."""
+
+    grace_seconds: float = settings.GRACE_SECONDS
+    seen_running: bool = False
+    platform_restarted: bool = False
+
+    def outage(self) -> None:
+        """The host refused a connection while we waited (rule 4)."""
+        self.platform_restarted = True
+
+    def observe(self, status: Status, elapsed: float) -> Verdict:
+        """`elapsed`: seconds since the POST that started the job was answered."""
+        if not self.is_terminal(status):
+            self.seen_running = True
+            return Verdict.WAITING
+        return Verdict.LOST if self.platform_restarted else self.ended(status, elapsed)
+
+    def is_terminal(self, status: Status) -> bool:
+        raise NotImplementedError
+
+    def ended(self, status: Status, elapsed: float) -> Verdict:
+        """What a terminal status means, the platform not having restarted."""
+        raise NotImplementedError
 
 
 class Clock(Protocol):
