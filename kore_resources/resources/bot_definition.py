@@ -323,11 +323,11 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
         if word_verdict(job.status) is Verdict.WAITING:
 
             def timed_out(last: BotImportJob | None) -> Exception:
-                return inputs.job_error(
+                return inputs.timeout_error(
                     DefinitionImportTimeoutError,
-                    f"import {job.import_id} did not finish within timeout_seconds="
-                    f"{inputs.timeout_seconds:g} (last status: {(last or job).status}). It may still finish "
-                    "on Kore.ai; nothing was recorded, so the next `pulumi up` imports again.",
+                    f"import {job.import_id}",
+                    (last or job).status,
+                    "imports",
                     job_id=job.import_id,
                 )
 

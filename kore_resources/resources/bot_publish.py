@@ -206,11 +206,11 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
         inputs, client, deadline = run.inputs, run.client, run.deadline
 
         def timed_out(last: PublishStatus | None) -> Exception:
-            return inputs.job_error(
+            return inputs.timeout_error(
                 PublishTimeoutError,
-                f"the publish did not finish within timeout_seconds={inputs.timeout_seconds:g} (last status: "
-                f"{last.status if last else 'none read'}). It may still finish on Kore.ai; nothing was "
-                "recorded, so the next `pulumi up` publishes again. Raise timeout_seconds for large bots.",
+                "the publish",
+                last.status if last else None,
+                "publishes",
                 job_id=last.job_id if last else None,
             )
 

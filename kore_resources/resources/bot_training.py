@@ -395,11 +395,11 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         inputs, client, deadline = run.inputs, run.client, run.deadline
 
         def timed_out(last: TrainingStatus | None) -> Exception:
-            return inputs.job_error(
+            return inputs.timeout_error(
                 TrainingTimeoutError,
-                f"training {label} did not finish within timeout_seconds={inputs.timeout_seconds:g} (last "
-                f"status: {last.training_status if last else 'none read'}). Nothing was recorded, so the "
-                "next `pulumi up` trains again; raise timeout_seconds for large bots.",
+                f"training {label}",
+                last.training_status if last else None,
+                "trains",
                 job_id=training_id,
             )
 

@@ -121,6 +121,19 @@ class WireInputs:
             language=getattr(self, "language", None),
         )
 
+    def timeout_error(
+        self, error: type[_JobError], job: str, last_status: str | None, redo: str, *, job_id: str | None
+    ) -> _JobError:
+        """The one wording of every job's timeout: which job (`import bir-…`), the last status read, that
+        nothing was recorded so the next `pulumi up` `redo`es it (`imports`, `trains`), and the fix."""
+        return self.job_error(
+            error,
+            f"{job} did not finish within timeout_seconds={self.timeout_seconds:g} (last status: "
+            f"{last_status or 'none read'}). It may still finish on Kore.ai; nothing was recorded, so the "
+            f"next `pulumi up` {redo} again. Raise timeout_seconds for large bots.",
+            job_id=job_id,
+        )
+
     def outputs(self, **recorded: Any) -> dict[str, Any]:
         """Full outputs: every input echoed (the engine diffs new inputs against the recorded *outputs*),
         plus what the job recorded."""

@@ -384,12 +384,11 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
         if import_verdict(job) is Verdict.WAITING:
 
             def timed_out(last: ImportJob | None) -> Exception:
-                return inputs.job_error(
+                return inputs.timeout_error(
                     UtteranceImportTimeoutError,
-                    f"import {job.import_id} did not finish within timeout_seconds="
-                    f"{inputs.timeout_seconds:g} (last status: {(last or job).status}). It may still finish "
-                    "on Kore.ai; nothing was recorded, so the next `pulumi up` imports again. Raise "
-                    "timeout_seconds for large files.",
+                    f"import {job.import_id}",
+                    (last or job).status,
+                    "imports",
                     job_id=job.import_id,
                 )
 
