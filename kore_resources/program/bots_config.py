@@ -212,7 +212,7 @@ def _definition(value: Any, where: str, base_dir: Path) -> DefinitionSpec | None
     if missing:
         raise ConfigurationError(
             f"{where}: {folder} has no {' and no '.join(missing)}; expected the files of a Kore.ai bot "
-            'export (docs/pipeline.md, "The bot definition")'
+            'export (docs/pipeline.md, "6. The rest of the bot")'
         )
     options = value.get("importOptions")
     if options is not None and not isinstance(options, dict):
