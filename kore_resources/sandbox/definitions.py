@@ -26,7 +26,7 @@ from typing import Literal
 
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
 from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, require_scope
-from .jobs import JobClocks, JobControls, JobTimes, iso_time, user_id
+from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
 from .pipeline import (
     MSG_INVALID_FILE_ID,
     MSG_INVALID_REQUEST_ID,
@@ -532,20 +532,15 @@ class DefinitionApi(EndpointFamily[RouteKind, DefinitionModel]):
 class DefinitionControls(JobControls[DefinitionModel]):
     """`Sandbox.definitions`: knobs, fault rules, import jobs and what each bot got imported."""
 
-    @property
-    def import_seconds(self) -> float:
-        with self._lock:
-            return self._model.import_seconds
+    import_seconds = LockedSetting[float]()
 
     def set_import_seconds(self, seconds: float) -> None:
         """How long definition imports started from now on stay `pending`."""
-        with self._lock:
-            self._model.import_seconds = seconds
+        self._set("import_seconds", seconds)
 
     def fail_next_import(self, bot_id: str | None = None, count: int = 1) -> None:
         """The next `count` definition imports (of that bot, if given) end `failure`."""
-        with self._lock:
-            self._model.fail_next_import(bot_id, count)
+        self._locked(lambda model: model.fail_next_import(bot_id, count))
 
     @property
     def imports(self) -> list[DefinitionImportRecord]:

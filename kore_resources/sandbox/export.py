@@ -28,7 +28,7 @@ from typing import Literal
 
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
 from .auth import ApiError, require_scope
-from .jobs import JobClocks, JobControls, JobTimes, iso_time, user_id
+from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
 from .state import ANY_APP_KIND, Clock, FailureRules, SecondsKnob, Snapshot, check_seconds
 
 #: App Builder scope of ML Utterances Export and its status (docs/kore-api.md §3.2; Admin Console: "Test >
@@ -417,30 +417,23 @@ class ExportControls(JobControls[ExportModel]):
         self._download_base = download_base
         self._fallback = download_fallback
 
-    @property
-    def export_seconds(self) -> float:
-        with self._lock:
-            return self._model.export_seconds
+    export_seconds = LockedSetting[float]()
 
     def set_export_seconds(self, seconds: float) -> None:
         """How long exports started from now on stay `IN_PROGRESS`."""
-        with self._lock:
-            self._model.export_seconds = seconds
+        self._set("export_seconds", seconds)
 
     def fail_next_export(self, bot_id: str | None = None, count: int = 1) -> None:
         """The next `count` exports (of that bot, if given) end `FAILED`, with no file."""
-        with self._lock:
-            self._model.fail_next_export(bot_id, count)
+        self._locked(lambda model: model.fail_next_export(bot_id, count))
 
     def blank_download_url(self, bot_id: str | None = None, count: int = 1) -> None:
         """The next `count` status reads of a `SUCCESS` export (of that bot) answer `downloadUrl: ""`."""
-        with self._lock:
-            self._model.blank_download_url(bot_id, count)
+        self._locked(lambda model: model.blank_download_url(bot_id, count))
 
     @property
     def exports(self) -> list[ExportRecord]:
-        with self._lock:
-            return self._model.records()
+        return self._locked(ExportModel.records)
 
     @property
     def downloads(self) -> list[DownloadRequest]:

@@ -4,7 +4,8 @@
 Every such job starts on the injected clocks and runs for a duration taken when it starts: until then its
 status is the endpoint's "running" word (`pending`, `in-progress`, `IN_PROGRESS`), afterwards the outcome
 decided when it started. The job models are pure, like `state.TrainingModel`: no I/O, no locks, no
-sleeping; `JobControls` is the base of their thread-safe handles.
+sleeping; `JobControls` is the base of their thread-safe handles, and `LockedModel` / `LockedSetting` what
+every such handle (`Sandbox`'s training knobs too) uses to reach its model under the sandbox's lock.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 import math
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Never, Protocol, Self, TypeVar, overload
 
 from .state import Clock
 
@@ -90,11 +91,69 @@ class JobClocks:
 
 
 ModelT = TypeVar("ModelT")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-class JobControls(Generic[ModelT]):
+class LockedModel(Generic[ModelT]):
+    """A thread-safe handle on one pure model. The sandbox's HTTP threads and the test (or admin API)
+    thread share the models, and a model never locks, so every read and change through a handle holds the
+    sandbox's lock: `LockedSetting` for a knob's value, `_set` to change it, `_locked` for anything else."""
+
+    _lock: threading.RLock
+    _model: ModelT
+
+    def _set(self, name: str, value: object) -> None:
+        """Set the model's knob `name` (the model checks the value)."""
+        with self._lock:
+            if not hasattr(self._model, name):  # a misspelt name would otherwise add an attribute
+                raise AttributeError(f"{type(self._model).__name__} has no knob {name!r}")
+            setattr(self._model, name, value)
+
+    def _locked(self, use: Callable[[ModelT], R]) -> R:
+        """`use(model)`, under the lock: `self._locked(lambda m: m.fail_next_export(bot_id, count))`."""
+        with self._lock:
+            return use(self._model)
+
+
+class _Guarded(Protocol):
+    """What `LockedSetting` reads through (a `LockedModel` of any model)."""
+
+    @property
+    def _lock(self) -> threading.RLock: ...
+
+    @property
+    def _model(self) -> object: ...
+
+
+class LockedSetting(Generic[T]):
+    """A read-only knob of a `LockedModel`: `import_seconds = LockedSetting[float]()` reads the model's
+    attribute of the same name under the lock. It is changed only through the handle's `set_*` method."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, handle: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, handle: _Guarded, owner: type | None = None) -> T: ...
+
+    def __get__(self, handle: _Guarded | None, owner: type | None = None) -> T | Self:
+        if handle is None:
+            return self
+        with handle._lock:
+            value: T = getattr(handle._model, self._name)
+        return value
+
+    def __set__(self, handle: _Guarded, value: Never) -> None:
+        # Read-only like the property it stands for (`Never`: mypy rejects an assignment too).
+        raise AttributeError(f"{self._name} is read-only: use set_{self._name}()")
+
+
+class JobControls(LockedModel[ModelT]):
     """Base of `Sandbox.pipeline`, `Sandbox.definitions` and `Sandbox.ml_export`: knobs, fault rules and
-    views of one job model. The model is pure, so every read and change holds the sandbox's lock."""
+    views of one job model, each under the sandbox's lock."""
 
     def __init__(self, lock: threading.RLock, model: ModelT) -> None:
         self._lock = lock

@@ -30,7 +30,7 @@ from typing import Literal
 
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
 from .auth import ApiError, require_scope
-from .jobs import JobClocks, JobControls, JobTimes, iso_time, user_id
+from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
 from .state import (
     ANY_APP_KIND,
     APP_KIND_ADMIN,
@@ -627,42 +627,30 @@ def _text_field(part: Message | None) -> str:
 class PipelineControls(JobControls[PipelineModel]):
     """`Sandbox.pipeline`: knobs, fault rules and views of the pipeline jobs, under the sandbox's lock."""
 
-    @property
-    def import_seconds(self) -> float:
-        with self._lock:
-            return self._model.import_seconds
-
-    @property
-    def publish_seconds(self) -> float:
-        with self._lock:
-            return self._model.publish_seconds
+    import_seconds = LockedSetting[float]()
+    publish_seconds = LockedSetting[float]()
 
     def set_import_seconds(self, seconds: float) -> None:
         """How long imports started from now on stay `pending`."""
-        with self._lock:
-            self._model.import_seconds = seconds
+        self._set("import_seconds", seconds)
 
     def set_publish_seconds(self, seconds: float) -> None:
         """How long publishes started from now on stay `in-progress`."""
-        with self._lock:
-            self._model.publish_seconds = seconds
+        self._set("publish_seconds", seconds)
 
     def fail_next_import(
         self, bot_id: str | None = None, language: str | None = None, count: int = 1
     ) -> None:
         """The next `count` imports (of that bot / language, if given) end `failure`."""
-        with self._lock:
-            self._model.fail_next_import(bot_id, language, count)
+        self._locked(lambda model: model.fail_next_import(bot_id, language, count))
 
     def fail_next_publish(self, bot_id: str | None = None, count: int = 1) -> None:
         """The next `count` publishes (of that bot, if given) end `failed`."""
-        with self._lock:
-            self._model.fail_next_publish(bot_id, count)
+        self._locked(lambda model: model.fail_next_publish(bot_id, count))
 
     @property
     def files(self) -> list[UploadedFile]:
-        with self._lock:
-            return self._model.files()
+        return self._locked(PipelineModel.files)
 
     @property
     def imports(self) -> list[ImportRecord]:
@@ -673,5 +661,4 @@ class PipelineControls(JobControls[PipelineModel]):
     @property
     def publishes(self) -> list[PublishRecord]:
         """Publishes requested through the API (not the initial one every bot starts with)."""
-        with self._lock:
-            return self._model.publishes()
+        return self._locked(PipelineModel.publishes)

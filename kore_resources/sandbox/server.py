@@ -34,6 +34,7 @@ from .export import (
     UtteranceStore,
 )
 from .faults import Fault, FaultKind, FaultQueue
+from .jobs import LockedModel, LockedSetting
 from .pipeline import PipelineApi, PipelineControls, PipelineModel
 from .state import (
     Clock,
@@ -104,7 +105,7 @@ class _Incoming:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class Sandbox:
+class Sandbox(LockedModel[TrainingModel]):
     """A local emulator of the documented Kore.ai public API (the endpoints in the package docstring).
 
     `Sandbox(...).start()` serves on `host:port` (port 0 = any free port) in a daemon thread; `.url`
@@ -318,8 +319,7 @@ class Sandbox:
 
     @property
     def trainings(self) -> list[TrainingRecord]:
-        with self._lock:
-            return self._model.records()
+        return self._locked(TrainingModel.records)
 
     @property
     def connections_opened(self) -> int:
@@ -341,30 +341,20 @@ class Sandbox:
             )
 
     # -- knobs -----------------------------------------------------------------------------------------
-    @property
-    def training_seconds(self) -> float:
-        with self._lock:
-            return self._model.training_seconds
-
-    @property
-    def queue_seconds(self) -> float:
-        with self._lock:
-            return self._model.queue_seconds
+    training_seconds = LockedSetting[float]()
+    queue_seconds = LockedSetting[float]()
 
     def set_training_seconds(self, seconds: float) -> None:
         """Training duration for trainings queued from now on."""
-        with self._lock:
-            self._model.training_seconds = seconds
+        self._set("training_seconds", seconds)
 
     def set_queue_seconds(self, seconds: float) -> None:
         """Time in the queue for trainings queued from now on."""
-        with self._lock:
-            self._model.queue_seconds = seconds
+        self._set("queue_seconds", seconds)
 
     def set_fail_rate(self, rate: float) -> None:
         """Probability (0..1) that a new training ends Failed."""
-        with self._lock:
-            self._model.fail_rate = rate
+        self._set("fail_rate", rate)
 
     def set_rate_limits(self, *, train: RateLimit | None, status: RateLimit | None) -> None:
         """Replace both limits (None disables one) and forget the counted requests."""
@@ -377,20 +367,17 @@ class Sandbox:
         self, bot_id: str | None = None, language: str | None = None, count: int = 1
     ) -> None:
         """The next `count` trainings (of that bot / language, if given) end `Failed`."""
-        with self._lock:
-            self._model.fail_next_training(bot_id, language, count)
+        self._locked(lambda model: model.fail_next_training(bot_id, language, count))
 
     def hang_trainings(self, hang: bool = True) -> None:
         """True: unfinished and new trainings stay Inprogress forever. False: they finish normally
         (at their planned time, or right away if that has passed)."""
-        with self._lock:
-            self._model.hang_trainings(hang)
+        self._locked(lambda model: model.hang_trainings(hang))
 
     def hold_queue(self, hold: bool = True) -> None:
         """True: trainings that have not started (and new ones) stay queued, so the status keeps
         describing the previous training. False: they start normally (or right away if that has passed)."""
-        with self._lock:
-            self._model.hold_queue(hold)
+        self._locked(lambda model: model.hold_queue(hold))
 
     def mark_sentences_changed(self, bot_id: str, language: str | None = None) -> None:
         """`isMlInSyncWithSentences` becomes false for the bot language (all its languages if None) until
