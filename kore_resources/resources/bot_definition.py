@@ -45,8 +45,8 @@ from ..api.errors import KoreApiError
 from ..api.models import BotImportJob
 from ..errors import DefinitionFileError, DefinitionImportFailedError, DefinitionImportTimeoutError
 from ..files import load_json, project_relative, read_text
-from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
-from .polling import Verdict, wait_for, word_verdict
+from .framework import Deadline, ImportResource, KoreProvider, Run, WireInputs, common_failures, known
+from .polling import Verdict, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
@@ -320,28 +320,13 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
     @staticmethod
     def _wait(run: Run[DefinitionInputs], job: BotImportJob) -> BotImportJob:
         inputs, client, deadline = run.inputs, run.client, run.deadline
-        if word_verdict(job.status) is Verdict.WAITING:
-
-            def timed_out(last: BotImportJob | None) -> Exception:
-                return inputs.timeout_error(
-                    DefinitionImportTimeoutError,
-                    f"import {job.import_id}",
-                    (last or job).status,
-                    "imports",
-                    job_id=job.import_id,
-                )
-
-            _, job = wait_for(
-                lambda: client.bot_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
-                lambda status, _elapsed: word_verdict(status.status),
-                clock=RUNTIME.clock,
-                since=RUNTIME.clock.monotonic(),
-                deadline=deadline.at,
-                timed_out=timed_out,
-                progress=lambda status: f"import {status.import_id} {status.status}",
-                log=lambda message: log(f"{inputs.describe}: {message}"),
-                describe=f"{inputs.describe}: import {job.import_id}",
-            )
+        job = run.wait_for_import(
+            job,
+            lambda: client.bot_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
+            lambda status: word_verdict(status.status),
+            DefinitionImportTimeoutError,
+            since=RUNTIME.clock.monotonic(),
+        )
         if word_verdict(job.status) is Verdict.FAILED:
             failed = "; ".join(entry.describe() for entry in job.failed_logs) or "no failed part named"
             raise inputs.job_error(
@@ -380,7 +365,7 @@ class BotDefinitionArgs:
     timeout_seconds: pulumi.Input[int] = settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS
 
 
-class BotDefinition(KoreResource[BotDefinitionArgs], module="kore", name="BotDefinition"):
+class BotDefinition(ImportResource[BotDefinitionArgs], module="kore", name="BotDefinition"):
     """A Kore.ai bot's definition, imported from the files of a bot export whenever their content changes.
 
     `content_hash` (computed when the program runs, from what the files mean: see this module's docstring)
@@ -392,19 +377,11 @@ class BotDefinition(KoreResource[BotDefinitionArgs], module="kore", name="BotDef
 
     provider_class = BotDefinitionProvider
 
-    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
+    # The outputs besides ImportResource's (bot_id, host, timeout_seconds and the import's):
     definition_file: pulumi.Output[str]
     config_file: pulumi.Output[str]
     functions_files: pulumi.Output[list[str]]
     import_options: pulumi.Output[dict[str, Any] | None]
-    #: What the files meant when the program ran; what the last successful import imported.
-    content_hash: pulumi.Output[str]
-    #: The `bir-...` id of the import request.
-    import_id: pulumi.Output[str]
-    #: `success`, or after `pulumi refresh` what the import status reports.
-    import_status: pulumi.Output[str]
-    #: When the import was recorded (ISO 8601, UTC).
-    imported_at: pulumi.Output[str]
 
     @classmethod
     def wire_inputs(cls, resource_name: str, args: BotDefinitionArgs) -> dict[str, Any]:

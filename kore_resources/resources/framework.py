@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -54,6 +54,7 @@ from .. import settings
 from ..api.errors import KoreError
 from ..api.validation import bot_id_problem, host_problem, language_problem, normalize_host
 from ..errors import JobError, JobTimeoutError
+from .polling import Verdict, wait_for
 from .runtime import RUNTIME, log
 
 if TYPE_CHECKING:
@@ -62,6 +63,19 @@ if TYPE_CHECKING:
 _Call = TypeVar("_Call", bound=Callable[..., Any])
 _Args = TypeVar("_Args")
 _JobError = TypeVar("_JobError", bound=JobError)
+
+
+class ImportStatus(Protocol):
+    """A read of an import job's status, as the API layer types them (`ImportJob`, `BotImportJob`)."""
+
+    @property
+    def import_id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+_Import = TypeVar("_Import", bound=ImportStatus)
 
 
 class WireInputs:
@@ -259,6 +273,44 @@ class Run(Generic[Inputs]):
     #: The outputs recorded before (None on create).
     recorded: Mapping[str, Any] | None
 
+    def wait_for_import(
+        self,
+        job: _Import,
+        read: Callable[[], _Import],
+        verdict: Callable[[_Import], Verdict],
+        timeout_error: type[JobTimeoutError],
+        *,
+        since: float,
+    ) -> _Import:
+        """Read an import job's status (ML import, bot import: `import_id`, `status`) until `verdict` says it
+        is no longer waiting, logging progress; the last status read. The deadline raises `timeout_error`
+        in the one wording of every job's timeout."""
+        if verdict(job) is not Verdict.WAITING:
+            return job
+        inputs = self.inputs
+
+        def timed_out(last: _Import | None) -> Exception:
+            return inputs.timeout_error(
+                timeout_error,
+                f"import {job.import_id}",
+                (last or job).status,
+                "imports",
+                job_id=job.import_id,
+            )
+
+        _, last = wait_for(
+            read,
+            lambda status, _elapsed: verdict(status),
+            clock=RUNTIME.clock,
+            since=since,
+            deadline=self.deadline.at,
+            timed_out=timed_out,
+            progress=lambda status: f"import {status.import_id} {status.status}",
+            log=lambda message: log(f"{inputs.describe}: {message}"),
+            describe=f"{inputs.describe}: import {job.import_id}",
+        )
+        return last
+
 
 @contextmanager
 def naming(inputs: WireInputs) -> Iterator[None]:
@@ -443,3 +495,17 @@ class KoreResource(Resource, Generic[_Args]):
     def wire_inputs(cls, resource_name: str, args: _Args) -> dict[str, Any]:
         """The properties that differ from the Args fields as given (default: none)."""
         return {}
+
+
+class ImportResource(KoreResource[_Args]):
+    """A resource whose job is one import into the bot (`MlUtterances`, `BotDefinition`): the outputs the
+    import records, besides the inputs."""
+
+    #: What the files meant when the program ran; what the last successful import imported.
+    content_hash: pulumi.Output[str]
+    #: The `bir-...` id of the import request.
+    import_id: pulumi.Output[str]
+    #: `success`, or after `pulumi refresh` what the import status reports.
+    import_status: pulumi.Output[str]
+    #: When the import was recorded (ISO 8601, UTC).
+    imported_at: pulumi.Output[str]

@@ -55,7 +55,7 @@ from ..api.models import ImportJob, MlExportJob, UploadedFile, is_failure_word, 
 from ..errors import UtteranceFileError, UtteranceImportFailedError, UtteranceImportTimeoutError
 from ..files import project_relative
 from ..utterances import EXPORT_SUFFIXES, Utterance, hash_utterances, read_utterances
-from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
+from .framework import Deadline, ImportResource, KoreProvider, Run, WireInputs, common_failures, known
 from .polling import Verdict, wait_for, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
@@ -381,28 +381,13 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
     @staticmethod
     def _wait(run: Run[ImportInputs], job: ImportJob, started: float) -> ImportJob:
         inputs, client, deadline = run.inputs, run.client, run.deadline
-        if import_verdict(job) is Verdict.WAITING:
-
-            def timed_out(last: ImportJob | None) -> Exception:
-                return inputs.timeout_error(
-                    UtteranceImportTimeoutError,
-                    f"import {job.import_id}",
-                    (last or job).status,
-                    "imports",
-                    job_id=job.import_id,
-                )
-
-            _, job = wait_for(
-                lambda: client.ml_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
-                lambda status, _elapsed: import_verdict(status),
-                clock=RUNTIME.clock,
-                since=started,
-                deadline=deadline.at,
-                timed_out=timed_out,
-                progress=lambda status: f"import {status.import_id} {status.status}",
-                log=lambda message: log(f"{inputs.describe}: {message}"),
-                describe=f"{inputs.describe}: import {job.import_id}",
-            )
+        job = run.wait_for_import(
+            job,
+            lambda: client.ml_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
+            import_verdict,
+            UtteranceImportTimeoutError,
+            since=started,
+        )
         if import_verdict(job) is Verdict.FAILED:
             raise inputs.job_error(
                 UtteranceImportFailedError,
@@ -453,7 +438,7 @@ class MlUtterancesArgs:
     timeout_seconds: pulumi.Input[int] = settings.DEFAULT_IMPORT_TIMEOUT_SECONDS
 
 
-class MlUtterances(KoreResource[MlUtterancesArgs], module="kore", name="MlUtterances"):
+class MlUtterances(ImportResource[MlUtterancesArgs], module="kore", name="MlUtterances"):
     """The ML utterances of one export file, imported into one language of a Kore.ai bot, imported again
     whenever the file's content changes.
 
@@ -467,19 +452,11 @@ class MlUtterances(KoreResource[MlUtterancesArgs], module="kore", name="MlUttera
 
     provider_class = MlUtterancesProvider
 
-    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
+    # The outputs besides ImportResource's (bot_id, host, timeout_seconds and the import's):
     file: pulumi.Output[str]
     language: pulumi.Output[str]
-    #: `hash_utterances(file)` when the program ran; what the last successful import imported.
-    content_hash: pulumi.Output[str]
     #: The `fileId` Upload File returned.
     file_id: pulumi.Output[str]
-    #: The `bir-...` id of the import request.
-    import_id: pulumi.Output[str]
-    #: `success`, or after `pulumi refresh` what the import status reports.
-    import_status: pulumi.Output[str]
-    #: When the import was recorded (ISO 8601, UTC).
-    imported_at: pulumi.Output[str]
 
     @classmethod
     def wire_inputs(cls, resource_name: str, args: MlUtterancesArgs) -> dict[str, Any]:
