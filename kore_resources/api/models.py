@@ -61,6 +61,16 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _object_with(body: Any, *fields: str, what: str = "an object") -> dict[str, Any]:
+    """`body` if it is a JSON object whose `fields` are non-blank strings; else the ValueError every parser
+    raises for an answer it cannot read (the caller names the call)."""
+    if isinstance(body, dict) and all(_text(body.get(field)) is not None for field in fields):
+        return body
+    named = " and ".join(f'"{field}"' for field in fields)
+    strings = f"{named} strings" if len(fields) > 1 else f"a {named} string"
+    raise ValueError(f"expected {what} with {strings}, got {body!r:.200}")
+
+
 @dataclass(frozen=True)
 class PartResult:
     """How one part of a job went, as the job reports it part by part: what kind of part it is, which one
@@ -112,9 +122,8 @@ class TrainingTicket:
     def from_api(cls, body: Any) -> TrainingTicket:
         """The documented answer is an array with one object; a bare object is tolerated too."""
         entry = body[0] if isinstance(body, list) and body else body
-        if isinstance(entry, dict) and isinstance(entry.get("Training_ID"), str) and entry["Training_ID"]:
-            return cls(training_id=entry["Training_ID"], message=str(entry.get("message", "")))
-        raise ValueError(f'expected [{{"message": ..., "Training_ID": ...}}], got {body!r:.200}')
+        entry = _object_with(entry, "Training_ID", what='[{"message": ..., "Training_ID": ...}], an object')
+        return cls(training_id=entry["Training_ID"], message=str(entry.get("message", "")))
 
 
 @dataclass(frozen=True)
@@ -151,10 +160,7 @@ class UploadedFile:
 
     @classmethod
     def from_api(cls, body: Any) -> UploadedFile:
-        file_id = _text(body.get("fileId")) if isinstance(body, dict) else None
-        if file_id is None:
-            raise ValueError(f'expected {{"fileId": ...}}, got {body!r:.200}')
-        return cls(file_id=file_id)
+        return cls(file_id=_object_with(body, "fileId")["fileId"])
 
 
 @dataclass(frozen=True)
@@ -167,8 +173,7 @@ class ImportJob:
 
     @classmethod
     def from_api(cls, body: Any) -> ImportJob:
-        if not isinstance(body, dict) or _text(body.get("_id")) is None or _text(body.get("status")) is None:
-            raise ValueError(f'expected an object with "_id" and "status" strings, got {body!r:.200}')
+        body = _object_with(body, "_id", "status")
         return cls(import_id=body["_id"], status=body["status"], message=_text(body.get("message")))
 
 
@@ -186,8 +191,7 @@ class MlExportJob:
 
     @classmethod
     def from_api(cls, body: Any) -> MlExportJob:
-        if not isinstance(body, dict) or _text(body.get("status")) is None:
-            raise ValueError(f'expected an object with a "status" string, got {body!r:.200}')
+        body = _object_with(body, "status")
         return cls(
             job_id=_text(body.get("_id")), status=body["status"], download_url=_text(body.get("downloadUrl"))
         )
@@ -218,8 +222,7 @@ class BotImportJob:
 
     @classmethod
     def from_api(cls, body: Any) -> BotImportJob:
-        if not isinstance(body, dict) or _text(body.get("_id")) is None or _text(body.get("status")) is None:
-            raise ValueError(f'expected an object with "_id" and "status" strings, got {body!r:.200}')
+        body = _object_with(body, "_id", "status")
         entries = body.get("statusLogs")
         logs = (
             tuple(StatusLog.from_api(e) for e in entries if isinstance(e, dict))
@@ -247,8 +250,7 @@ class ExportedVariable:
 
     @classmethod
     def from_api(cls, entry: Any) -> ExportedVariable:
-        if not isinstance(entry, dict) or _text(entry.get("key")) is None:
-            raise ValueError(f'expected a variable object with a "key", got {entry!r:.200}')
+        entry = _object_with(entry, "key", what="a variable object")
         value = entry.get("value")
         return cls(
             key=entry["key"],
@@ -316,8 +318,7 @@ class PublishStatus:
 
     @classmethod
     def from_api(cls, body: Any) -> PublishStatus:
-        if not isinstance(body, dict) or _text(body.get("status")) is None:
-            raise ValueError(f'expected an object with a "status" string, got {body!r:.200}')
+        body = _object_with(body, "status")
         percentage = body.get("percentageComplete")
         return cls(
             status=body["status"],
