@@ -50,17 +50,22 @@ def copy_project(tmp_path: Path) -> Path:
     return project
 
 
-def fresh_checkout(tmp_path: Path) -> Path:
-    """What `git clone` of the working tree gives: every tracked (and new, not ignored) file, nothing else
-    (no venv, no state, no caches)."""
+def repository_files() -> list[str]:
+    """The files a clone of the working tree holds: every tracked one and every new one git does not ignore
+    (no venv, no state, no caches), relative to the repository."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
         check=True,
     ).stdout.decode()
+    return [name for name in listed.split("\0") if name]
+
+
+def fresh_checkout(tmp_path: Path) -> Path:
+    """What `git clone` of the working tree gives (`repository_files`), copied to `tmp_path`."""
     checkout = tmp_path / "checkout"
-    for name in filter(None, listed.split("\0")):
+    for name in repository_files():
         source = ROOT / name
         if source.is_file():  # a deleted but still-indexed file is not in a clone of the working tree
             target = checkout / name

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_harness import repository_files
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "kore_resources"
 
@@ -99,13 +101,7 @@ def test_no_file_of_the_repository_points_outside_it() -> None:
     """A clone must be complete: no tracked file (nor a new one about to be) cites or reads a file that
     only exists on our machines. Kore's sample files are in tests/fixtures/kore-samples/; the Kore.ai API
     reference is docs/kore-api.md."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    names = [name for name in listed.split("\0") if name and name not in MACHINE_ONLY_EXEMPT]
+    names = [name for name in repository_files() if name not in MACHINE_ONLY_EXEMPT]
     assert "tests/test_layout.py" in names, "git lists the repository's files"
     found = []
     for name in names:
