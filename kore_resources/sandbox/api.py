@@ -211,12 +211,14 @@ class SandboxApi:
 class EndpointFamily(Generic[KindT, ModelT]):
     """A family of endpoints beside train (pipeline, definitions, variables, export): its state (`model`)
     and the train endpoints' apps, bots, JWT checks and rate limiters (`core`). A subclass gives its path
-    matcher and answers its matched routes in `_answer`."""
+    matcher (`route`) and answers its matched routes in `_answer`."""
 
-    def __init__(self, core: SandboxApi, model: ModelT, match: Callable[[str], Route[KindT] | None]) -> None:
+    #: The family's route for a path, or None when the path is none of its endpoints'.
+    route: Callable[[str], Route[KindT] | None]
+
+    def __init__(self, core: SandboxApi, model: ModelT) -> None:
         self.core = core
         self.model = model
-        self.route = match
 
     def handle(self, req: ApiRequest) -> ApiResponse | None:
         """The answer, or None when the path is none of this family's."""

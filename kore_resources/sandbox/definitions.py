@@ -465,8 +465,10 @@ class DefinitionModel:
 class DefinitionApi(EndpointFamily[RouteKind, DefinitionModel]):
     """Answers bot import and its status; the files come from Upload File (`files`)."""
 
+    route = staticmethod(match_definition_route)
+
     def __init__(self, core: SandboxApi, model: DefinitionModel, files: PipelineModel) -> None:
-        super().__init__(core, model, match_definition_route)
+        super().__init__(core, model)
         self.files = files
 
     def _answer(self, req: ApiRequest, route: DefinitionRoute, response: ApiResponse) -> object:

@@ -345,8 +345,10 @@ class ExportModel:
 class ExportApi(EndpointFamily[RouteKind, ExportModel]):
     """Answers ML export and its status. `download_base` is the download host's `http://host:port`."""
 
+    route = staticmethod(match_export_route)
+
     def __init__(self, core: SandboxApi, model: ExportModel, store: UtteranceStore) -> None:
-        super().__init__(core, model, match_export_route)
+        super().__init__(core, model)
         self.store = store
         self.download_base = "http://127.0.0.2"
 

@@ -28,7 +28,7 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import Literal
 
-from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
+from .api import ApiRequest, ApiResponse, EndpointFamily, Route, path_groups
 from .auth import ApiError, require_scope
 from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
 from .state import (
@@ -511,8 +511,7 @@ def _status_summary(phase: PublishStatus, languages: tuple[str, ...]) -> list[di
 class PipelineApi(EndpointFamily[RouteKind, PipelineModel]):
     """Answers the pipeline endpoints (upload, ML import, publish and their status)."""
 
-    def __init__(self, core: SandboxApi, model: PipelineModel) -> None:
-        super().__init__(core, model, match_pipeline_route)
+    route = staticmethod(match_pipeline_route)
 
     def _answer(self, req: ApiRequest, route: PipelineRoute, response: ApiResponse) -> object:
         # ASSUMPTION: each endpoint has its own rate budget: the "bot"-keyed APIs (upload, import,

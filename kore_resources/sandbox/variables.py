@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
+from .api import ApiRequest, ApiResponse, EndpointFamily, Route, path_groups
 from .auth import ApiError, require_scope
 from .state import APP_KIND_BOT, SandboxBot
 
@@ -370,8 +370,7 @@ class VariablesModel:
 class VariablesApi(EndpointFamily[RouteKind, VariablesModel]):
     """Answers the variables endpoints (import and export; synchronous)."""
 
-    def __init__(self, core: SandboxApi, model: VariablesModel) -> None:
-        super().__init__(core, model, match_variables_route)
+    route = staticmethod(match_variables_route)
 
     def _answer(self, req: ApiRequest, route: VariablesRoute, response: ApiResponse) -> object:
         core = self.core
