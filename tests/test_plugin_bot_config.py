@@ -290,19 +290,24 @@ def test_bot_definition_files_edited_between_preview_and_up_are_refused(sandbox,
 
 def test_bot_definition_refresh_of_a_healthy_bot_shows_no_diff_twice(sandbox, definitions):
     definitions.up({"travel-definition": definition_inputs(sandbox)})
-    before = dict(recorded(definitions, "travel-definition"))
+    import_id = recorded(definitions, "travel-definition")["import_id"]
+    # the refresh reads the import's status, nothing else
+    read = ("GET", f"/api/public/bot/import/status/{import_id}")
+    refreshes_clean_twice(sandbox, definitions, "travel-definition", definition_inputs(sandbox), read)
+
+
+def refreshes_clean_twice(
+    sandbox: Sandbox, engine: MiniEngine, name: str, inputs: dict[str, Any], read: tuple[str, str]
+) -> None:
+    """Two refreshes of a healthy resource show no drift and change nothing in state; each pass (a refresh
+    runs a preview pass and the real one) makes exactly the one `read` call; the next plan is `same`."""
+    before = dict(recorded(engine, name))
     sandbox.clear_calls()
-    assert definitions.refresh() == {"travel-definition": "same"}
-    assert recorded(definitions, "travel-definition") == before
-    assert definitions.refresh() == {"travel-definition": "same"}
-    assert recorded(definitions, "travel-definition") == before
-    # each pass (a refresh runs a preview pass and the real one) read the import's status, nothing else
-    assert [(c.method, c.path) for c in sandbox.calls] == [
-        ("GET", f"/api/public/bot/import/status/{before['import_id']}")
-    ] * 4
-    assert definitions.plan({"travel-definition": definition_inputs(sandbox)}) == {
-        "travel-definition": "same"
-    }
+    for _ in range(2):
+        assert engine.refresh() == {name: "same"}
+        assert recorded(engine, name) == before
+    assert [(c.method, c.path) for c in sandbox.calls] == [read] * 4
+    assert engine.plan({name: inputs}) == {name: "same"}
 
 
 def test_bot_definition_check_failures_and_unknowns_make_no_calls(sandbox, definitions):
@@ -396,17 +401,9 @@ def test_bot_variables_failed_import_records_nothing_and_the_next_up_converges(s
 
 def test_bot_variables_refresh_of_a_healthy_bot_shows_no_diff_twice(sandbox, variables):
     variables.up({"travel-variables": variables_inputs(sandbox)})
-    before = dict(recorded(variables, "travel-variables"))
-    sandbox.clear_calls()
-    assert variables.refresh() == {"travel-variables": "same"}
-    assert recorded(variables, "travel-variables") == before
-    assert variables.refresh() == {"travel-variables": "same"}
-    assert recorded(variables, "travel-variables") == before
-    # each pass read the bot's variables once (an export), and imported nothing
-    assert [(c.method, c.path) for c in sandbox.calls] == [
-        ("POST", f"/api/1.1/public/builder/bot/{BOT}/variables/export")
-    ] * 4
-    assert variables.plan({"travel-variables": variables_inputs(sandbox)}) == {"travel-variables": "same"}
+    # the refresh reads the bot's variables (an export) and imports nothing
+    read = ("POST", f"/api/1.1/public/builder/bot/{BOT}/variables/export")
+    refreshes_clean_twice(sandbox, variables, "travel-variables", variables_inputs(sandbox), read)
 
 
 def test_a_secured_value_passed_as_a_secret_stays_secret_end_to_end(sandbox, variables, plugin):
