@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kore_resources.sandbox import DEMO_APP, SandboxBot
+from kore_sandbox import DEMO_APP, SandboxBot
 
 if TYPE_CHECKING:
     from plugin_harness import Plugin

@@ -19,7 +19,7 @@ from typing import Any
 
 from pulumi.dynamic import Config, ConfigureRequest
 
-from bench.clock import Clock, VirtualClock, provider_clock
+from bench.clock import Clock, provider_clock
 from bench.common import (
     CREDENTIALS_CONFIG,
     NEW_HASH,
@@ -34,8 +34,9 @@ from bench.common import (
 from kore_resources import BotTrainingProvider
 from kore_resources.api.ratelimit import RateBudget
 from kore_resources.resources.polling import MIN_POLL_SECONDS, POLL_FRACTION
-from kore_resources.resources.runtime import RUNTIME
-from kore_resources.sandbox import Sandbox
+from kore_resources.resources.runtime import RUNTIME, SystemClock
+from kore_sandbox import Sandbox
+from kore_sandbox.testing import VirtualClock
 
 QUEUE_SECONDS = 1.0  # the sandbox's default time in Kore.ai's queue before a training starts
 LATENCY = 0.15  # seconds per API response for the "distant host" runs (a cross-region HTTPS round trip)
@@ -57,14 +58,6 @@ class TrainingRun:
 
 #: The issue's target: completion lag at most max(1 s, 10% of the training time).
 TARGET_FRACTION = 0.10
-
-
-class RealClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 def make_provider() -> BotTrainingProvider:
@@ -128,7 +121,7 @@ def phases(duration: float, count: int) -> list[float]:
 
 def run_lag(settings: Settings, clock: VirtualClock | None = None) -> tuple[list[Row], dict[str, Any]]:
     """`clock`: the virtual clock to run on (default: one that counts real time too, see bench/clock.py)."""
-    clock = VirtualClock() if clock is None else clock
+    clock = VirtualClock(real_time=True) if clock is None else clock
     runs: dict[float, list[TrainingRun]] = {}
     real0 = time.perf_counter()
     with training_bench(clock, bots=2) as (sandbox, train):
@@ -224,7 +217,7 @@ def run_lag(settings: Settings, clock: VirtualClock | None = None) -> tuple[list
 def validate_real_time(virtual: TrainingRun) -> Row:
     duration = virtual.training_seconds
     progress(f"completion lag: one {fmt_s(duration)} training in real time (validates the virtual clock)")
-    with training_bench(RealClock()) as (_sandbox, train):
+    with training_bench(SystemClock()) as (_sandbox, train):
         real = train(duration)
     diff = abs(real.lag - virtual.lag)
     return Row(

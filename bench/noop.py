@@ -27,7 +27,7 @@ from bench.common import (
     start_plugin,
     training_news,
 )
-from kore_resources.sandbox import Sandbox
+from kore_sandbox import Sandbox
 
 Resources = dict[str, dict[str, Any]]
 #: Resources planned per timed step; the two plugins take turns every step (see `alternate`).

@@ -89,7 +89,7 @@ importtime` for imports); the table above is the latest run.
   writes with Nagle's algorithm on, so a client that sent its next request straight away (the virtual
   clock's polls; a plugin worker moving to its next resource) waited for a delayed ACK: 45 ms per status
   call instead of 4, which also made the virtual-clock lags 0.1 s worse than the real-time ones. One line
-  in `kore_resources/sandbox/server.py` (`disable_nagle_algorithm = True`). Real Kore.ai is not affected.
+  in `kore-sandbox/kore_sandbox/server.py` (`disable_nagle_algorithm = True`). Real Kore.ai is not affected.
 - **Completion lag (fixed).** The provider used to read the status every 10% of the time since the train
   call, counted from when the previous read *returned*. That bounded the lag by 10% of *queue + training*
   plus one response time, not 10% of the training alone: with the sandbox's 1 s queue the worst phase of

@@ -34,8 +34,9 @@ from bench.common import (
     running_plugin,
     training_news,
 )
-from bench.lag import QUEUE_SECONDS, RealClock
-from kore_resources.sandbox import Sandbox, SandboxBot
+from bench.lag import QUEUE_SECONDS
+from kore_resources.resources.runtime import SystemClock
+from kore_sandbox import Sandbox, SandboxBot
 
 WORKERS = 4  # pulumi.dynamic's grpc.server(futures.ThreadPoolExecutor(max_workers=4))
 
@@ -208,7 +209,7 @@ def run_scale_real_check(bots_count: int = 4, seconds: float = 10.0, factor: flo
     per_training = seconds + QUEUE_SECONDS
     results = {}
     scaled = ScaledClock(factor)
-    for label, clock, plugin_env in (("scaled", scaled, scaled.env()), ("real", RealClock(), {})):
+    for label, clock, plugin_env in (("scaled", scaled, scaled.env()), ("real", SystemClock(), {})):
         progress(f"scale check: {bots_count} bots x {len(LANGUAGES)} languages in {label} time")
         with Sandbox(
             training_seconds=seconds, queue_seconds=QUEUE_SECONDS, clock=clock.monotonic, bots=bots

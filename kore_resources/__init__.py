@@ -12,7 +12,7 @@ The promotion pipeline adds `MlUtterances` (import an export file into a bot lan
 """
 
 #: The package version (README, "Versions and compatibility"); pyproject.toml reads it from here.
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from . import errors, resources
 from .errors import *  # noqa: F403 - the exception hierarchy, errors.__all__

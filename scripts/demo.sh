@@ -47,7 +47,9 @@ fi
 if [ ! -x venv/bin/python ]; then
   python3 -m venv venv
 fi
-venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# The program's requirements, and the sandbox (its own distribution, kore-sandbox/), editable as in
+# requirements-dev.txt, so the demo and the tests share one venv without reinstalling each other's copy.
+venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e ./kore-sandbox
 # The official CLI runs the program in Pulumi.yaml's virtualenv by itself; the CLI that
 # scripts/pulumi-cli.sh builds for our CI needs to be told (README, "How it is tested").
 export PULUMI_PYTHON_CMD="$PWD/venv/bin/python"
@@ -59,7 +61,7 @@ if venv/bin/python scripts/demo_sandbox.py running "$url"; then
   echo "Using the Kore.ai sandbox already running at $url (stop it with: scripts/demo.sh stop)"
 else
   log=.pulumi-state/sandbox.log
-  nohup venv/bin/python -m kore_resources.sandbox --port "$port" >"$log" 2>&1 &
+  nohup venv/bin/python -m kore_sandbox --port "$port" >"$log" 2>&1 &
   echo $! >"$pid_file"
   until grep -q "listening on" "$log"; do
     if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import heapq
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from bench.clock import VirtualClock, provider_clock
+from bench.clock import provider_clock
 from kore_resources import BotTrainingProvider
 from kore_resources.api.ratelimit import RateBudget
 from kore_resources.resources.runtime import RUNTIME
-from kore_resources.sandbox import DEMO_APP, DEMO_BOTS, Sandbox
+from kore_sandbox import DEMO_APP, DEMO_BOTS, Sandbox
+from kore_sandbox.testing import VirtualClock
 
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id
@@ -77,33 +76,6 @@ def fresh_plugin_process_state() -> Iterator[None]:
     assert not problems, "; ".join(problems)
 
 
-class ScriptedTime:
-    """Time for the providers (`RUNTIME.use_clock(time)`) and the sandbox (`Sandbox(clock=time)`), for one
-    thread: every sleep returns at once, having moved time on, and `at(delay, action)` runs `action` once
-    time reaches it (stop the sandbox at t=5, start it again at t=20). What happens when is then decided by
-    the script, never by how fast the machine is."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self._events: list[tuple[float, int, Callable[[], object]]] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.now += seconds
-        while self._events and self._events[0][0] <= self.now:
-            _, _, action = heapq.heappop(self._events)
-            action()
-
-    def at(self, delay: float, action: Callable[[], object]) -> None:
-        heapq.heappush(self._events, (self.now + delay, len(self._events), action))
-
-
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     """A sandbox with short trainings: queued for 0.3 s (status still stale), then 1.2 s in progress."""
@@ -111,32 +83,19 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-class RecordingClock(VirtualClock):
-    """bench's `VirtualClock` (one actor), recording every sleep asked of it. When the one thread that
-    drives the work sleeps, the sleep returns at once and virtual time has moved on by that much; real
-    work (HTTP, parsing) still takes its real time."""
-
-    def __init__(self) -> None:
-        super().__init__(actors=1)
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        super().sleep(seconds)
-
-
 @pytest.fixture
-def virtual_clock() -> Iterator[RecordingClock]:
-    """The providers read time from a `RecordingClock` (and their rate budget with them) for one test.
-    For tests where one thread drives the providers: durations become assertions on virtual time or on
-    the sleeps requested, and a minute of training takes no real time."""
-    clock = RecordingClock()
+def virtual_clock() -> Iterator[VirtualClock]:
+    """The providers read time from a `VirtualClock` (and their rate budget with them) for one test: one
+    thread drives the providers, so each sleep returns at once having moved time on, and real work
+    (HTTP, parsing) still takes its real time. Durations become assertions on virtual time or on the sleeps
+    requested (`clock.sleeps`), and a minute of training takes no real time."""
+    clock = VirtualClock(real_time=True)
     with provider_clock(clock), RUNTIME.use_budget(RateBudget(clock=clock.monotonic, sleep=clock.sleep)):
         yield clock
 
 
 @pytest.fixture
-def virtual_sandbox(virtual_clock: RecordingClock) -> Iterator[Sandbox]:
+def virtual_sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
     """A sandbox on the providers' virtual clock: trainings queued for 5 s (status still stale), then 20 s
     in progress: long enough that every phase is seen however slow the machine is, and free."""
     with Sandbox(training_seconds=20, queue_seconds=5, clock=virtual_clock.monotonic) as sb:
@@ -158,39 +117,6 @@ SAMPLE_UTTERANCES = [
         "language": "en",
     },
 ]
-
-
-class FakeClock:
-    """A clock the sandbox reads (`Sandbox(clock=...)`); tests move it with `advance`. Code that sleeps on
-    it (`KoreClient(sleep=clock.sleep, clock=clock)`) moves it on at once; `sleeps` records each sleep."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.advance(max(0.0, seconds))
-
-
-#: How long an event-driven wait may take before the test calls it a hang. Generous on purpose: it only
-#: fires when something is really stuck, never because the machine is slow.
-HANG_SECONDS = 120.0
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = HANG_SECONDS) -> None:
-    """Wait for an event (a training visible in the sandbox, a call made), not for a guessed duration."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {timeout:g}s for {what}: something hangs")
-        time.sleep(0.02)
 
 
 def make_provider(config: dict[str, Any] | None = None) -> BotTrainingProvider:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import threading
 import time
 
-from bench.clock import VirtualClock
 from bench.common import Settings, bench_bots
 from bench.lag import run_lag
 from bench.noop import run_noop
 from bench.report import document, table
 from bench.scale import fifo_floor, ideal_floor, ordered_jobs
-from conftest import HANG_SECONDS
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock
 
 SMOKE = Settings(
     quick=True,

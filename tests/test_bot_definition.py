@@ -18,7 +18,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, RecordingClock
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT
 from kore_resources import (
     AuthenticationError,
     BotDefinitionProvider,
@@ -27,7 +27,8 @@ from kore_resources import (
     DefinitionImportTimeoutError,
     hash_definition,
 )
-from kore_resources.sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, Sandbox
+from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, Sandbox
+from kore_sandbox.testing import VirtualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAVEL = ROOT / "definitions" / "travel"
@@ -50,7 +51,7 @@ def no_kore_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sandbox(virtual_clock: RecordingClock) -> Iterator[Sandbox]:
+def sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
     """Definition imports stay pending for 5 s of the providers' virtual clock."""
     with Sandbox(definition_import_seconds=IMPORT_SECONDS, clock=virtual_clock.monotonic) as sb:
         yield sb

@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from cli_harness import REQUIRES_PULUMI, Cli, copy_project
-from conftest import CREDENTIALS_CONFIG, SECRET, wait_until
-from kore_resources.sandbox import DEMO_BOTS, Sandbox
+from conftest import CREDENTIALS_CONFIG, SECRET
+from kore_sandbox import DEMO_BOTS, Sandbox
+from kore_sandbox.testing import wait_until
 from plugin_harness import Plugin, deploy_as_recorded, with_plain_secrets
 from state_fixtures import DEMO_PASSPHRASE, FIXTURES, PLAIN_SECRETS, RECORDED_HOST
 

@@ -17,7 +17,7 @@ import yaml
 from cli_harness import REQUIRES_PULUMI, Run, copy_project, pulumi_runner
 from conftest import CREDENTIALS_CONFIG
 from kore_resources import hash_definition, hash_utterances
-from kore_resources.sandbox import DEMO_BOTS, Sandbox
+from kore_sandbox import DEMO_BOTS, Sandbox
 
 pytestmark = REQUIRES_PULUMI
 

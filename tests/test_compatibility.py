@@ -19,7 +19,7 @@ import pytest
 
 from conftest import CREDENTIALS_CONFIG
 from kore_resources import hash_definition, hash_utterances
-from kore_resources.sandbox import Sandbox
+from kore_sandbox import Sandbox
 from plugin_harness import Plugin, deploy_as_recorded, with_plain_secrets
 from state_fixtures import FIXTURES, PLAIN_SECRETS, RECORDED_HOST, RELEASES
 

@@ -1,6 +1,6 @@
 """Every mistake a user can make, and every fault of the host, fails with one line that names the thing and
 the fix, as fast as it can be known (issue: "Every mistake a user can make fails fast"). Time is scripted
-(`ScriptedTime`): where speed is the point, the test asserts how much time passed for the provider, and
+(`VirtualClock`): where speed is the point, the test asserts how much time passed for the provider, and
 no test waits for real time to pass."""
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import BOT, CREDENTIALS_CONFIG, ScriptedTime, make_provider, training_inputs
+from conftest import BOT, CREDENTIALS_CONFIG, make_provider, training_inputs
 from kore_resources.api.auth import Credentials
 from kore_resources.api.client import KoreClient
 from kore_resources.errors import HostUnreachableError, KoreApiError, TrainingLostError
 from kore_resources.resources.runtime import RUNTIME
-from kore_resources.sandbox import DEMO_APP, Sandbox
 from kore_resources.settings import resolve_credentials
+from kore_sandbox import DEMO_APP, Sandbox
+from kore_sandbox.testing import VirtualClock
 
 
 def closed_port() -> int:
@@ -30,8 +31,8 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def scripted() -> Iterator[ScriptedTime]:
-    clock = ScriptedTime()
+def scripted() -> Iterator[VirtualClock]:
+    clock = VirtualClock()
     with RUNTIME.use_clock(clock):
         yield clock
 

@@ -17,16 +17,7 @@ from typing import Any
 import jwt
 import pytest
 
-from conftest import (
-    BOT,
-    CREDENTIALS_CONFIG,
-    HANG_SECONDS,
-    OTHER_BOT,
-    SECRET,
-    FakeClock,
-    training_inputs,
-    wait_until,
-)
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, training_inputs
 from kore_resources import BotTrainingProvider
 from kore_resources.api.auth import Credentials
 from kore_resources.api.client import KoreClient
@@ -34,7 +25,8 @@ from kore_resources.api.ratelimit import RateBudget, Window
 from kore_resources.api.retry import RetryPolicy
 from kore_resources.errors import AmbiguousRequestError, ConfigurationError, KoreApiError, RateLimitedError
 from kore_resources.resources.runtime import RUNTIME
-from kore_resources.sandbox import DEMO_APP
+from kore_sandbox import DEMO_APP
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
 from plugin_harness import MiniEngine, Plugin, PluginError
 
 CREDS = Credentials(DEMO_APP.client_id, DEMO_APP.client_secret)
@@ -150,7 +142,7 @@ def test_429_without_retry_after_backs_off_and_retries(sandbox):
 
 def test_429_retry_after_is_honoured(sandbox):
     sandbox.inject_error(429, method="GET", retry_after=1)
-    fake = FakeClock()
+    fake = VirtualClock()
     client(sandbox.url, sleep=fake.sleep, clock=fake).training_status(BOT, "en", deadline=fake() + 30)
     assert [c.status for c in sandbox.calls] == [429, 200]
     assert fake.sleeps == [1.0]  # Retry-After, not the backoff (at most 0.05 s after a first failure)
@@ -158,7 +150,7 @@ def test_429_retry_after_is_honoured(sandbox):
 
 def test_429_beyond_the_deadline_fails_fast_and_says_so(sandbox):
     sandbox.inject_error(429, method="GET", retry_after=60)
-    fake = FakeClock()
+    fake = VirtualClock()
     with pytest.raises(RateLimitedError, match="60 calls per minute"):
         client(sandbox.url, sleep=fake.sleep, clock=fake).training_status(BOT, "en", deadline=fake() + 5)
     assert fake.sleeps == []  # did not sleep into a deadline it could not meet
@@ -185,7 +177,7 @@ def test_the_final_error_says_what_was_tried(sandbox):
 def test_retries_stop_at_the_operation_deadline(sandbox):
     sandbox.inject_error(503, method="GET", count=100)
     slow = RetryPolicy(base_delay=1.0, max_delay=1.0, max_attempts=100)
-    fake = FakeClock()
+    fake = VirtualClock()
     with pytest.raises(KoreApiError, match="HTTP 503"):
         client(sandbox.url, policy=slow, sleep=fake.sleep, clock=fake).training_status(
             BOT, "en", deadline=fake() + 2.5

@@ -1,5 +1,6 @@
 """The layout is the architecture: dependencies point one way, program -> resources -> API layer, and the
-sandbox stands apart. Checked on the import graph of the source, and by running the providers."""
+sandbox (its own distribution, kore-sandbox/) stands apart. Checked on the import graph of the source, and
+by running the providers."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from cli_harness import repository_files
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "kore_resources"
+SANDBOX = ROOT / "kore-sandbox" / "kore_sandbox"
 
 
-def imports_of(path: Path) -> set[str]:
-    """The fully qualified modules (and names) `path` imports, relative imports resolved."""
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def imports_of(path: Path, root: Path = ROOT) -> set[str]:
+    """The fully qualified modules (and names) `path` imports, relative imports resolved (`root`: where
+    the package's folder is)."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
     package = parts[:-1]  # for a package's __init__.py, the package itself
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -46,21 +49,27 @@ def offenders(graph: dict[Path, set[str]], forbidden: tuple[str, ...]) -> list[s
 
 
 def test_the_api_layer_imports_no_pulumi_and_nothing_above_it() -> None:
-    forbidden = ("pulumi", "kore_resources.resources", "kore_resources.program", "kore_resources.sandbox")
+    forbidden = ("pulumi", "kore_resources.resources", "kore_resources.program", "kore_sandbox")
     assert offenders(layer("api"), forbidden) == []
 
 
 def test_the_resources_import_neither_the_program_nor_the_sandbox() -> None:
-    assert offenders(layer("resources"), ("kore_resources.program", "kore_resources.sandbox")) == []
+    assert offenders(layer("resources"), ("kore_resources.program", "kore_sandbox")) == []
 
 
-def test_the_sandbox_imports_nothing_of_the_package_but_itself() -> None:
-    graph = layer("sandbox")
+def test_the_provider_package_never_imports_the_sandbox() -> None:
+    graph = {path: imports_of(path) for path in sorted(PACKAGE.rglob("*.py"))}
+    assert offenders(graph, ("kore_sandbox",)) == []
+
+
+def test_the_sandbox_imports_the_standard_library_and_itself_only() -> None:
+    """kore-sandbox's pyproject declares no dependency, and it never imports kore_resources: an emulator
+    that shares the provider's code would agree with it by construction."""
     outside = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path, names in graph.items()
-        for name in names
-        if name.startswith("kore_resources") and not name.startswith("kore_resources.sandbox")
+        for path in sorted(SANDBOX.rglob("*.py"))
+        for name in sorted(imports_of(path, SANDBOX.parent))
+        if name.split(".")[0] not in {*sys.stdlib_module_names, "kore_sandbox", "__future__"}
     ]
     assert outside == []
 
@@ -82,7 +91,7 @@ for provider in (BotTrainingProvider(), MlUtterancesProvider(), BotPublishProvid
     provider.diff("id", {}, {})
     provider.delete("id", {})
 import kore_resources.api.client, kore_resources.provider, kore_resources.pipeline_providers
-print(sorted(m for m in sys.modules if m.startswith("kore_resources.sandbox")))
+print(sorted(m for m in sys.modules if m.startswith("kore_sandbox")))
 """
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

@@ -1,7 +1,8 @@
-"""kore-resources as users install it: the built wheel in a fresh virtualenv outside the repository, a
-program that uses it against the sandbox that the wheel's `kore-sandbox` starts, `pip install .` and
-`pip install "kore-resources @ git+<url>"`, and the `pulumi new` template rendered by the real CLI and
-deployed with the wheel (issue: "kore-resources as a package users install").
+"""kore-resources as users install it: the built wheels (the provider's, which holds no emulator, and
+kore-sandbox's) in a fresh virtualenv outside the repository, installed as users do
+(`pip install "kore-resources[sandbox]"` from an index that serves both), a program that uses it against
+the sandbox that `kore-sandbox` starts, `pip install .` and `pip install "kore-resources @ git+<url>"`, and
+the `pulumi new` template rendered by the real CLI and deployed with the wheel.
 
 Everything runs outside the repository's directory, so nothing can come from the source tree by accident.
 """
@@ -21,9 +22,11 @@ import pytest
 from cli_harness import COMMAND_TIMEOUT, PULUMI, Cli
 from conftest import CREDENTIALS_CONFIG, SECRET
 from kore_resources import __version__
-from kore_resources.sandbox import DEMO_BOTS
+from kore_sandbox import DEMO_BOTS
+from kore_sandbox import __version__ as sandbox_version
 
 ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_SOURCE = ROOT / "kore-sandbox"
 TEMPLATE = ROOT / "templates" / "kore-bot"
 
 
@@ -37,16 +40,24 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subp
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both distributions built as wheels into one folder: what a package index would serve."""
     dist = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", dist, ROOT, cwd=dist)
+    for source in (ROOT, SANDBOX_SOURCE):
+        run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", dist, source, cwd=dist)
+    return dist
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
     [built] = dist.glob("kore_resources-*.whl")
     return built
 
 
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv, outside the repository, with the wheel (and its dependencies) installed."""
+def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv, outside the repository, with `kore-resources[sandbox]` installed from the built
+    wheels (and the dependencies from the index), as the README tells users."""
     venv = tmp_path_factory.mktemp("users-venv") / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=venv.parent)
     run(
@@ -56,14 +67,16 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        wheel,
+        "--find-links",
+        dist,
+        "kore-resources[sandbox]",
         cwd=venv.parent,
     )
     return venv
 
 
 class KoreSandbox:
-    """`kore-sandbox --port 0`, the wheel's console script, in the background."""
+    """`kore-sandbox --port 0`, the sandbox wheel's console script, in the background."""
 
     def __init__(self, venv: Path, cwd: Path) -> None:
         self.process = subprocess.Popen(
@@ -99,14 +112,14 @@ def kore_sandbox(installed: Path, tmp_path: Path) -> Iterator[KoreSandbox]:
     sandbox.stop()
 
 
-def test_the_wheel_holds_the_package_and_nothing_else(wheel: Path) -> None:
+def test_the_wheel_holds_the_package_and_no_emulator(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/", 1)[0] for name in names}
     assert top == {"kore_resources", f"kore_resources-{__version__}.dist-info"}
+    assert not [name for name in names if "sandbox" in name.lower()]
     for module in (
         "resources/bot_training.py",
         "api/client.py",
-        "sandbox/__main__.py",
         "utterances.py",
         "provider.py",
         "pipeline_providers.py",
@@ -119,10 +132,25 @@ def test_the_wheel_holds_the_package_and_nothing_else(wheel: Path) -> None:
         for line in (ROOT / "requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     ]
-    assert len(requirements) == metadata.count("Requires-Dist:")  # requirements.txt is the one source
+    runtime = [
+        line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
+    assert len(requirements) == len(runtime)  # requirements.txt is the one source of the runtime dependencies
+    assert 'Requires-Dist: kore-sandbox<0.4,>=0.3; extra == "sandbox"' in metadata
     assert "Requires-Python: >=3.11" in metadata and "License-Expression: MIT" in metadata
-    entry_points = zipfile.ZipFile(wheel).read(f"kore_resources-{__version__}.dist-info/entry_points.txt")
-    assert b"kore-sandbox = kore_resources.sandbox.__main__:main" in entry_points
+    assert f"kore_resources-{__version__}.dist-info/entry_points.txt" not in names
+
+
+def test_the_sandbox_wheel_holds_the_emulator_its_script_and_nothing_of_the_provider(dist: Path) -> None:
+    [built] = dist.glob("kore_sandbox-*.whl")
+    names = zipfile.ZipFile(built).namelist()
+    top = {name.split("/", 1)[0] for name in names}
+    assert top == {"kore_sandbox", f"kore_sandbox-{sandbox_version}.dist-info"}
+    assert "kore_sandbox/py.typed" in names and "kore_sandbox/testing.py" in names
+    metadata = zipfile.ZipFile(built).read(f"kore_sandbox-{sandbox_version}.dist-info/METADATA").decode()
+    assert "Requires-Dist:" not in metadata  # the standard library only
+    entry_points = zipfile.ZipFile(built).read(f"kore_sandbox-{sandbox_version}.dist-info/entry_points.txt")
+    assert b"kore-sandbox = kore_sandbox.__main__:main" in entry_points
 
 
 def test_a_program_using_the_installed_wheel_trains_against_its_sandbox(
@@ -158,9 +186,9 @@ def test_pip_install_from_the_source_tree_and_from_git_gives_the_same_package(
     run(
         sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, spec, cwd=tmp_path
     )
-    assert (target / "bin" / "kore-sandbox").exists()
+    assert not (target / "kore_sandbox").exists() and not (target / "bin" / "kore-sandbox").exists()
     check = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import kore_resources, kore_resources.sandbox; "
+        "import sys; sys.path.insert(0, sys.argv[1]); import kore_resources; "
         "from kore_resources import BotTraining, hash_utterances; "
         "print(kore_resources.__file__, kore_resources.__version__)"
     )

@@ -19,16 +19,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from test_pipeline_decisions import through_the_plugin
 
-from conftest import (
-    BOT,
-    CREDENTIALS_CONFIG,
-    HANG_SECONDS,
-    OTHER_BOT,
-    SAMPLE_UTTERANCES,
-    RecordingClock,
-    training_inputs,
-    wait_until,
-)
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SAMPLE_UTTERANCES, training_inputs
 from kore_resources import (
     AuthenticationError,
     BotPublishProvider,
@@ -45,8 +36,9 @@ from kore_resources import (
 )
 from kore_resources.resources.bot_variables import DELETED_ON_BOT
 from kore_resources.resources.ml_utterances import utterances_digest
-from kore_resources.sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
 from kore_resources.utterances import read_utterances
+from kore_sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -54,7 +46,7 @@ UTTERANCES = SAMPLE_UTTERANCES
 
 
 @pytest.fixture
-def sandbox(virtual_clock: RecordingClock) -> Iterator[Sandbox]:
+def sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
     """On the providers' virtual clock: imports take 5 s, publishes 8 s, trainings 20 s after 5 s queued."""
     with Sandbox(
         training_seconds=20,

@@ -21,7 +21,7 @@ from pulumi.runtime import rpc
 
 from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET
 from kore_resources import BotDefinitionProvider, BotVariablesProvider, hash_definition
-from kore_resources.sandbox import Sandbox
+from kore_sandbox import Sandbox
 from plugin_harness import PROJECT_DIR, UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError, is_secret
 
 DEFINITION_TYPE = "pulumi-python:dynamic/kore:BotDefinition"

@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from conftest import BOT, CREDENTIALS_CONFIG, SECRET, wait_until
+from conftest import BOT, CREDENTIALS_CONFIG, SECRET
 from kore_resources import BotVariablesProvider, MlUtterancesProvider, hash_utterances
 from kore_resources.api.auth import Credentials
 from kore_resources.api.client import KoreClient
-from kore_resources.sandbox import Sandbox
+from kore_sandbox import Sandbox
+from kore_sandbox.testing import wait_until
 from plugin_harness import PROJECT_DIR, UNKNOWN, MiniEngine, Plugin, PluginError
 
 MLU_TYPE = "pulumi-python:dynamic/kore:MlUtterances"

@@ -15,7 +15,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from conftest import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES, SECRET
 from kore_resources import BotPublishProvider, MlUtterancesProvider, hash_utterances
-from kore_resources.sandbox import Sandbox
+from kore_sandbox import Sandbox
 from plugin_harness import PROJECT_DIR, UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError
 
 MLU_TYPE = "pulumi-python:dynamic/kore:MlUtterances"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, training_inputs
-from kore_resources.sandbox import Sandbox
+from kore_sandbox import Sandbox
 from plugin_harness import UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError
 
 NEW_HASH = "sha256:" + "9" * 64

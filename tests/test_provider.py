@@ -13,15 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import (
-    BOT,
-    CREDENTIALS_CONFIG,
-    OTHER_BOT,
-    SECRET,
-    make_provider,
-    training_inputs,
-    wait_until,
-)
+from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, make_provider, training_inputs
 from kore_resources import (
     AuthenticationError,
     ConfigurationError,
@@ -29,7 +21,8 @@ from kore_resources import (
     TrainingFailedError,
     TrainingTimeoutError,
 )
-from kore_resources.sandbox import DEMO_JTI_APP, Sandbox
+from kore_sandbox import DEMO_JTI_APP, Sandbox
+from kore_sandbox.testing import wait_until
 
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 

@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["kore_resources", "__main__.py"]
-#: Every Python file of the repo: the package, the program, the tests, the benchmarks and the scripts.
-LINTED = [*TARGETS, "tests", "bench", "scripts"]
+TARGETS = ["kore_resources", "__main__.py", "kore-sandbox/kore_sandbox"]
+#: Every Python file of the repo: the packages, the program, the tests, the benchmarks and the scripts.
+LINTED = [*TARGETS, "tests", "kore-sandbox/tests", "bench", "scripts"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,12 +47,12 @@ def test_every_test_the_docs_cite_exists():
 
     defined = {
         name
-        for path in (ROOT / "tests").glob("*.py")
+        for path in [*(ROOT / "tests").glob("*.py"), *(ROOT / "kore-sandbox" / "tests").glob("*.py")]
         for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M)
     }
     cited = {
         (doc.name, name)
-        for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+        for doc in [ROOT / "README.md", ROOT / "kore-sandbox" / "README.md", *(ROOT / "docs").glob("*.md")]
         for name in re.findall(r"`(test_\w+)`", doc.read_text(encoding="utf-8"))
     }
     assert len(cited) > 20  # the docs do cite their tests (this check is not vacuous)
@@ -65,8 +65,14 @@ def test_every_file_the_docs_cite_exists():
     after a file moves, the docs must follow."""
     import re
 
-    docs = [ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").glob("*.md")]
-    pattern = r"`((?:kore_resources|tests|scripts|docs|bench|templates)/[\w./-]+\.(?:py|sh|md|json|yaml))`"
+    docs = [
+        ROOT / "README.md",
+        ROOT / "CHANGELOG.md",
+        ROOT / "kore-sandbox" / "README.md",
+        *(ROOT / "docs").glob("*.md"),
+    ]
+    folders = "kore_resources|kore-sandbox|tests|scripts|docs|bench|templates"
+    pattern = rf"`((?:{folders})/[\w./-]+\.(?:py|sh|md|json|yaml|toml))`"
     cited = {
         (doc.name, path) for doc in docs for path in re.findall(pattern, doc.read_text(encoding="utf-8"))
     }
@@ -82,7 +88,11 @@ def test_every_section_the_code_cites_exists():
     `docs/pipeline.md, "6. The rest of the bot"`): the heading must exist, whatever follows it."""
     import re
 
-    sources = [*(ROOT / "kore_resources").rglob("*.py"), ROOT / "__main__.py"]
+    sources = [
+        *(ROOT / "kore_resources").rglob("*.py"),
+        *(ROOT / "kore-sandbox").rglob("*.py"),
+        ROOT / "__main__.py",
+    ]
     cited = {
         (source.relative_to(ROOT).as_posix(), doc, section.replace("\\'", "'"))
         for source in sources

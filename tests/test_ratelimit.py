@@ -1,25 +1,12 @@
-"""The shared rate-limit budget (pure decision + thread-safe bookkeeping, on a fake clock)."""
+"""The shared rate-limit budget (pure decision + thread-safe bookkeeping, on a virtual clock)."""
 
 import threading
 
 import pytest
 
-from bench.clock import VirtualClock
 from kore_resources.api.ratelimit import KORE_LIMITS, RateBudget, Window, next_allowed
 from kore_resources.errors import RateLimitedError
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.lock = threading.Lock()
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self.lock:
-            self.now += seconds
+from kore_sandbox.testing import VirtualClock
 
 
 def test_next_allowed_is_now_below_the_limit():
@@ -38,8 +25,8 @@ def test_hour_window_is_checked_too():
 
 
 def test_budget_spaces_calls_to_the_documented_limits():
-    fake = FakeTime()
-    budget = RateBudget(clock=fake.clock, sleep=fake.sleep)
+    fake = VirtualClock()
+    budget = RateBudget(clock=fake, sleep=fake.sleep)
     key = ("https://platform.kore.ai", "st-1", "train")
     start = fake.now
     for _ in range(61):
@@ -49,24 +36,24 @@ def test_budget_spaces_calls_to_the_documented_limits():
 
 
 def test_budgets_are_per_key():
-    fake = FakeTime()
-    budget = RateBudget([Window(1, 60.0)], clock=fake.clock, sleep=fake.sleep)
+    fake = VirtualClock()
+    budget = RateBudget([Window(1, 60.0)], clock=fake, sleep=fake.sleep)
     budget.acquire(("h", "bot-a", "train"), deadline=2000, describe="a")
     budget.acquire(("h", "bot-b", "train"), deadline=2000, describe="b")
     assert fake.now == 1000.0
 
 
 def test_no_room_before_the_deadline_is_a_clear_error():
-    fake = FakeTime()
-    budget = RateBudget([Window(1, 60.0)], clock=fake.clock, sleep=fake.sleep)
+    fake = VirtualClock()
+    budget = RateBudget([Window(1, 60.0)], clock=fake, sleep=fake.sleep)
     budget.acquire(("h", "bot", "status"), deadline=1100, describe="bot st-1 (en)")
     with pytest.raises(RateLimitedError, match=r"bot st-1 \(en\).*timeout_seconds"):
         budget.acquire(("h", "bot", "status"), deadline=1030, describe="bot st-1 (en)")
 
 
 def test_a_429_blocks_every_caller_of_the_key():
-    fake = FakeTime()
-    budget = RateBudget(clock=fake.clock, sleep=fake.sleep)
+    fake = VirtualClock()
+    budget = RateBudget(clock=fake, sleep=fake.sleep)
     budget.block(("h", "bot", "train"), 30.0)
     budget.acquire(("h", "bot", "train"), deadline=2000, describe="x")
     assert fake.now == 1030.0

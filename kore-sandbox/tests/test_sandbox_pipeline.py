@@ -1,4 +1,4 @@
-"""The sandbox's promotion pipeline endpoints (kore_resources/sandbox/pipeline.py): upload, ML import,
+"""The sandbox's promotion pipeline endpoints (kore-sandbox/kore_sandbox/pipeline.py): upload, ML import,
 import status, publish, publish status. Real sockets on 127.0.0.1, real JWTs; timing on a fake clock.
 Nothing from kore_resources is imported except the sandbox."""
 
@@ -14,8 +14,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import FakeClock, wait_until
-from kore_resources.sandbox import (
+from kore_sandbox import (
     DEMO_APP,
     DEMO_BOTS,
     SCOPE_TRAIN_ML,
@@ -24,9 +23,11 @@ from kore_resources.sandbox import (
     SandboxApp,
     SandboxBot,
 )
+from kore_sandbox.testing import VirtualClock, wait_until
 
 #: Kore's own QA upload files (tests/fixtures/kore-samples/README.md); a missing one fails the tests using it.
-KORE_SAMPLES = Path(__file__).resolve().parent / "fixtures" / "kore-samples"
+#: (The repository's tests/fixtures: the provider's tests read them too.)
+KORE_SAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "kore-samples"
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id
 UTTERANCES = [
@@ -57,12 +58,12 @@ def token(app: SandboxApp = DEMO_APP) -> str:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def sb(clock: FakeClock) -> Iterator[Sandbox]:
+def sb(clock: VirtualClock) -> Iterator[Sandbox]:
     """Imports take 5 s, publishes 8 s, trainings 10 s after 2 s queued: all on the fake clock."""
     with Sandbox(
         training_seconds=10, queue_seconds=2, import_seconds=5, publish_seconds=8, clock=clock
@@ -184,7 +185,7 @@ def test_upload_needs_a_valid_token_but_no_scope(sb: Sandbox) -> None:
 
 
 # -- ML import and its status -----------------------------------------------------------------------------
-def test_import_answers_the_documented_pending_object_then_success(sb: Sandbox, clock: FakeClock) -> None:
+def test_import_answers_the_documented_pending_object_then_success(sb: Sandbox, clock: VirtualClock) -> None:
     started = import_file(sb)
     assert set(started) == {
         "status",
@@ -214,7 +215,7 @@ def test_import_answers_the_documented_pending_object_then_success(sb: Sandbox, 
 
 
 def test_a_successful_import_puts_the_model_out_of_sync_until_the_next_training(
-    sb: Sandbox, clock: FakeClock
+    sb: Sandbox, clock: VirtualClock
 ) -> None:
     assert in_sync(sb)
     import_file(sb, language="de", content=CSV_FILE)
@@ -232,7 +233,9 @@ def test_a_successful_import_puts_the_model_out_of_sync_until_the_next_training(
     assert (record.bot_id, record.language, record.status) == (BOT, "de", "success")
 
 
-def test_a_training_queued_before_the_import_finished_does_not_count(sb: Sandbox, clock: FakeClock) -> None:
+def test_a_training_queued_before_the_import_finished_does_not_count(
+    sb: Sandbox, clock: VirtualClock
+) -> None:
     import_file(sb)
     r = requests.post(f"{sb.url}/api/public/bot/{BOT}/ml/train", headers={"auth": token()}, timeout=5)
     assert r.status_code == 200
@@ -251,7 +254,7 @@ def test_a_training_queued_before_the_import_finished_does_not_count(sb: Sandbox
     ],
 )
 def test_an_unreadable_file_ends_in_failure_and_changes_nothing(
-    sb: Sandbox, clock: FakeClock, content: bytes, reason: str
+    sb: Sandbox, clock: VirtualClock, content: bytes, reason: str
 ) -> None:
     started = import_file(sb, content)
     assert started["status"] == "pending"  # the file is read asynchronously
@@ -262,7 +265,7 @@ def test_an_unreadable_file_ends_in_failure_and_changes_nothing(
     assert in_sync(sb)
 
 
-def import_sample(sb: Sandbox, clock: FakeClock, name: str) -> dict[str, Any]:
+def import_sample(sb: Sandbox, clock: VirtualClock, name: str) -> dict[str, Any]:
     """Upload one of Kore's QA files as Kore's suite does (`bulkImport`, its extension), import it into the
     bot's default language, let the import finish, and answer its status."""
     extension = name.rsplit(".", 1)[1]
@@ -278,7 +281,7 @@ def import_sample(sb: Sandbox, clock: FakeClock, name: str) -> dict[str, Any]:
     [("Import_MLUtterances50.json", 48), ("fileupload_MLUtterances.csv", 124)],
 )
 def test_kores_qa_files_import_with_the_message_kores_suite_expects(
-    sb: Sandbox, clock: FakeClock, name: str, count: int
+    sb: Sandbox, clock: VirtualClock, name: str, count: int
 ) -> None:
     # KAR 3.3 expects "124 utterances copied successfully" for the CSV (docs/kore-api.md §7.3).
     body = import_sample(sb, clock, name)
@@ -291,7 +294,7 @@ def test_kores_qa_files_import_with_the_message_kores_suite_expects(
     assert not in_sync(sb)
 
 
-def test_kores_junk_csv_ends_in_failure_naming_the_header_line(sb: Sandbox, clock: FakeClock) -> None:
+def test_kores_junk_csv_ends_in_failure_naming_the_header_line(sb: Sandbox, clock: VirtualClock) -> None:
     """ImportFile_emptydata.csv is `,jkkjkjkj`: no taskName or sentence column. Kore answers it with 400
     `CSV format is incorrect` (KAR 3.3); the sandbox reads files asynchronously (A22)."""
     body = import_sample(sb, clock, "ImportFile_emptydata.csv")
@@ -303,7 +306,7 @@ def test_kores_junk_csv_ends_in_failure_naming_the_header_line(sb: Sandbox, cloc
     assert sb.utterances(BOT) == [] and in_sync(sb)
 
 
-def test_fail_next_import_filters_by_bot_and_language(sb: Sandbox, clock: FakeClock) -> None:
+def test_fail_next_import_filters_by_bot_and_language(sb: Sandbox, clock: VirtualClock) -> None:
     sb.pipeline.fail_next_import(BOT, "de")
     first = import_file(sb, language="en")
     second = import_file(sb, CSV_FILE, language="de")
@@ -373,7 +376,7 @@ def test_every_bot_starts_with_one_earlier_successful_publish(sb: Sandbox) -> No
 
 
 def test_publish_answers_the_documented_array_then_the_status_moves_to_successful(
-    sb: Sandbox, clock: FakeClock
+    sb: Sandbox, clock: VirtualClock
 ) -> None:
     before = publish_status(sb).json()["_id"]
     r = publish(sb, {"versionComment": "travel: more flight utterances", "initiateTraining": False})
@@ -410,7 +413,7 @@ def test_publish_answers_the_documented_array_then_the_status_moves_to_successfu
     )
 
 
-def test_fail_next_publish_ends_the_job_failed(sb: Sandbox, clock: FakeClock) -> None:
+def test_fail_next_publish_ends_the_job_failed(sb: Sandbox, clock: VirtualClock) -> None:
     sb.pipeline.fail_next_publish(BOT)
     assert publish(sb, {"versionComment": "x"}).status_code == 200
     clock.advance(9)
@@ -510,7 +513,7 @@ def test_call_log_names_the_bot_and_language(sb: Sandbox) -> None:
 
 
 # -- rate limits ------------------------------------------------------------------------------------------
-def test_rate_limits_per_endpoint_and_key(sb: Sandbox, clock: FakeClock) -> None:
+def test_rate_limits_per_endpoint_and_key(sb: Sandbox, clock: VirtualClock) -> None:
     sb.set_rate_limits(
         train=RateLimit(per_minute=2, per_hour=100), status=RateLimit(per_minute=2, per_hour=100)
     )
@@ -531,7 +534,7 @@ def test_rate_limits_per_endpoint_and_key(sb: Sandbox, clock: FakeClock) -> None
 
 
 # -- knobs over the admin API -----------------------------------------------------------------------------
-def test_admin_api_drives_and_shows_the_pipeline(sb: Sandbox, clock: FakeClock) -> None:
+def test_admin_api_drives_and_shows_the_pipeline(sb: Sandbox, clock: VirtualClock) -> None:
     admin = f"{sb.url}/_sandbox"
     settings = requests.post(
         f"{admin}/faults",

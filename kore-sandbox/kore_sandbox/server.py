@@ -106,7 +106,7 @@ class _Incoming:
 
 
 class Sandbox(LockedModel[TrainingModel]):
-    """A local emulator of the documented Kore.ai public API (the endpoints in the package docstring).
+    """A local emulator of the documented Kore.ai public API (the endpoints in kore-sandbox/README.md).
 
     `Sandbox(...).start()` serves on `host:port` (port 0 = any free port) in a daemon thread; `.url`
     gives the base URL; `.stop()` (or leaving a `with` block) shuts it down and closes open connections.

@@ -1,4 +1,4 @@
-"""`python -m kore_resources.sandbox`: run the Kore.ai sandbox until SIGINT/SIGTERM."""
+"""`python -m kore_sandbox`: run the Kore.ai sandbox until SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _port(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m kore_resources.sandbox",
+        prog="python -m kore_sandbox",
         description="Local emulator of the documented Kore.ai public API (ML training, utterance import and "
         "export, bot definition import, bot variables, publish).",
     )

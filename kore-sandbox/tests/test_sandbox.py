@@ -1,4 +1,4 @@
-"""Tests of the Kore.ai sandbox (kore_resources.sandbox): real sockets on 127.0.0.1, real JWTs (PyJWT).
+"""Tests of the Kore.ai sandbox (kore_sandbox): real sockets on 127.0.0.1, real JWTs (PyJWT).
 
 The state machine and the rate limiter are tested with a fake clock; a few end-to-end tests run on the
 real clock, and wait for the sandbox's states rather than for guessed durations. Nothing from
@@ -27,8 +27,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import HANG_SECONDS, FakeClock, wait_until
-from kore_resources.sandbox import (
+from kore_sandbox import (
     DEMO_APP,
     DEMO_BOTS,
     DEMO_JTI_APP,
@@ -41,6 +40,7 @@ from kore_resources.sandbox import (
     SandboxBot,
     TrainingModel,
 )
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = DEMO_BOTS[0].bot_id
@@ -94,12 +94,12 @@ def sb() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def fsb(clock: FakeClock) -> Iterator[Sandbox]:
+def fsb(clock: VirtualClock) -> Iterator[Sandbox]:
     """A sandbox on a fake clock (training 10 s after 2 s queued), small rate limits."""
     with Sandbox(
         training_seconds=10,
@@ -203,7 +203,7 @@ def test_failed_training_end_to_end(sb: Sandbox) -> None:
     assert status(sb).json()["trainingStatus"] == "Finished"
 
 
-def test_languages_are_trained_and_reported_separately(fsb: Sandbox, clock: FakeClock) -> None:
+def test_languages_are_trained_and_reported_separately(fsb: Sandbox, clock: VirtualClock) -> None:
     assert train(fsb, language="de").status_code == 200
     clock.advance(3)
     assert status(fsb, language="de").json()["trainingStatus"] == "Inprogress"
@@ -223,7 +223,7 @@ def test_unknown_or_disabled_language_is_400(sb: Sandbox, language: str) -> None
     assert sb.trainings == []
 
 
-def test_invalid_state_is_400_and_published_is_unaffected(fsb: Sandbox, clock: FakeClock) -> None:
+def test_invalid_state_is_400_and_published_is_unaffected(fsb: Sandbox, clock: VirtualClock) -> None:
     r = status(fsb, state="draft")
     assert r.status_code == 400
     assert r.json()["errors"][0]["code"] == 400
@@ -387,7 +387,7 @@ def test_jti_enforced_app(sb: Sandbox) -> None:
 
 
 # -- rate limits ---------------------------------------------------------------------------------------
-def test_train_rate_limit_per_minute(fsb: Sandbox, clock: FakeClock) -> None:
+def test_train_rate_limit_per_minute(fsb: Sandbox, clock: VirtualClock) -> None:
     assert train(fsb).status_code == 200
     clock.advance(20)
     assert train(fsb, language="de").status_code == 200
@@ -401,7 +401,7 @@ def test_train_rate_limit_per_minute(fsb: Sandbox, clock: FakeClock) -> None:
     assert len(fsb.trainings) == 4
 
 
-def test_train_rate_limit_per_hour(fsb: Sandbox, clock: FakeClock) -> None:
+def test_train_rate_limit_per_hour(fsb: Sandbox, clock: VirtualClock) -> None:
     for _ in range(3):
         assert train(fsb).status_code == 200
         clock.advance(61)
@@ -423,7 +423,7 @@ def test_status_rate_limit_is_per_bot_language_state(fsb: Sandbox) -> None:
     assert status(fsb, DEMO_BOTS[2].bot_id).status_code == 200
 
 
-def test_rate_limiter_rolling_windows(clock: FakeClock) -> None:
+def test_rate_limiter_rolling_windows(clock: VirtualClock) -> None:
     limiter = RateLimiter(RateLimit(per_minute=2, per_hour=4), clock)
     assert limiter.hit("k") is None
     clock.advance(30)
@@ -443,13 +443,13 @@ def test_rate_limiter_rolling_windows(clock: FakeClock) -> None:
 
 
 # -- the state machine on a fake clock -----------------------------------------------------------------
-def model(clock: FakeClock, **kw: Any) -> TrainingModel:
+def model(clock: VirtualClock, **kw: Any) -> TrainingModel:
     kw.setdefault("training_seconds", 10)
     kw.setdefault("queue_seconds", 2)
     return TrainingModel(clock=clock, wall_clock=lambda: clock.now + 5000, **kw)
 
 
-def test_model_queued_inprogress_finished(clock: FakeClock) -> None:
+def test_model_queued_inprogress_finished(clock: VirtualClock) -> None:
     m = model(clock)
     record = m.queue_training("b", "en")
     assert (record.queued_at, record.started_at, record.finished_at) == (1000, 1002, 1012)
@@ -471,7 +471,7 @@ def test_model_queued_inprogress_finished(clock: FakeClock) -> None:
     assert done.finished_wall == pytest.approx(1012 + 5000)
 
 
-def test_model_fail_next_training_filters_and_counts(clock: FakeClock) -> None:
+def test_model_fail_next_training_filters_and_counts(clock: VirtualClock) -> None:
     m = model(clock, queue_seconds=0, training_seconds=1)
     m.fail_next_training("b", "de", count=2)
     outcomes = [m.queue_training(bot, lang).outcome for bot, lang in [("b", "en"), ("x", "de"), ("b", "de")]]
@@ -486,7 +486,7 @@ def test_model_fail_next_training_filters_and_counts(clock: FakeClock) -> None:
     assert always.queue_training("b", "en").outcome == "Failed"
 
 
-def test_model_second_training_queues_after_the_running_one(clock: FakeClock) -> None:
+def test_model_second_training_queues_after_the_running_one(clock: VirtualClock) -> None:
     m = model(clock)
     m.queue_training("b", "en")
     clock.advance(5)
@@ -500,7 +500,7 @@ def test_model_second_training_queues_after_the_running_one(clock: FakeClock) ->
     assert m.status("b", "en")["trainingStatus"] == "Finished"
 
 
-def test_model_hang_and_release(clock: FakeClock) -> None:
+def test_model_hang_and_release(clock: VirtualClock) -> None:
     m = model(clock)
     m.queue_training("b", "en")
     m.hang_trainings(True)
@@ -523,7 +523,7 @@ def test_model_hang_and_release(clock: FakeClock) -> None:
     assert m.status("b", "en")["trainingStatus"] == "Finished"
 
 
-def test_model_hold_queue_keeps_trainings_invisible_until_released(clock: FakeClock) -> None:
+def test_model_hold_queue_keeps_trainings_invisible_until_released(clock: VirtualClock) -> None:
     m = model(clock)
     m.hold_queue(True)
     first = m.queue_training("b", "en")
@@ -548,7 +548,7 @@ def test_model_hold_queue_keeps_trainings_invisible_until_released(clock: FakeCl
     assert [r.phase for r in m.records()] == ["Finished", "Finished", "queued"]
 
 
-def test_model_sentences_changed_until_a_successful_training(clock: FakeClock) -> None:
+def test_model_sentences_changed_until_a_successful_training(clock: VirtualClock) -> None:
     m = model(clock, queue_seconds=0, training_seconds=1)
     m.queue_training("b", "en")  # queued before the change: does not count
     m.mark_sentences_changed("b", "en")
@@ -566,7 +566,7 @@ def test_model_sentences_changed_until_a_successful_training(clock: FakeClock) -
     assert m.status("b", "en")["isMlInSyncWithSentences"] is True
 
 
-def test_model_timing_knobs_apply_to_new_trainings(clock: FakeClock) -> None:
+def test_model_timing_knobs_apply_to_new_trainings(clock: VirtualClock) -> None:
     m = model(clock)
     m.queue_training("b", "en")
     m.training_seconds = 100
@@ -639,7 +639,7 @@ def test_delay_response_processes_first_then_waits(sb: Sandbox) -> None:
     assert [c.fault for c in sb.calls] == ["delay", "delay", "delay", None]
 
 
-def test_hang_trainings_over_http(fsb: Sandbox, clock: FakeClock) -> None:
+def test_hang_trainings_over_http(fsb: Sandbox, clock: VirtualClock) -> None:
     fsb.hang_trainings(True)
     train(fsb)
     clock.advance(500)
@@ -650,7 +650,7 @@ def test_hang_trainings_over_http(fsb: Sandbox, clock: FakeClock) -> None:
     assert status(fsb).json()["trainingStatus"] == "Finished"
 
 
-def test_mark_sentences_changed_and_timing_knobs(fsb: Sandbox, clock: FakeClock) -> None:
+def test_mark_sentences_changed_and_timing_knobs(fsb: Sandbox, clock: VirtualClock) -> None:
     fsb.mark_sentences_changed(BOT, "en")
     assert status(fsb).json()["isMlInSyncWithSentences"] is False
     fsb.set_queue_seconds(0)
@@ -774,7 +774,7 @@ def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
 def test_cli_prints_credentials_and_stops_cleanly(sig: signal.Signals) -> None:
     args = ["--port", "0", "--training-seconds", "0.2", "--queue-seconds", "0.1", "--quiet"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kore_resources.sandbox", *args],
+        [sys.executable, "-m", "kore_sandbox", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -808,7 +808,7 @@ def test_cli_prints_credentials_and_stops_cleanly(sig: signal.Signals) -> None:
 
 def test_cli_refuses_non_loopback_host() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "kore_resources.sandbox", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "kore_sandbox", "--host", "0.0.0.0", "--port", "0"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -822,7 +822,7 @@ def test_cli_refuses_non_loopback_host() -> None:
 
 def run_sandbox_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kore_resources.sandbox", *args],
+        [sys.executable, "-m", "kore_sandbox", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""The sandbox's app kinds, bot definition import and bot variables (kore_resources/sandbox/definitions.py,
+"""The sandbox's app kinds, bot definition import and bot variables (kore-sandbox/kore_sandbox/definitions.py,
 variables.py). Real sockets on 127.0.0.1, real JWTs; timing on a fake clock. Nothing from kore_resources
 is imported except the sandbox."""
 
@@ -15,8 +15,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import FakeClock
-from kore_resources.sandbox import (
+from kore_sandbox import (
     APP_KIND_ADMIN,
     APP_KIND_BOT,
     DEMO_ADMIN_APP,
@@ -35,6 +34,7 @@ from kore_resources.sandbox import (
     SandboxApp,
     SandboxBot,
 )
+from kore_sandbox.testing import VirtualClock
 
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id
@@ -85,12 +85,12 @@ def token(app: SandboxApp = DEMO_APP) -> str:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def sb(clock: FakeClock) -> Iterator[Sandbox]:
+def sb(clock: VirtualClock) -> Iterator[Sandbox]:
     """Definition imports take 3 s, ML imports 5 s, publishes 8 s: all on the fake clock."""
     with Sandbox(definition_import_seconds=3, import_seconds=5, publish_seconds=8, clock=clock) as sandbox:
         yield sandbox
@@ -142,7 +142,7 @@ def import_status(sb: Sandbox, import_id: str, app: SandboxApp = DEMO_ADMIN_APP)
     )
 
 
-def import_bot(sb: Sandbox, clock: FakeClock, **kw: Any) -> dict[str, Any]:
+def import_bot(sb: Sandbox, clock: VirtualClock, **kw: Any) -> dict[str, Any]:
     """Run one import to its end; the final status body."""
     options = kw.pop("importOptions", None)
     body = upload_bot(sb, **kw)
@@ -276,7 +276,9 @@ def test_the_kind_is_checked_even_when_the_scope_name_is_on_the_app(sb: Sandbox)
     assert variables_call(sb, "export", None, linked.bot_id, admin_only).json() == SCOPE
 
 
-def test_the_demo_apps_can_do_everything_with_one_set_of_credentials(sb: Sandbox, clock: FakeClock) -> None:
+def test_the_demo_apps_can_do_everything_with_one_set_of_credentials(
+    sb: Sandbox, clock: VirtualClock
+) -> None:
     for app in (DEMO_APP, DEMO_JTI_APP):
         started = bot_import(sb, upload_bot(sb), app=app)
         assert started.status_code == 200
@@ -292,7 +294,9 @@ def test_the_demo_apps_can_do_everything_with_one_set_of_credentials(sb: Sandbox
 
 
 # -- bot definition import ---------------------------------------------------------------------------------
-def test_bot_import_answers_the_documented_pending_object_then_success(sb: Sandbox, clock: FakeClock) -> None:
+def test_bot_import_answers_the_documented_pending_object_then_success(
+    sb: Sandbox, clock: VirtualClock
+) -> None:
     started = bot_import(sb, upload_bot(sb))
     assert started.status_code == 200 and started.headers["Content-Type"] == "application/json"
     body = started.json()
@@ -333,7 +337,7 @@ def test_bot_import_answers_the_documented_pending_object_then_success(sb: Sandb
 
 
 def test_a_full_import_keeps_what_was_imported_and_sets_config_variables(
-    sb: Sandbox, clock: FakeClock
+    sb: Sandbox, clock: VirtualClock
 ) -> None:
     body = upload_bot(sb, functions=(FUNCTIONS.encode(), b"var x = 1;"))
     import_id = bot_import(sb, body).json()["_id"]
@@ -373,7 +377,7 @@ def test_a_full_import_keeps_what_was_imported_and_sets_config_variables(
     assert job["status_logs"][-1]["taskType"] == "importBot"
 
 
-def test_an_incremental_import_covers_only_what_its_options_name(sb: Sandbox, clock: FakeClock) -> None:
+def test_an_incremental_import_covers_only_what_its_options_name(sb: Sandbox, clock: VirtualClock) -> None:
     sb.set_variable(BOT, "api_key", "kept")
     options = {
         "tasks": ["knowledgeGraph"],
@@ -389,7 +393,7 @@ def test_an_incremental_import_covers_only_what_its_options_name(sb: Sandbox, cl
     assert imported is not None and imported.import_options == options and not imported.full_import
 
 
-def test_bot_variables_in_the_import_skip_the_ignored_keys(sb: Sandbox, clock: FakeClock) -> None:
+def test_bot_variables_in_the_import_skip_the_ignored_keys(sb: Sandbox, clock: VirtualClock) -> None:
     sb.set_variable(BOT, "api_key", "kept")
     options = {
         "tasks": ["botTask"],
@@ -569,7 +573,7 @@ def test_bot_import_into_an_unknown_bot(sb: Sandbox) -> None:
     ],
 )
 def test_a_bad_file_ends_the_import_in_failure_at_its_step(
-    sb: Sandbox, clock: FakeClock, kw: dict[str, Any], failed: tuple[str, str], message: str
+    sb: Sandbox, clock: VirtualClock, kw: dict[str, Any], failed: tuple[str, str], message: str
 ) -> None:
     started = bot_import(sb, upload_bot(sb, **kw))
     assert started.json()["status"] == "pending"  # the files are read asynchronously
@@ -586,7 +590,7 @@ def test_a_bad_file_ends_the_import_in_failure_at_its_step(
     assert sb.definitions.imported(BOT) is None and sb.variables(BOT) == [] and in_sync(sb)
 
 
-def test_fail_next_definition_import_fails_the_final_step(sb: Sandbox, clock: FakeClock) -> None:
+def test_fail_next_definition_import_fails_the_final_step(sb: Sandbox, clock: VirtualClock) -> None:
     sb.definitions.fail_next_import(BOT)
     other = bot_import(sb, upload_bot(sb), OTHER_BOT).json()["_id"]
     failed = bot_import(sb, upload_bot(sb)).json()["_id"]
@@ -604,7 +608,7 @@ def test_fail_next_definition_import_fails_the_final_step(sb: Sandbox, clock: Fa
     assert imported is not None and imported.import_id == again
 
 
-def test_import_status_of_an_unknown_or_unreachable_id_is_400(sb: Sandbox, clock: FakeClock) -> None:
+def test_import_status_of_an_unknown_or_unreachable_id_is_400(sb: Sandbox, clock: VirtualClock) -> None:
     stranger = SandboxApp(
         "stranger",
         "cs-00000000-0000-4000-8000-0000000000d2",
@@ -652,7 +656,7 @@ def test_bot_import_methods_prefixes_and_the_call_log(sb: Sandbox) -> None:
     assert (status.bot_id, status.status) == (BOT, 200), "the status call is logged with the import's bot"
 
 
-def test_bot_import_rate_limits_per_bot_and_per_request_id(sb: Sandbox, clock: FakeClock) -> None:
+def test_bot_import_rate_limits_per_bot_and_per_request_id(sb: Sandbox, clock: VirtualClock) -> None:
     body = upload_bot(sb)
     sb.set_rate_limits(
         train=RateLimit(per_minute=2, per_hour=100), status=RateLimit(per_minute=2, per_hour=100)
@@ -941,7 +945,7 @@ def test_variables_endpoints_check_token_bot_and_scope(sb: Sandbox) -> None:
         assert (r.status_code, r.headers["Allow"]) == (405, "POST")
 
 
-def test_variables_rate_limits_each_endpoint_per_bot(sb: Sandbox, clock: FakeClock) -> None:
+def test_variables_rate_limits_each_endpoint_per_bot(sb: Sandbox, clock: VirtualClock) -> None:
     sb.set_rate_limits(
         train=RateLimit(per_minute=2, per_hour=100), status=RateLimit(per_minute=2, per_hour=100)
     )
@@ -955,7 +959,7 @@ def test_variables_rate_limits_each_endpoint_per_bot(sb: Sandbox, clock: FakeClo
 
 
 # -- admin API and reset -----------------------------------------------------------------------------------
-def test_admin_api_drives_the_definition_and_variable_knobs(sb: Sandbox, clock: FakeClock) -> None:
+def test_admin_api_drives_the_definition_and_variable_knobs(sb: Sandbox, clock: VirtualClock) -> None:
     admin = f"{sb.url}/_sandbox"
     variables_call(sb, "import", [ENV, LOCALE])
     settings = requests.post(
@@ -1013,7 +1017,7 @@ def test_admin_api_drives_the_definition_and_variable_knobs(sb: Sandbox, clock: 
     assert sb.settings()["pending_definition_import_failures"] == []
 
 
-def test_reset_forgets_definitions_and_variables(sb: Sandbox, clock: FakeClock) -> None:
+def test_reset_forgets_definitions_and_variables(sb: Sandbox, clock: VirtualClock) -> None:
     sb.definitions.set_import_seconds(9)
     sb.definitions.fail_next_import()
     import_bot(sb, clock)

@@ -1,5 +1,5 @@
 """The sandbox's ML utterances per bot language, ML Utterances Export, the download host and the drift knobs
-(kore_resources/sandbox/export.py, download.py). Real sockets, real JWTs; timing on a fake clock. Nothing
+(kore-sandbox/kore_sandbox/export.py, download.py). Real sockets, real JWTs; timing on a fake clock. Nothing
 from kore_resources is imported except the sandbox."""
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import HANG_SECONDS, FakeClock
-from kore_resources.sandbox import (
+from kore_sandbox import (
     DEMO_ADMIN_APP,
     DEMO_APP,
     DEMO_BOT_APP,
@@ -34,12 +33,13 @@ from kore_resources.sandbox import (
     SandboxBot,
     UtteranceStore,
 )
-from kore_resources.sandbox import download as download_module
+from kore_sandbox import download as download_module
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Kore's own QA import file (tests/fixtures/kore-samples/README.md). Read by the tests that use it, so a
 #: missing fixture fails them.
-K50 = ROOT / "tests" / "fixtures" / "kore-samples" / "Import_MLUtterances50.json"
+K50 = ROOT.parent / "tests" / "fixtures" / "kore-samples" / "Import_MLUtterances50.json"  # the repository's
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id
 CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
@@ -77,12 +77,12 @@ def token(app: SandboxApp = DEMO_BOT_APP) -> str:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def sb(clock: FakeClock) -> Iterator[Sandbox]:
+def sb(clock: VirtualClock) -> Iterator[Sandbox]:
     """ML imports take 5 s, exports 4 s, trainings 10 s after 2 s queued: all on the fake clock."""
     with Sandbox(
         training_seconds=10, queue_seconds=2, import_seconds=5, export_seconds=4, clock=clock
@@ -90,7 +90,7 @@ def sb(clock: FakeClock) -> Iterator[Sandbox]:
         yield sandbox
 
 
-def ml_import(sb: Sandbox, clock: FakeClock, content: bytes, language: str = "en", bot: str = BOT) -> None:
+def ml_import(sb: Sandbox, clock: VirtualClock, content: bytes, language: str = "en", bot: str = BOT) -> None:
     """Upload and import one ML utterance file, and let the import finish."""
     extension = "csv" if content.startswith(b"taskName") else "json"
     headers = {"auth": token()}
@@ -132,7 +132,7 @@ def export_status(sb: Sandbox, bot: str = BOT, app: SandboxApp = DEMO_BOT_APP) -
     )
 
 
-def exported(sb: Sandbox, clock: FakeClock, query: str = "state=configured&type=json", **kw: Any) -> bytes:
+def exported(sb: Sandbox, clock: VirtualClock, query: str = "state=configured&type=json", **kw: Any) -> bytes:
     """Run one export to SUCCESS and download its file."""
     assert export(sb, query, **kw).status_code == 200
     clock.advance(4)
@@ -143,7 +143,7 @@ def exported(sb: Sandbox, clock: FakeClock, query: str = "state=configured&type=
     return r.content
 
 
-def records(sb: Sandbox, clock: FakeClock, **kw: Any) -> list[dict[str, Any]]:
+def records(sb: Sandbox, clock: VirtualClock, **kw: Any) -> list[dict[str, Any]]:
     return list(json.loads(exported(sb, clock, **kw)))
 
 
@@ -163,7 +163,7 @@ def train(sb: Sandbox, language: str = "en") -> str:
 
 # -- the utterances each bot language keeps ----------------------------------------------------------------
 def test_a_bot_language_starts_empty_and_an_export_round_trips_the_sample_file(
-    sb: Sandbox, clock: FakeClock
+    sb: Sandbox, clock: VirtualClock
 ) -> None:
     k50 = K50.read_bytes()
     assert sb.utterances(BOT) == [] and json.loads(exported(sb, clock)) == []
@@ -173,7 +173,7 @@ def test_a_bot_language_starts_empty_and_an_export_round_trips_the_sample_file(
     assert sb.utterances(BOT, "de") == [] and sb.utterances(OTHER_BOT) == []
 
 
-def test_an_import_replaces_the_utterances_of_its_intents_only(sb: Sandbox, clock: FakeClock) -> None:
+def test_an_import_replaces_the_utterances_of_its_intents_only(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     replacement = [{"taskName": "Book Flight", "sentence": "Fly me to Rome"}]  # no type, entities, language
     ml_import(sb, clock, json.dumps(replacement).encode())
@@ -200,7 +200,7 @@ def test_an_import_replaces_the_utterances_of_its_intents_only(sb: Sandbox, cloc
     assert len(sb.utterances(BOT, "en")) == 2, "another language is another set"
 
 
-def test_a_failed_import_keeps_the_utterances(sb: Sandbox, clock: FakeClock) -> None:
+def test_a_failed_import_keeps_the_utterances(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     sb.pipeline.fail_next_import()
     file_id = requests.post(
@@ -221,7 +221,7 @@ def test_a_failed_import_keeps_the_utterances(sb: Sandbox, clock: FakeClock) -> 
     assert sb.utterances(BOT) == FLIGHTS
 
 
-def test_a_csv_export_has_the_documented_header_and_no_entities(sb: Sandbox, clock: FakeClock) -> None:
+def test_a_csv_export_has_the_documented_header_and_no_entities(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps([*FLIGHTS, {"taskName": "Quote", "sentence": 'Say "hi", ok'}]).encode())
     content = exported(sb, clock, "state=configured&type=csv")
     assert content.decode() == (
@@ -235,7 +235,7 @@ def test_a_csv_export_has_the_documented_header_and_no_entities(sb: Sandbox, clo
 
 # -- ML export and its status ------------------------------------------------------------------------------
 def test_export_answers_the_documented_job_then_success_with_a_download_url(
-    sb: Sandbox, clock: FakeClock
+    sb: Sandbox, clock: VirtualClock
 ) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     r = export(sb, "state=configured&=&type=csv")  # the docs' sample URL, stray `&=&` included
@@ -298,7 +298,7 @@ def test_export_answers_the_documented_job_then_success_with_a_download_url(
     )
 
 
-def test_the_status_reports_the_bots_latest_export(sb: Sandbox, clock: FakeClock) -> None:
+def test_the_status_reports_the_bots_latest_export(sb: Sandbox, clock: VirtualClock) -> None:
     first = export(sb).json()["_id"]
     clock.advance(4)
     second = export(sb, "type=CSV").json()["_id"]  # `state` defaults to configured; `type` in any case
@@ -309,7 +309,7 @@ def test_the_status_reports_the_bots_latest_export(sb: Sandbox, clock: FakeClock
     assert [e.export_id for e in sb.ml_export.exports] == [first, second]
 
 
-def test_the_file_is_taken_when_the_export_is_requested(sb: Sandbox, clock: FakeClock) -> None:
+def test_the_file_is_taken_when_the_export_is_requested(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     assert export(sb).status_code == 200
     sb.add_utterance(BOT, "en", "Flight Status", "Where is my plane?")
@@ -318,7 +318,7 @@ def test_the_file_is_taken_when_the_export_is_requested(sb: Sandbox, clock: Fake
     assert json.loads(requests.get(url, timeout=5).content) == FLIGHTS
 
 
-def test_bot_language_selects_the_exported_language(sb: Sandbox, clock: FakeClock) -> None:
+def test_bot_language_selects_the_exported_language(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     ml_import(sb, clock, GERMAN_CSV, language="de")
     assert [r["language"] for r in records(sb, clock, language="DE")] == ["de"]
@@ -340,7 +340,7 @@ def test_export_with_a_bad_query_is_400(sb: Sandbox, query: str, word: str) -> N
     assert sb.ml_export.exports == []
 
 
-def test_a_published_export_is_empty(sb: Sandbox, clock: FakeClock) -> None:
+def test_a_published_export_is_empty(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     assert records(sb, clock, query="state=published&type=json") == []
     assert sb.ml_export.exports[0].state == "published"
@@ -354,7 +354,7 @@ def test_export_status_before_any_export_is_400(sb: Sandbox) -> None:
     )
 
 
-def test_fail_next_export_ends_the_job_failed_without_a_file(sb: Sandbox, clock: FakeClock) -> None:
+def test_fail_next_export_ends_the_job_failed_without_a_file(sb: Sandbox, clock: VirtualClock) -> None:
     sb.ml_export.fail_next_export(BOT)
     failed = export(sb).json()["_id"]
     clock.advance(4)
@@ -366,7 +366,9 @@ def test_fail_next_export_ends_the_job_failed_without_a_file(sb: Sandbox, clock:
     assert records(sb, clock) == [] and export_status(sb).json()["status"] == "SUCCESS"
 
 
-def test_blank_download_url_answers_an_empty_url_like_the_docs_sample(sb: Sandbox, clock: FakeClock) -> None:
+def test_blank_download_url_answers_an_empty_url_like_the_docs_sample(
+    sb: Sandbox, clock: VirtualClock
+) -> None:
     sb.ml_export.blank_download_url(count=2)
     export(sb)
     assert "downloadUrl" not in export_status(sb).json(), "in progress reads do not count"
@@ -410,7 +412,7 @@ def test_export_endpoints_check_token_bot_and_scope(sb: Sandbox) -> None:
     assert r.status_code == 200
 
 
-def test_export_rate_limits_per_bot_with_their_own_budgets(sb: Sandbox, clock: FakeClock) -> None:
+def test_export_rate_limits_per_bot_with_their_own_budgets(sb: Sandbox, clock: VirtualClock) -> None:
     sb.set_rate_limits(
         train=RateLimit(per_minute=2, per_hour=100), status=RateLimit(per_minute=2, per_hour=100)
     )
@@ -435,7 +437,7 @@ def test_the_call_log_names_the_export_bot_and_language(sb: Sandbox) -> None:
 
 # -- the download host -------------------------------------------------------------------------------------
 def test_the_download_host_needs_no_credential_and_records_every_request(
-    sb: Sandbox, clock: FakeClock
+    sb: Sandbox, clock: VirtualClock
 ) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     export_id = export(sb).json()["_id"]
@@ -473,7 +475,7 @@ def test_the_download_host_needs_no_credential_and_records_every_request(
 
 
 def test_the_download_host_refuses_unknown_tokens_pending_exports_and_other_methods(
-    sb: Sandbox, clock: FakeClock
+    sb: Sandbox, clock: VirtualClock
 ) -> None:
     export_id = export(sb).json()["_id"]
     url = sb.ml_export.download_url(export_id)
@@ -497,7 +499,9 @@ def test_the_download_host_refuses_unknown_tokens_pending_exports_and_other_meth
         sb.ml_export.download_url("ds-unknown")
 
 
-def test_transport_faults_apply_to_the_new_paths_and_the_download_host(sb: Sandbox, clock: FakeClock) -> None:
+def test_transport_faults_apply_to_the_new_paths_and_the_download_host(
+    sb: Sandbox, clock: VirtualClock
+) -> None:
     sb.inject_error(503, path_contains="/mlexport", method="POST")
     assert export(sb).status_code == 503 and sb.ml_export.exports == []
     assert export(sb).status_code == 200
@@ -570,7 +574,7 @@ def test_the_download_host_must_be_loopback_and_stops_with_the_sandbox() -> None
 
 
 # -- drift knobs -------------------------------------------------------------------------------------------
-def test_edit_utterance_changes_the_export_and_the_sync_flag(sb: Sandbox, clock: FakeClock) -> None:
+def test_edit_utterance_changes_the_export_and_the_sync_flag(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     train(sb)
     clock.advance(12)
@@ -583,7 +587,7 @@ def test_edit_utterance_changes_the_export_and_the_sync_flag(sb: Sandbox, clock:
     assert in_sync(sb)
 
 
-def test_add_utterance_to_an_existing_or_a_new_intent(sb: Sandbox, clock: FakeClock) -> None:
+def test_add_utterance_to_an_existing_or_a_new_intent(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     sb.add_utterance(BOT, "en", "Flight Status", "Where is my plane?")
     sb.add_utterance(
@@ -631,7 +635,7 @@ def test_add_utterance_to_an_existing_or_a_new_intent(sb: Sandbox, clock: FakeCl
     ],
 )
 def test_the_utterance_knobs_refuse_what_the_builder_would(
-    sb: Sandbox, clock: FakeClock, call: Any, match: str
+    sb: Sandbox, clock: VirtualClock, call: Any, match: str
 ) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     train(sb)
@@ -641,7 +645,7 @@ def test_the_utterance_knobs_refuse_what_the_builder_would(
     assert sb.utterances(BOT) == FLIGHTS and in_sync(sb)
 
 
-def test_fail_training_turns_a_finished_training_into_a_failed_one(sb: Sandbox, clock: FakeClock) -> None:
+def test_fail_training_turns_a_finished_training_into_a_failed_one(sb: Sandbox, clock: VirtualClock) -> None:
     first = train(sb)
     with pytest.raises(ValueError, match="has not finished"):
         sb.fail_training(first)
@@ -669,7 +673,7 @@ def test_fail_training_turns_a_finished_training_into_a_failed_one(sb: Sandbox, 
         sb.fail_training("0" * 24)
 
 
-def test_admin_api_drives_the_export_and_drift_knobs(sb: Sandbox, clock: FakeClock) -> None:
+def test_admin_api_drives_the_export_and_drift_knobs(sb: Sandbox, clock: VirtualClock) -> None:
     admin = f"{sb.url}/_sandbox"
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     training = train(sb)
@@ -764,7 +768,7 @@ def test_admin_api_drives_the_export_and_drift_knobs(sb: Sandbox, clock: FakeClo
     )
 
 
-def test_reset_forgets_utterances_exports_and_downloads(sb: Sandbox, clock: FakeClock) -> None:
+def test_reset_forgets_utterances_exports_and_downloads(sb: Sandbox, clock: VirtualClock) -> None:
     ml_import(sb, clock, json.dumps(FLIGHTS).encode())
     export_id = export(sb).json()["_id"]
     clock.advance(4)
@@ -782,7 +786,7 @@ def test_reset_forgets_utterances_exports_and_downloads(sb: Sandbox, clock: Fake
 
 # -- the models on a fake clock ----------------------------------------------------------------------------
 def test_export_model_timeline_on_a_fake_clock() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     model = ExportModel(export_seconds=10, clock=clock, wall_clock=lambda: clock.now + 5000)
     assert model.status(BOT, "http://h") is None
     started = model.start_export(BOT, "en", "configured", "JSON", "cs-1", FLIGHTS)
@@ -837,7 +841,7 @@ def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
 def test_cli_prints_every_demo_app_and_the_download_host() -> None:
     args = ["--port", "0", "--definition-import-seconds", "0.5", "--export-seconds", "0.5", "--quiet"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kore_resources.sandbox", *args],
+        [sys.executable, "-m", "kore_sandbox", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -7,7 +7,8 @@
     GET  /api/public/bot/{BotID}/publish/status
 
 Shapes, messages and status vocabularies follow docs/kore-api.md (§3.2, §4, §5, §7.1-§7.3, §10, §11);
-everything the documentation leaves open is marked `ASSUMPTION:` here and listed in the package docstring.
+everything the documentation leaves open is marked `ASSUMPTION:` here and listed in kore-sandbox/README.md
+("Assumptions").
 
 `PipelineModel` is the state (files, import jobs, publish jobs), pure and driven by injected clocks like
 `state.TrainingModel`. `PipelineApi` turns requests into responses; it reuses `SandboxApi`'s apps, bots,
