@@ -133,11 +133,42 @@ def test_connection_dropped_before_the_request_was_read_is_not_resent_either(san
     assert sandbox.trainings == []
 
 
-def test_429_without_retry_after_backs_off_and_retries(sandbox):
+def test_429_without_retry_after_waits_long_enough_for_the_window_then_retries(sandbox):
     sandbox.inject_error(429, method="POST")
-    ticket = client(sandbox.url).train(BOT, "en", deadline=deadline())
+    fake = VirtualClock()
+    ticket = client(sandbox.url, sleep=fake.sleep, clock=fake).train(BOT, "en", deadline=fake() + 60)
     assert [c.status for c in sandbox.calls] == [429, 200]
     assert ticket.training_id == sandbox.trainings[0].training_id
+    # Not the backoff's fraction of a second: a refusal that names no time waits for the window to roll.
+    assert fake.sleeps == [FAST.rate_limited_delay]
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (400, "Rate limit for this API has been reached. Please try again after some time."),
+        (403, "Rate limit for this API has been reached. Please try again later"),
+        (503, "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."),
+    ],
+)
+def test_a_refusal_in_the_documented_words_is_a_rate_limit_whatever_its_status(sandbox, status, message):
+    # The docs give the rate limit's words, not its status (docs/kore-api.md §5.2): a train POST refused so
+    # was not acted on, so it is sent again, after the wait.
+    sandbox.inject_error(status, method="POST", body={"errors": [{"msg": message, "code": status}]})
+    fake = VirtualClock()
+    ticket = client(sandbox.url, sleep=fake.sleep, clock=fake).train(BOT, "en", deadline=fake() + 60)
+    assert [c.status for c in sandbox.calls] == [status, 200]
+    assert ticket.training_id == sandbox.trainings[0].training_id and len(sandbox.trainings) == 1
+
+
+def test_an_hourly_refusal_without_retry_after_fails_at_once_saying_so(sandbox):
+    message = "You've exceeded the hourly rate limit. Please wait for sometime before retrying."
+    sandbox.inject_error(429, method="POST", body={"errors": [{"msg": message, "code": 429}]}, count=5)
+    fake = VirtualClock()
+    with pytest.raises(RateLimitedError, match="hourly budget for this bot is spent") as info:
+        client(sandbox.url, sleep=fake.sleep, clock=fake).train(BOT, "en", deadline=fake() + 1800)
+    assert message in str(info.value) and "nothing was done" in str(info.value)
+    assert fake.sleeps == [] and len(sandbox.calls) == 1 and sandbox.trainings == []
 
 
 def test_429_retry_after_is_honoured(sandbox):

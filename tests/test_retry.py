@@ -2,7 +2,16 @@
 
 import pytest
 
-from kore_resources.api.retry import AttemptFailure, FailureKind, RetryPolicy, is_retryable, retry_delay
+from kore_resources.api.retry import (
+    RETRYABLE_STATUSES,
+    AttemptFailure,
+    FailureKind,
+    RateLimit,
+    RetryPolicy,
+    is_retryable,
+    rate_limit_refusal,
+    retry_delay,
+)
 
 POLICY = RetryPolicy(base_delay=1.0, max_delay=8.0, max_attempts=5)
 
@@ -66,3 +75,52 @@ def test_no_retry_past_the_deadline_or_the_attempt_budget():
 def test_failures_describe_themselves():
     assert http(503).describe() == "HTTP 503"
     assert "connect" in AttemptFailure(FailureKind.CONNECT).describe()
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "window"),
+    [
+        (429, None, RateLimit.UNKNOWN),
+        (429, "Too Many Requests", RateLimit.UNKNOWN),
+        (
+            400,
+            "You've exceeded the per-minute rate limit. Please wait for sometime before retrying.",
+            RateLimit.MINUTE,
+        ),
+        (
+            403,
+            "You've exceeded the hourly rate limit. Please wait for sometime before retrying.",
+            RateLimit.HOUR,
+        ),
+        (
+            500,
+            "Rate limit for this API has been reached. Please try again after some time.",
+            RateLimit.UNKNOWN,
+        ),
+        (200, "Rate limit for this API has been reached. Please try again later", RateLimit.UNKNOWN),
+        (400, "Invalid StreamId", None),
+        (503, None, None),
+    ],
+)
+def test_a_rate_limit_refusal_is_known_by_its_status_or_by_its_documented_words(status, message, window):
+    assert rate_limit_refusal(status, message) is window
+
+
+def test_a_rate_limit_refusal_in_words_is_retried_for_every_call_after_the_window_floor():
+    refused = AttemptFailure(FailureKind.HTTP, status=400, rate_limit=RateLimit.MINUTE)
+    assert refused.rate_limited and refused.describe() == "HTTP 400 (rate limited)"
+    assert is_retryable(refused, idempotent=False)  # nothing was done: even a train POST may go again
+    delay = retry_delay(refused, attempt=1, idempotent=False, remaining=60, policy=POLICY, jitter=0)
+    assert delay == POLICY.rate_limited_delay
+
+
+def test_the_hourly_window_is_waited_for_only_when_kore_says_when():
+    hourly = AttemptFailure(FailureKind.HTTP, status=429, rate_limit=RateLimit.HOUR)
+    assert not is_retryable(hourly, idempotent=True)
+    told = AttemptFailure(FailureKind.HTTP, status=429, retry_after=20.0, rate_limit=RateLimit.HOUR)
+    assert retry_delay(told, attempt=1, idempotent=False, remaining=60, policy=POLICY, jitter=0) == 20.0
+
+
+def test_an_endpoint_may_take_a_500_for_permanent():
+    assert not is_retryable(http(500), idempotent=True, retry_statuses=RETRYABLE_STATUSES - {500})
+    assert is_retryable(http(503), idempotent=True, retry_statuses=RETRYABLE_STATUSES - {500})
