@@ -152,10 +152,10 @@ def bot_variables(bot: BotSpec, bot_id: pulumi.Input[str], after: list[pulumi.Re
     )
 
 
-training_ids: dict[str, dict[str, pulumi.Output[str]]] = {}
+training_ids: dict[str, dict[str, pulumi.Output[str | None]]] = {}
 utterances_hashes: dict[str, dict[str, pulumi.Output[str | None]]] = {}
 definition_hashes: dict[str, pulumi.Output[str | None]] = {}
-published_at: dict[str, pulumi.Output[str]] = {}
+published_at: dict[str, pulumi.Output[str | None]] = {}
 for bot in bots:
     bot_id = guarded(bot.bot_id)
     configured: list[pulumi.Resource] = []  # definition, then variables: before the utterances

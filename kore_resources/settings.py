@@ -74,11 +74,25 @@ DEFAULT_IMPORT_TIMEOUT_SECONDS = 600
 DEFAULT_PUBLISH_TIMEOUT_SECONDS = 900
 DEFAULT_DEFINITION_TIMEOUT_SECONDS = 1800
 DEFAULT_VARIABLES_TIMEOUT_SECONDS = 600
+#: More than any Kore.ai job takes: a `timeout_seconds` above it is a unit mistake (milliseconds), not a wish.
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 #: What a refresh may spend on one status read.
 REFRESH_READ_SECONDS = 120.0
 #: How long a terminal status that may still describe the previous job is distrusted (see
 #: resources/bot_training.py, rule 3).
 GRACE_SECONDS = 10.0
+
+
+def timeout_problem(value: object) -> str | None:
+    """Why `value` is not a `timeout_seconds` (a resource's argument, a bot's `timeoutSeconds`), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        return f"{value!r} is not a positive number of seconds"
+    if value > MAX_TIMEOUT_SECONDS:
+        return (
+            f"{value!r} seconds is more than 7 days, longer than any Kore.ai job takes: the timeout is in "
+            "seconds, not milliseconds (e.g. 1800 for 30 minutes)"
+        )
+    return None
 
 
 # -- resolution --------------------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from kore_resources import (
     AuthenticationError,
     BotDefinitionProvider,
     DefinitionFileError,
-    DefinitionImportFailedError,
-    DefinitionImportTimeoutError,
+    JobFailedError,
+    JobTimeoutError,
     hash_definition,
 )
 from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, Sandbox
@@ -564,7 +564,7 @@ def test_a_file_that_became_unreadable_is_refused_before_any_upload(sandbox, exp
 
 def test_a_failed_import_raises_naming_the_failed_status_logs_and_records_nothing(sandbox, export):
     sandbox.definitions.fail_next_import(BOT)
-    with pytest.raises(DefinitionImportFailedError) as info:
+    with pytest.raises(JobFailedError) as info:
         configured().create(definition_inputs(sandbox, export))
     [job] = sandbox.definitions.imports
     assert job.status == "failure"
@@ -574,7 +574,7 @@ def test_a_failed_import_raises_naming_the_failed_status_logs_and_records_nothin
     assert "importBot 'travel-local': failed (The sandbox was told to fail this import" in message
     assert "Nothing was recorded, so the next `pulumi up` imports again" in message
     assert "Dialog" not in message  # only the failed entries are named
-    assert (info.value.bot_id, info.value.import_id, info.value.job_id) == (BOT, job.import_id, job.import_id)
+    assert (info.value.bot_id, info.value.job_id, info.value.job_id) == (BOT, job.import_id, job.import_id)
     assert sandbox.definitions.imported(BOT) is None
 
 
@@ -587,7 +587,7 @@ def test_a_failed_part_of_the_export_is_named_from_its_status_log(sandbox, expor
             "envVariables": [{"key": "x", "value": "", "variableType": "env", "scope": "later"}],
         },
     )
-    with pytest.raises(DefinitionImportFailedError) as info:
+    with pytest.raises(JobFailedError) as info:
         configured().create(definition_inputs(sandbox, export))
     [job] = sandbox.definitions.imports
     [failed] = [entry for entry in job.status_logs if entry["status"] == "failed"]
@@ -600,7 +600,7 @@ def test_a_failed_part_of_the_export_is_named_from_its_status_log(sandbox, expor
 def test_an_import_that_never_finishes_times_out_naming_it(sandbox, export, virtual_clock):
     sandbox.definitions.set_import_seconds(3600)
     started = virtual_clock.monotonic()
-    with pytest.raises(DefinitionImportTimeoutError) as info:
+    with pytest.raises(JobTimeoutError) as info:
         configured().create(definition_inputs(sandbox, export, timeout_seconds=250.5))
     assert virtual_clock.monotonic() - started >= 250.5
     assert sum(virtual_clock.sleeps) <= 250.5 + 1e-6
@@ -634,7 +634,7 @@ def test_refresh_reads_the_import_status_and_keeps_every_recorded_output(sandbox
     assert (call.method, call.path) == ("GET", f"/api/public/bot/import/status/{created.outs['import_id']}")
     # a later failed import of the bot does not change what this one's status says
     sandbox.definitions.fail_next_import(BOT)
-    with pytest.raises(DefinitionImportFailedError):
+    with pytest.raises(JobFailedError):
         provider.update(created.id, created.outs, created.outs)
     assert provider.read(created.id, created.outs).outs == created.outs
 
@@ -645,7 +645,7 @@ def test_refresh_reports_the_status_the_platform_reads_now(sandbox, export):
     provider = configured()
     created = provider.create(definition_inputs(sandbox, export))
     sandbox.definitions.fail_next_import(BOT)
-    with pytest.raises(DefinitionImportFailedError):
+    with pytest.raises(JobFailedError):
         provider.update(created.id, created.outs, created.outs)
     failed = sandbox.definitions.imports[-1].import_id
     read = provider.read(created.id, {**created.outs, "import_id": failed})

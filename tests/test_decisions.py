@@ -4,7 +4,7 @@ import pytest
 from pulumi.output import Unknown
 
 from kore_resources.api.validation import host_problem
-from kore_resources.resources.bot_training import BotTrainingProvider, normalize_inputs, validate_inputs
+from kore_resources.resources.bot_training import BotTrainingInputs, BotTrainingProvider
 
 
 def decide_diff(olds, news):
@@ -29,11 +29,11 @@ RECORDED = {
 
 
 def failures(**changes):
-    return validate_inputs({**GOOD, **changes})
+    return BotTrainingInputs.problems({**GOOD, **changes})
 
 
 def test_good_inputs_pass():
-    assert validate_inputs(GOOD) == []
+    assert BotTrainingInputs.problems(GOOD) == []
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_each_bad_input_is_a_failure_naming_the_property(prop, value):
 
 def test_missing_bot_id_and_host_are_failures():
     news = {k: v for k, v in GOOD.items() if k not in ("bot_id", "host")}
-    found = dict(validate_inputs(news))
+    found = dict(BotTrainingInputs.problems(news))
     assert "st-" in found["bot_id"]
     assert "kore:host" in found["host"] and "KORE_HOST" in found["host"]
 
@@ -91,11 +91,11 @@ def test_accepted_hosts(host):
 
 def test_unknown_values_are_accepted_during_preview():
     news = {k: Unknown() for k in GOOD}
-    assert validate_inputs(news) == []
+    assert BotTrainingInputs.problems(news) == []
 
 
 def test_normalize_fills_defaults_and_canonical_host():
-    news = normalize_inputs(
+    news = BotTrainingInputs.normalize(
         {"bot_id": GOOD["bot_id"], "utterances_hash": "h", "host": "https://Platform.Kore.ai/"}
     )
     assert news["host"] == "https://platform.kore.ai"

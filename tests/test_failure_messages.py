@@ -16,7 +16,7 @@ import pytest
 from conftest import BOT, CREDENTIALS_CONFIG, make_provider, training_inputs
 from kore_resources.api.auth import Credentials
 from kore_resources.api.client import KoreClient
-from kore_resources.errors import HostUnreachableError, KoreApiError, TrainingLostError
+from kore_resources.errors import HostUnreachableError, JobLostError, KoreApiError
 from kore_resources.resources.runtime import RUNTIME
 from kore_resources.settings import resolve_credentials
 from kore_sandbox import DEMO_APP, Sandbox
@@ -75,14 +75,14 @@ def test_a_restarted_host_is_never_taken_to_have_finished_the_training(scripted)
         20, lambda: restarted.append(Sandbox(port=port, clock=scripted).start())
     )  # fresh: reads Finished
     try:
-        with pytest.raises(TrainingLostError) as info:
+        with pytest.raises(JobLostError) as info:
             make_provider(CREDENTIALS_CONFIG).create(training_inputs(sandbox, timeout_seconds=120.0))
     finally:
         for server in restarted:
             server.stop()
     message = str(info.value)
     assert "refused connections while training" in message and "cannot be taken" in message
-    assert info.value.training_id == sandbox.trainings[0].training_id
+    assert info.value.job_id == sandbox.trainings[0].training_id
     assert restarted[0].trainings == []  # the restarted host never ran it
 
 

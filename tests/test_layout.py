@@ -124,3 +124,48 @@ def test_no_file_of_the_repository_points_outside_it() -> None:
         for number, line in enumerate(text.splitlines(), start=1):
             found += [f"{name}:{number}: {needle}" for needle in MACHINE_ONLY if needle in line]
     assert found == []
+
+
+def test_each_resource_declares_its_fields_once_and_its_program_side_is_generated_from_them() -> None:
+    """A resource's fields are its Inputs and Outputs dataclasses; its `...Args` and output attributes
+    (what a program sees) are generated from them by scripts/generate_resources.py, and must be current."""
+    result = subprocess.run(
+        [sys.executable, "scripts/generate_resources.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_generated_args_and_attributes_follow_the_fields() -> None:
+    import dataclasses
+
+    from kore_resources.resources import (
+        BotDefinition,
+        BotPublish,
+        BotTraining,
+        BotVariables,
+        MlUtterances,
+    )
+
+    for resource in (BotTraining, MlUtterances, BotPublish, BotDefinition, BotVariables):
+        provider = resource.provider_class
+        name = resource.__name__
+        args = vars(sys.modules[resource.__module__])[f"{name}Args"]
+        computed = {
+            f.name
+            for f in dataclasses.fields(provider.inputs_type)
+            if getattr(f.metadata.get("kore_resources.program"), "computed", False)
+        }
+        assert [f.name for f in dataclasses.fields(args)] == [
+            f.name for f in dataclasses.fields(provider.inputs_type) if f.name not in computed
+        ], name
+        attributes = {
+            key: hint
+            for cls in resource.__mro__
+            for key, hint in vars(cls).get("__annotations__", {}).items()
+        }
+        for key in provider.outputs_type.wire_keys():
+            assert attributes[key].startswith("pulumi.Output["), (name, key)

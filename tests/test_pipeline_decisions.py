@@ -12,28 +12,26 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from kore_resources import PromotionRefusedError, UtteranceFileError, hash_utterances
-from kore_resources.api.models import ImportJob, MlExportJob, PublishStatus, PublishTicket, UploadedFile
+from kore_resources.api.models import MlExportJob, MlImportJob, PublishStatus, PublishTicket, UploadedFile
 from kore_resources.errors import ConfigurationError
 from kore_resources.program.bots_config import PublishSpec, parse_bots
 from kore_resources.program.import_plan import plan_imports, shared_intents
 from kore_resources.program.promotion import check_promotion, find_refusals, parse_promote_from
 from kore_resources.resources.bot_publish import (
+    BotPublishInputs,
     BotPublishProvider,
     PublishTracker,
-    normalize_publish_inputs,
     publish_verdict,
-    validate_publish_inputs,
 )
 from kore_resources.resources.bot_variables import DELETED_ON_BOT, VariableChanges, variable_problem
 from kore_resources.resources.ml_utterances import (
+    MlUtterancesInputs,
     MlUtterancesProvider,
     export_file,
     export_verdict,
     import_verdict,
-    normalize_import_inputs,
     read_planned_export,
     utterances_digest,
-    validate_import_inputs,
 )
 from kore_resources.resources.polling import Verdict
 from kore_resources.utterances import export_files, read_utterances
@@ -69,7 +67,7 @@ OTHER_HASH = "sha256:" + "cd" * 32
     ],
 )
 def test_import_status_vocabulary(status, verdict):
-    assert import_verdict(ImportJob("bir-1", status)) is verdict
+    assert import_verdict(MlImportJob("bir-1", status)) is verdict
 
 
 @pytest.mark.parametrize(
@@ -99,14 +97,14 @@ def test_documented_import_answers_parse():
         "createdOn": "2019-06-27T12:03:30.748Z",
         "__v": 0,
     }
-    job = ImportJob.from_api(pending)
+    job = MlImportJob.from_api(pending)
     assert (job.import_id, job.status, job.message, import_verdict(job)) == (
         "bir-7e0-51",
         "pending",
         None,
         Verdict.WAITING,
     )
-    done = ImportJob.from_api(
+    done = MlImportJob.from_api(
         {
             **pending,
             "status": "success",
@@ -116,7 +114,7 @@ def test_documented_import_answers_parse():
     assert import_verdict(done) is Verdict.FINISHED and done.message.startswith("File imported")
     for bad in ([], {"status": "pending"}, {"_id": "bir-1"}, {"_id": "", "status": "pending"}):
         with pytest.raises(ValueError, match="_id"):
-            ImportJob.from_api(bad)
+            MlImportJob.from_api(bad)
     assert UploadedFile.from_api({"fileId": "5beed4fd0b9a4b740c09dca2"}).file_id == "5beed4fd0b9a4b740c09dca2"
     with pytest.raises(ValueError, match="fileId"):
         UploadedFile.from_api({"fileID": "x"})
@@ -189,10 +187,10 @@ IMPORTED = {**IMPORT, "file_id": "f1", "import_id": "bir-1", "import_status": "s
 
 
 def test_good_import_inputs_pass_and_get_defaults():
-    assert validate_import_inputs(IMPORT) == []
+    assert MlUtterancesInputs.problems(IMPORT) == []
     minimal = {k: v for k, v in IMPORT.items() if k not in ("language", "timeout_seconds")}
-    assert validate_import_inputs(minimal) == []
-    normalized = normalize_import_inputs({**minimal, "host": "HTTPS://Platform.Kore.ai/"})
+    assert MlUtterancesInputs.problems(minimal) == []
+    normalized = MlUtterancesInputs.normalize({**minimal, "host": "HTTPS://Platform.Kore.ai/"})
     assert (normalized["language"], normalized["timeout_seconds"], normalized["host"]) == (
         "en",
         600,
@@ -216,19 +214,21 @@ def test_good_import_inputs_pass_and_get_defaults():
     ],
 )
 def test_each_bad_import_input_names_the_property(prop, value):
-    failures = validate_import_inputs({**IMPORT, prop: value})
+    failures = MlUtterancesInputs.problems({**IMPORT, prop: value})
     assert [p for p, _ in failures] == [prop]
 
 
 @pytest.mark.parametrize("prop", ["bot_id", "file", "content_hash", "host"])
 def test_required_import_inputs(prop):
-    failures = validate_import_inputs({k: v for k, v in IMPORT.items() if k != prop})
+    failures = MlUtterancesInputs.problems({k: v for k, v in IMPORT.items() if k != prop})
     assert [p for p, _ in failures] == [prop] and "required" in failures[0][1]
 
 
 def test_unknown_import_inputs_are_not_judged():
     assert (
-        validate_import_inputs({**IMPORT, "file": Unknown(), "content_hash": Unknown(), "bot_id": Unknown()})
+        MlUtterancesInputs.problems(
+            {**IMPORT, "file": Unknown(), "content_hash": Unknown(), "bot_id": Unknown()}
+        )
         == []
     )
 
@@ -262,13 +262,14 @@ PUBLISHED = {**PUBLISH, "publish_status": "successful", "published_at": "t"}
 
 
 def test_good_publish_inputs_pass_and_get_defaults():
-    assert validate_publish_inputs(PUBLISH) == []
-    assert validate_publish_inputs({**PUBLISH, "triggers": []}) == []
+    assert BotPublishInputs.problems(PUBLISH) == []
+    assert BotPublishInputs.problems({**PUBLISH, "triggers": []}) == []
     assert (
-        validate_publish_inputs({**PUBLISH, "triggers": ["a", Unknown()], "version_comment": Unknown()}) == []
+        BotPublishInputs.problems({**PUBLISH, "triggers": ["a", Unknown()], "version_comment": Unknown()})
+        == []
     )
     minimal = {k: v for k, v in PUBLISH.items() if k != "timeout_seconds"}
-    assert normalize_publish_inputs(minimal)["timeout_seconds"] == 900
+    assert BotPublishInputs.normalize(minimal)["timeout_seconds"] == 900
 
 
 @pytest.mark.parametrize(
@@ -285,13 +286,13 @@ def test_good_publish_inputs_pass_and_get_defaults():
     ],
 )
 def test_each_bad_publish_input_names_the_property(prop, value):
-    failures = validate_publish_inputs({**PUBLISH, prop: value})
+    failures = BotPublishInputs.problems({**PUBLISH, prop: value})
     assert [p for p, _ in failures] == [prop]
 
 
 @pytest.mark.parametrize("prop", ["bot_id", "version_comment", "triggers", "host"])
 def test_required_publish_inputs(prop):
-    failures = validate_publish_inputs({k: v for k, v in PUBLISH.items() if k != prop})
+    failures = BotPublishInputs.problems({k: v for k, v in PUBLISH.items() if k != prop})
     assert [p for p, _ in failures] == [prop]
 
 

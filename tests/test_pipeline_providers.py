@@ -25,13 +25,11 @@ from kore_resources import (
     BotPublishProvider,
     BotTrainingProvider,
     BotVariablesProvider,
+    JobFailedError,
+    JobTimeoutError,
     KoreApiError,
     MlUtterancesProvider,
-    PublishFailedError,
-    PublishTimeoutError,
     UtteranceFileError,
-    UtteranceImportFailedError,
-    UtteranceImportTimeoutError,
     hash_utterances,
 )
 from kore_resources.resources.bot_variables import DELETED_ON_BOT
@@ -180,19 +178,19 @@ def test_a_file_changed_after_the_plan_is_not_uploaded(sandbox, export):
 
 def test_failed_import_raises_naming_bot_language_file_and_import_id(sandbox, export):
     sandbox.pipeline.fail_next_import(BOT, "en")
-    with pytest.raises(UtteranceImportFailedError) as info:
+    with pytest.raises(JobFailedError) as info:
         configured(MlUtterancesProvider).create(import_inputs(sandbox, export))
     [job] = sandbox.pipeline.imports
     message = str(info.value)
     assert BOT in message and "(en)" in message and str(export) in message and job.import_id in message
     assert "'failure'" in message and "File import failed" in message and "next `pulumi up`" in message
-    assert (info.value.bot_id, info.value.language, info.value.import_id) == (BOT, "en", job.import_id)
+    assert (info.value.bot_id, info.value.language, info.value.job_id) == (BOT, "en", job.import_id)
 
 
 def test_import_that_never_finishes_times_out(sandbox, export, virtual_clock):
     sandbox.pipeline.set_import_seconds(3600)
     started = virtual_clock.monotonic()
-    with pytest.raises(UtteranceImportTimeoutError) as info:
+    with pytest.raises(JobTimeoutError) as info:
         configured(MlUtterancesProvider).create(import_inputs(sandbox, export, timeout_seconds=250.5))
     # It gave up at the deadline: not before it (on the clock), and without sleeping past it.
     assert virtual_clock.monotonic() - started >= 250.5
@@ -363,19 +361,19 @@ def test_update_publishes_again_and_keeps_every_output(sandbox):
 
 def test_failed_publish_raises_naming_bot_job_and_resource(sandbox):
     sandbox.pipeline.fail_next_publish(BOT)
-    with pytest.raises(PublishFailedError) as info:
+    with pytest.raises(JobFailedError) as info:
         configured(BotPublishProvider).create(publish_inputs(sandbox))
     [record] = sandbox.pipeline.publishes
     message = str(info.value)
     assert BOT in message and record.publish_id in message and "'failed'" in message
     assert "NL: FAILED" in message and "next `pulumi up` publishes again" in message
-    assert info.value.publish_id == record.publish_id
+    assert info.value.job_id == record.publish_id
 
 
 def test_publish_that_never_finishes_times_out(sandbox, virtual_clock):
     sandbox.pipeline.set_publish_seconds(3600)
     started = virtual_clock.monotonic()
-    with pytest.raises(PublishTimeoutError) as info:
+    with pytest.raises(JobTimeoutError) as info:
         configured(BotPublishProvider).create(publish_inputs(sandbox, timeout_seconds=250.5))
     assert virtual_clock.monotonic() - started >= 250.5
     assert sum(virtual_clock.sleeps) <= 250.5 + 1e-6
@@ -386,7 +384,7 @@ def test_publish_read_and_delete(sandbox, capfd):
     provider = configured(BotPublishProvider)
     created = provider.create(publish_inputs(sandbox))
     sandbox.pipeline.fail_next_publish(BOT)
-    with pytest.raises(PublishFailedError):
+    with pytest.raises(JobFailedError):
         provider.update(created.id, created.outs, publish_inputs(sandbox, triggers=["training-2"]))
     # refresh reports the bot's latest publish (the failed one); everything else stays as recorded
     assert provider.read(created.id, created.outs).outs == {**created.outs, "publish_status": "failed"}

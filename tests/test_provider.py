@@ -17,9 +17,9 @@ from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, make_provider, 
 from kore_resources import (
     AuthenticationError,
     ConfigurationError,
+    JobFailedError,
+    JobTimeoutError,
     KoreApiError,
-    TrainingFailedError,
-    TrainingTimeoutError,
 )
 from kore_sandbox import DEMO_JTI_APP, Sandbox
 from kore_sandbox.testing import wait_until
@@ -96,19 +96,19 @@ def test_bot_language_header_selects_the_language(sandbox, provider):
 
 def test_failed_training_raises_naming_bot_language_and_training_id(sandbox, provider):
     sandbox.fail_next_training(bot_id=BOT, language="en")
-    with pytest.raises(TrainingFailedError) as info:
+    with pytest.raises(JobFailedError) as info:
         provider.create(training_inputs(sandbox))
     training = sandbox.trainings[-1]
     message = str(info.value)
     assert BOT in message and "(en)" in message and training.training_id in message
     assert "Failed" in message and "next `pulumi up`" in message
-    assert info.value.training_id == training.training_id
+    assert info.value.job_id == training.training_id
 
 
 def test_training_that_never_finishes_times_out(sandbox, provider, virtual_clock):
     sandbox.hang_trainings(True)
     started = virtual_clock.monotonic()
-    with pytest.raises(TrainingTimeoutError) as info:
+    with pytest.raises(JobTimeoutError) as info:
         provider.create(training_inputs(sandbox, timeout_seconds=300.0))
     # It gave up at the deadline: not before it (on the clock), and without sleeping past it.
     assert virtual_clock.monotonic() - started >= 300
@@ -210,9 +210,9 @@ def test_dropped_connection_after_train_was_read_is_not_resent(sandbox, provider
 def test_lost_train_response_then_failed_training_raises(sandbox, provider):
     sandbox.drop_connection(method="POST", after_read=True)
     sandbox.fail_next_training(bot_id=BOT, language="en")
-    with pytest.raises(TrainingFailedError) as info:
+    with pytest.raises(JobFailedError) as info:
         provider.create(training_inputs(sandbox))
-    assert info.value.training_id is None and "Failed" in str(info.value)
+    assert info.value.job_id is None and "Failed" in str(info.value)
     assert len(sandbox.trainings) == 1
 
 

@@ -23,8 +23,8 @@ from .failures import origin
 from .models import (
     BotImportJob,
     ExportedVariable,
-    ImportJob,
     MlExportJob,
+    MlImportJob,
     PublishStatus,
     PublishTicket,
     TrainingStatus,
@@ -121,7 +121,7 @@ class KoreClient:
 
     def ml_import(
         self, bot_id: str, language: str, file_name: str, file_id: str, *, deadline: float
-    ) -> ImportJob:
+    ) -> MlImportJob:
         """Start an import of uploaded ML utterances into a bot language (`bot-language`)."""
         return self._call(
             api.ML_IMPORT,
@@ -131,7 +131,7 @@ class KoreClient:
             json={"fileName": file_name, "fileId": file_id},
         )
 
-    def ml_import_status(self, bot_id: str, import_id: str, *, deadline: float) -> ImportJob:
+    def ml_import_status(self, bot_id: str, import_id: str, *, deadline: float) -> MlImportJob:
         return self._call(api.ML_IMPORT_STATUS, bot_id, deadline, job_id=import_id)
 
     # -- ML export (refresh) ----------------------------------------------------------------------------

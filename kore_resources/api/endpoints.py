@@ -14,8 +14,8 @@ from typing import Any, Generic, TypeVar
 from .models import (
     BotImportJob,
     ExportedVariable,
-    ImportJob,
     MlExportJob,
+    MlImportJob,
     PublishStatus,
     PublishTicket,
     TrainingStatus,
@@ -110,7 +110,7 @@ ML_IMPORT = Endpoint(
     idempotent=False,
     budget="bot",
     redo="upload and import",
-    parse=ImportJob.from_api,
+    parse=MlImportJob.from_api,
     language_in="header",
 )
 ML_IMPORT_STATUS = Endpoint(
@@ -121,7 +121,7 @@ ML_IMPORT_STATUS = Endpoint(
     idempotent=True,
     budget="status",
     redo="upload and import",
-    parse=ImportJob.from_api,
+    parse=MlImportJob.from_api,
 )
 ML_EXPORT = Endpoint(
     name="the ML export call",

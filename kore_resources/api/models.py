@@ -164,7 +164,7 @@ class UploadedFile:
 
 
 @dataclass(frozen=True)
-class ImportJob:
+class MlImportJob:
     """One read of an ML import request: the answer to the import call or to its status call."""
 
     import_id: str
@@ -172,7 +172,7 @@ class ImportJob:
     message: str | None = None
 
     @classmethod
-    def from_api(cls, body: Any) -> ImportJob:
+    def from_api(cls, body: Any) -> MlImportJob:
         body = _object_with(body, "_id", "status")
         return cls(import_id=body["_id"], status=body["status"], message=_text(body.get("message")))
 

@@ -1,31 +1,14 @@
 """`BotDefinition`: a bot's definition (dialogs, intents, entities, settings: the files of a bot export),
 imported from git into the existing bot whenever the files' content changes.
 
-Everything about this resource is here: `BotDefinitionArgs`, the resource class, `BotDefinitionProvider`,
-its content hash and its status rules. The API (docs/kore-api.md §7.1, §8): each file is uploaded
-(`POST /api/public/uploadfile`, multipart, `fileContext=bulkImport`, `fileExtension` `json` or `js`), then
-`POST /api/public/bot/{BotID}/import` with `botDefinition`, `configInfo`, `botFunctions` (file ids) and,
-when given, `importOptions` imports them into the bot, and `GET /api/public/bot/import/status/{bir-id}`
-reports `pending` -> `success` (or a failure word; both `failure` and `failed` are seen), with one
-`statusLogs` entry per part imported. Bot import and its status need an **Admin Console** app
-(`kore:adminClientId` / `kore:adminClientSecret`, else the app of every other call).
+The API (docs/kore-api.md §7.1, §8): each file is uploaded, then Import Bot into an Existing Bot (an
+**Admin Console** app) imports them, and its status reads `pending` until `success` or a failure word,
+with one `statusLogs` entry per part imported. Without `importOptions` the platform imports everything: a
+*full* import, which also removes from the bot what the definition does not hold (docs/pipeline.md).
 
-Without `import_options` the platform imports everything: a *full* import, which also removes from the
-bot what the definition does not hold (except the webhook channel). That is what a definition in git
-means; pass `import_options` for an incremental import (docs/kore-api.md §8.2 lists the values).
-
-## What the content hash ignores, and why
-
-`content_hash` (computed by the resource class when the program runs) is the trigger, so a change that
-does not change what is imported must not re-import:
-
-- JSON formatting and the order of keys in objects: JSON objects are unordered, Kore.ai's importer reads
-  them by name, and a formatter or a re-export reorders and re-indents them. The order of array elements
-  counts (dialogs, nodes, bot functions keep their order), and so does every value.
-- A UTF-8 byte-order mark, and in the bot functions (`.js`) the line endings (git's `autocrlf` checks the
-  same commit out with CRLF on Windows and LF elsewhere). Everything else in a script counts.
-- The files' paths: moving the export in the repository imports nothing. The functions' file *names*
-  count: the builder names the script after its file.
+`content_hash` (computed when the program runs) is the trigger, so a change that does not change what is
+imported must not re-import: JSON formatting and key order, a BOM and a script's line endings, and the
+files' paths do not count; array order, every value and the functions' file names do.
 """
 
 from __future__ import annotations
@@ -34,7 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -43,16 +26,24 @@ import pulumi
 from .. import settings
 from ..api.errors import KoreApiError
 from ..api.models import BotImportJob
-from ..errors import DefinitionFileError, DefinitionImportFailedError, DefinitionImportTimeoutError
+from ..errors import DefinitionFileError, JobFailedError
 from ..files import load_json, project_relative, read_text
-from .framework import Deadline, ImportResource, KoreProvider, Run, WireInputs, common_failures, known
+from .framework import (
+    Deadline,
+    ImportJobOutputs,
+    KoreInputs,
+    KoreProvider,
+    KoreResource,
+    Run,
+    known,
+    program,
+)
 from .polling import Verdict, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
-OUTPUT_KEYS = ("import_id", "import_status", "imported_at")
 #: Bumped when the canonical form changes on purpose: every definition then imports once.
 FORMAT_TAG = b"kore-resources/bot-definition/v1\n"
 
@@ -185,52 +176,70 @@ def _options_problem(value: Any) -> str | None:
     return None
 
 
-def validate_definition_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(property, reason) for every invalid BotDefinition input. Unknown values (preview) are not judged."""
-    failures = common_failures(news, DefinitionInputs)
-    for key, suffix in (("definition_file", ".json"), ("config_file", ".json")):
-        value = news.get(key)
-        if value is None:
-            failures.append((key, f"{key} is required: a {suffix} file of the bot export"))
-        elif known(news, key) and not (isinstance(value, str) and value.lower().endswith(suffix)):
-            failures.append((key, f"{value!r} is not a {suffix} file of a Kore.ai bot export"))
-    functions = news.get("functions_files", [])
-    if known(news, "functions_files") and not (
-        isinstance(functions, list)
-        and all(isinstance(f, str) and f.lower().endswith(".js") for f in functions)
-    ):
-        failures.append(("functions_files", f"{functions!r} is not a list of .js files (the bot functions)"))
-    options = news.get("import_options")
-    if options is not None and known(news, "import_options") and (problem := import_options_problem(options)):
-        failures.append(("import_options", problem))
-    content_hash = news.get("content_hash")
-    if content_hash is None:
-        failures.append(
-            ("content_hash", "content_hash is required: hash_definition(...) (BotDefinition makes it)")
-        )
-    return failures
+@dataclass(frozen=True, kw_only=True)
+class BotDefinitionInputs(KoreInputs):
+    """What a BotDefinition is given, as the provider checks and records it.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`, of the existing bot to import into.
+    - `definition_file`, `config_file`: the export's `botDefinition.json` and `config.json`. Plain paths
+      (not `pulumi.Input`s): they are read and hashed when the program runs.
+    - `functions_files`: the export's bot functions (`.js`), if any.
+    - `import_options`: the documented `importOptions` object for an incremental import; None: a full
+      import (docs/pipeline.md says what that removes).
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (uploads, import, waiting).
+    """
+
+    DESCRIBE: ClassVar[str] = "bot {bot_id}: definition {definition_file}"
+    JOB: ClassVar[str] = "definition import"
+
+    definition_file: str = field(metadata=program(type="str | os.PathLike[str]"))
+    config_file: str = field(metadata=program(type="str | os.PathLike[str]"))
+    functions_files: list[str] = field(
+        default_factory=list, metadata=program(type="Sequence[str | os.PathLike[str]]", default="()")
+    )
+    import_options: dict[str, Any] | None = field(
+        default=None, metadata=program(type="Mapping[str, Any] | None")
+    )
+    timeout_seconds: float = settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS
+    #: What the files mean when the program ran (`hash_definition`): the trigger.
+    content_hash: str = field(metadata=program(computed=True))
+
+    @classmethod
+    def problems(cls, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = super().problems(news)
+        for key, suffix in (("definition_file", ".json"), ("config_file", ".json")):
+            value = news.get(key)
+            if value is None:
+                failures.append((key, f"{key} is required: a {suffix} file of the bot export"))
+            elif known(news, key) and not (isinstance(value, str) and value.lower().endswith(suffix)):
+                failures.append((key, f"{value!r} is not a {suffix} file of a Kore.ai bot export"))
+        functions = news.get("functions_files", [])
+        if known(news, "functions_files") and not (
+            isinstance(functions, list)
+            and all(isinstance(f, str) and f.lower().endswith(".js") for f in functions)
+        ):
+            failures.append(
+                ("functions_files", f"{functions!r} is not a list of .js files (the bot functions)")
+            )
+        options = news.get("import_options")
+        if (
+            options is not None
+            and known(news, "import_options")
+            and (problem := import_options_problem(options))
+        ):
+            failures.append(("import_options", problem))
+        content_hash = news.get("content_hash")
+        if content_hash is None:
+            failures.append(
+                ("content_hash", "content_hash is required: hash_definition(...) (BotDefinition makes it)")
+            )
+        return failures
 
 
-@dataclass(frozen=True)
-class DefinitionInputs(WireInputs):
-    """The checked inputs of one BotDefinition."""
-
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {
-        "functions_files": [],
-        "import_options": None,
-        "timeout_seconds": settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS,
-    }
-    validate = staticmethod(validate_definition_inputs)
-    DESCRIBE = "bot {bot_id}: definition {definition_file}"
-
-    bot_id: str
-    definition_file: str
-    config_file: str
-    functions_files: list[str]
-    import_options: dict[str, Any] | None
-    host: str
-    timeout_seconds: float
-    content_hash: str
+@dataclass(frozen=True, kw_only=True)
+class BotDefinitionOutputs(BotDefinitionInputs, ImportJobOutputs):
+    pass
 
 
 @dataclass(frozen=True)
@@ -243,27 +252,34 @@ class UploadedDefinition:
 # -- the provider ------------------------------------------------------------------------------------------
 
 
-class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
+#: What `job` is given: the inputs, and the uploaded files (`prepare`).
+BotDefinitionRun = Run[BotDefinitionInputs, BotDefinitionOutputs, UploadedDefinition]
+
+
+class BotDefinitionProvider(KoreProvider[BotDefinitionInputs, BotDefinitionOutputs, UploadedDefinition]):
     """Uploads a bot export's files and imports them into the bot when their content changes."""
 
-    inputs_type = DefinitionInputs
+    inputs_type = BotDefinitionInputs
+    outputs_type = BotDefinitionOutputs
     admin = True  # Bot Definition > Bot Import is an Admin Console scope
     #: Another bot or host is another import: replace.
     replace_keys = ("bot_id", "host")
     #: New content, or other import options, import again; moved files do not.
     trigger_keys = ("content_hash", "import_options")
-    output_keys = OUTPUT_KEYS
     forgotten = (
         "bot {bot_id}: forgetting definition import {import_id}; the bot keeps the imported definition"
     )
-    timeout_error = DefinitionImportTimeoutError
 
     def refresh(
-        self, inputs: DefinitionInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
-    ) -> dict[str, Any]:
+        self,
+        inputs: BotDefinitionInputs,
+        recorded: BotDefinitionOutputs,
+        client: KoreClient,
+        deadline: Deadline,
+    ) -> BotDefinitionOutputs:
         """The recorded import's current status; every other recorded output is kept."""
-        import_id = recorded.get("import_id")
-        if not isinstance(import_id, str) or not import_id:
+        import_id = recorded.import_id
+        if not import_id:
             return recorded
         try:
             job = client.bot_import_status(inputs.bot_id, import_id, deadline=deadline.at)
@@ -272,9 +288,11 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
                 raise
             log(f"{inputs.describe}: Kore.ai no longer knows import {import_id}; keeping the recorded status")
             return recorded
-        return {**recorded, "import_status": job.status}
+        return replace(recorded, import_status=job.status)
 
-    def prepare(self, inputs: DefinitionInputs, client: KoreClient, deadline: Deadline) -> UploadedDefinition:
+    def prepare(
+        self, inputs: BotDefinitionInputs, client: KoreClient, deadline: Deadline
+    ) -> UploadedDefinition:
         """Upload the files (no turn on the bot needed), after checking they still hash to the plan."""
         actual = hash_definition(inputs.definition_file, inputs.config_file, inputs.functions_files)
         if actual != inputs.content_hash:
@@ -298,11 +316,11 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
             functions=tuple(upload(file) for file in inputs.functions_files),
         )
 
-    def job(self, run: Run[DefinitionInputs]) -> dict[str, Any]:
+    def job(self, run: BotDefinitionRun) -> BotDefinitionOutputs:
         """Import and wait. Raises unless the import succeeded, so nothing is recorded otherwise and the next
         `pulumi up` imports again."""
         inputs, deadline = run.inputs, run.deadline
-        files: UploadedDefinition = run.prepared
+        files = run.prepared
         job = run.client.bot_import(
             inputs.bot_id,
             definition_file_id=files.definition,
@@ -315,22 +333,23 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
         log(f"{inputs.describe}: import {job.import_id} started ({kind}, {job.status})")
         job = self._wait(run, job)
         log(f"{inputs.describe}: import {job.import_id} finished after {deadline.elapsed:.0f}s")
-        return inputs.outputs(import_id=job.import_id, import_status=job.status, imported_at=utc_now())
+        return BotDefinitionOutputs(
+            **vars(inputs), import_id=job.import_id, import_status=job.status, imported_at=utc_now()
+        )
 
     @staticmethod
-    def _wait(run: Run[DefinitionInputs], job: BotImportJob) -> BotImportJob:
+    def _wait(run: BotDefinitionRun, job: BotImportJob) -> BotImportJob:
         inputs, client, deadline = run.inputs, run.client, run.deadline
-        job = run.wait_for_import(
+        job = run.wait_for_import_job(
             job,
             lambda: client.bot_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
             lambda status: word_verdict(status.status),
-            DefinitionImportTimeoutError,
             since=RUNTIME.clock.monotonic(),
         )
         if word_verdict(job.status) is Verdict.FAILED:
             failed = "; ".join(entry.describe() for entry in job.failed_logs) or "no failed part named"
             raise inputs.job_error(
-                DefinitionImportFailedError,
+                JobFailedError,
                 f"Kore.ai reports import {job.import_id} as {job.status!r}: {failed}. Nothing was recorded, "
                 "so the next `pulumi up` imports again; check those parts of the export (or the bot's import "
                 "log in the builder: Deploy > Import & Export).",
@@ -342,30 +361,54 @@ class BotDefinitionProvider(KoreProvider[DefinitionInputs]):
 # -- the resource ------------------------------------------------------------------------------------------
 
 
-@dataclass
+# -- generated by scripts/generate_resources.py (do not edit): BotDefinitionArgs, BotDefinitionAttributes --
+
+
+@dataclass(kw_only=True)
 class BotDefinitionArgs:
-    """Inputs of a `BotDefinition`.
+    """Inputs of a `BotDefinition`, each a plain value or a `pulumi.Input`.
 
     - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`, of the existing bot to import into.
     - `definition_file`, `config_file`: the export's `botDefinition.json` and `config.json`. Plain paths
       (not `pulumi.Input`s): they are read and hashed when the program runs.
     - `functions_files`: the export's bot functions (`.js`), if any.
     - `import_options`: the documented `importOptions` object for an incremental import; None: a full
-      import (the module docstring says what that removes).
+      import (docs/pipeline.md says what that removes).
     - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
     - `timeout_seconds`: deadline for the whole operation (uploads, import, waiting).
     """
 
     bot_id: pulumi.Input[str]
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[float] = settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS
     definition_file: str | os.PathLike[str]
     config_file: str | os.PathLike[str]
     functions_files: Sequence[str | os.PathLike[str]] = ()
     import_options: Mapping[str, Any] | None = None
-    host: pulumi.Input[str] | None = None
-    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS
 
 
-class BotDefinition(ImportResource[BotDefinitionArgs], module="kore", name="BotDefinition"):
+class BotDefinitionAttributes:
+    """The outputs of a `BotDefinition` as a program reads them: its inputs, and what its job records."""
+
+    import_id: pulumi.Output[str | None]
+    import_status: pulumi.Output[str | None]
+    imported_at: pulumi.Output[str | None]
+    bot_id: pulumi.Output[str]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    definition_file: pulumi.Output[str]
+    config_file: pulumi.Output[str]
+    functions_files: pulumi.Output[list[str]]
+    import_options: pulumi.Output[dict[str, Any] | None]
+    content_hash: pulumi.Output[str]
+
+
+# -- end of the generated part --
+
+
+class BotDefinition(
+    BotDefinitionAttributes, KoreResource[BotDefinitionArgs], module="kore", name="BotDefinition"
+):
     """A Kore.ai bot's definition, imported from the files of a bot export whenever their content changes.
 
     `content_hash` (computed when the program runs, from what the files mean: see this module's docstring)
@@ -376,12 +419,6 @@ class BotDefinition(ImportResource[BotDefinitionArgs], module="kore", name="BotD
     """
 
     provider_class = BotDefinitionProvider
-
-    # The outputs besides ImportResource's (bot_id, host, timeout_seconds and the import's):
-    definition_file: pulumi.Output[str]
-    config_file: pulumi.Output[str]
-    functions_files: pulumi.Output[list[str]]
-    import_options: pulumi.Output[dict[str, Any] | None]
 
     @classmethod
     def wire_inputs(cls, resource_name: str, args: BotDefinitionArgs) -> dict[str, Any]:

@@ -1,34 +1,18 @@
 """`BotPublish`: a publish of a Kore.ai bot, redone whenever its `triggers` change.
 
-Everything about this resource is here: `BotPublishArgs`, the resource class, `BotPublishProvider` and its
-status rules. The API (docs/kore-api.md §10): `POST /api/public/bot/{BotID}/publish`
-`{"versionComment", "initiateTraining"}` answers per-resource results; `GET .../publish/status` reports
-the bot's latest publish job: documented `"status": "successful"` with per-resource `statusSummary`
-entries `"status": "SUCCESS"`. The in-progress and failure words are not documented: `failed` / `failure`
-/ `error` end the wait as a failure, anything else means "still running". A `successful` job whose summary
-lists a resource with a failure status counts as failed: a bot whose NL model did not publish is not what
-we mean to record.
-
-## When our publish is done
-
-The publish status takes no job id: like the training status it describes the bot's *latest* publish, so
-the first reads after our POST may still describe the previous one (`successful`). `PublishTracker`
-accepts a terminal status only when it belongs to our publish, by the same rules as BotTraining's
-`CompletionTracker`:
-
-1. A status whose job `_id` differs from the `_id` read just before our POST describes a newer job: ours.
-2. Once a non-terminal status has been seen since the POST, the next terminal status is ours (the
-   provider never runs two publishes of one bot at once).
-3. A terminal status without 1's or 2's evidence is accepted only after `grace_seconds`: a publish so
-   fast that it started and ended between two polls, on a platform that reuses the job `_id`.
-4. As for trainings: a terminal status read after the host refused a connection (the platform restarted)
-   is not taken for ours; the publish is reported as lost (`PublishLostError`) and recorded nowhere.
+The API (docs/kore-api.md §10): Publish Bot answers per-resource results; Bot Publish Status reports the
+bot's *latest* publish job, documented `successful`, `failed` or `inprogress` (compared ignoring case,
+`-` and `_`). A `successful` job whose summary lists a resource that failed counts as failed. Like the
+training status it takes no job id, so `PublishTracker` accepts a terminal status only when it can be
+ours: a job `_id` newer than the one read before our POST, or a running status seen since, or the grace
+period passed; and never after the platform restarted
+(docs/reliability.md, "When a queued training is done").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
@@ -37,16 +21,13 @@ from pulumi.output import Unknown
 from .. import settings
 from ..api.errors import KoreApiError
 from ..api.models import PublishStatus, is_failure_word, is_success_word
-from ..errors import PublishFailedError, PublishLostError, PublishTimeoutError
-from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
+from ..errors import JobFailedError, JobLostError
+from .framework import Deadline, KoreInputs, KoreProvider, KoreResource, Run, known, program
 from .polling import LatestJobTracker, Verdict, wait_for
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
-
-OUTPUT_KEYS = ("publish_status", "published_at")
-
 
 # -- status rules (pure) ------------------------------------------------------------------------------------
 
@@ -90,62 +71,76 @@ def describe_wait(status: PublishStatus) -> str:
 # -- inputs ------------------------------------------------------------------------------------------------
 
 
-def validate_publish_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(property, reason) for every invalid BotPublish input. Unknown values (preview) are not judged."""
-    failures = common_failures(news, PublishInputs)
-    comment = news.get("version_comment")
-    if comment is None:
-        failures.append(
-            ("version_comment", "version_comment is required: the comment of the published version")
-        )
-    elif known(news, "version_comment") and not (isinstance(comment, str) and comment.strip()):
-        failures.append(
-            ("version_comment", f"{comment!r} is not a version comment; expected a non-empty string")
-        )
-    triggers = news.get("triggers")
-    if triggers is None:
-        failures.append(
-            ("triggers", "triggers is required: a list (e.g. the training ids this publish follows)")
-        )
-    elif known(news, "triggers") and not (
-        isinstance(triggers, list)
-        and all(isinstance(t, str | int | float | bool | Unknown) for t in triggers)
-    ):
-        failures.append(
-            (
-                "triggers",
-                f"{triggers!r} is not a list of plain values; expected e.g. [training.training_id, ...] "
-                "(strings, numbers or booleans)",
-            )
-        )
-    return failures
+@dataclass(frozen=True, kw_only=True)
+class BotPublishInputs(KoreInputs):
+    """What a BotPublish is given, as the provider checks and records it.
 
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `version_comment`: the comment of the published version. Changing it alone does not publish.
+    - `triggers`: a list of values; when it changes, the bot is published again. Usually the
+      `training_id`s of the bot's `BotTraining`s, so a publish follows every successful training.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (publish call and waiting).
+    """
 
-@dataclass(frozen=True)
-class PublishInputs(WireInputs):
-    """The checked inputs of one BotPublish."""
+    DESCRIBE: ClassVar[str] = "bot {bot_id}"
+    JOB: ClassVar[str] = "publish"
 
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"timeout_seconds": settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS}
-    validate = staticmethod(validate_publish_inputs)
-    DESCRIBE = "bot {bot_id}"
-
-    bot_id: str
     version_comment: str
-    triggers: list[Any]
-    host: str
-    timeout_seconds: float
+    triggers: list[Any] = field(metadata=program(type="pulumi.Input[Sequence[pulumi.Input[Any]]]"))
+    timeout_seconds: float = settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS
+
+    @classmethod
+    def problems(cls, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = super().problems(news)
+        comment = news.get("version_comment")
+        if comment is None:
+            failures.append(
+                ("version_comment", "version_comment is required: the comment of the published version")
+            )
+        elif known(news, "version_comment") and not (isinstance(comment, str) and comment.strip()):
+            failures.append(
+                ("version_comment", f"{comment!r} is not a version comment; expected a non-empty string")
+            )
+        triggers = news.get("triggers")
+        if triggers is None:
+            failures.append(
+                ("triggers", "triggers is required: a list (e.g. the training ids this publish follows)")
+            )
+        elif known(news, "triggers") and not (
+            isinstance(triggers, list)
+            and all(isinstance(t, str | int | float | bool | Unknown) for t in triggers)
+        ):
+            failures.append(
+                (
+                    "triggers",
+                    f"{triggers!r} is not a list of plain values; expected e.g. [training.training_id, ...] "
+                    "(strings, numbers or booleans)",
+                )
+            )
+        return failures
 
 
-normalize_publish_inputs = PublishInputs.normalize
+@dataclass(frozen=True, kw_only=True)
+class BotPublishOutputs(BotPublishInputs):
+    #: `successful`, or after `pulumi refresh` the status of the bot's latest publish.
+    publish_status: str | None = None
+    #: When the publish was recorded (ISO 8601, UTC).
+    published_at: str | None = None
 
 
 # -- the provider ------------------------------------------------------------------------------------------
 
 
-class BotPublishProvider(KoreProvider[PublishInputs]):
+#: What `job` is given.
+BotPublishRun = Run[BotPublishInputs, BotPublishOutputs, None]
+
+
+class BotPublishProvider(KoreProvider[BotPublishInputs, BotPublishOutputs, None]):
     """Publishes a bot when its `triggers` change. See `BotPublish`."""
 
-    inputs_type = PublishInputs
+    inputs_type = BotPublishInputs
+    outputs_type = BotPublishOutputs
     admin = True  # Bot Publish is an Admin Console scope
     #: Another bot or host is another publish: replace.
     replace_keys = ("bot_id", "host")
@@ -153,24 +148,22 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
     #: a publish, it is no reason for one; the new comment is used by the next publish, and until then the
     #: recorded comment is the one last published.
     trigger_keys = ("triggers",)
-    output_keys = OUTPUT_KEYS
     #: The public API cannot unpublish: the bot keeps its published version.
     forgotten = "bot {bot_id}: forgetting the publish; the bot keeps its published version"
-    timeout_error = PublishTimeoutError
 
     #: Seconds to wait before trusting a terminal status that may describe the previous publish (rule 3).
     grace_seconds: float = settings.GRACE_SECONDS
 
     def refresh(
-        self, inputs: PublishInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
-    ) -> dict[str, Any]:
+        self, inputs: BotPublishInputs, recorded: BotPublishOutputs, client: KoreClient, deadline: Deadline
+    ) -> BotPublishOutputs:
         """The status of the bot's latest publish; every other recorded output is kept."""
         status = client.publish_status(inputs.bot_id, deadline=deadline.at)
-        return {**recorded, "publish_status": status.status}
+        return replace(recorded, publish_status=status.status)
 
     # -- the work -----------------------------------------------------------------------------------------
 
-    def job(self, run: Run[PublishInputs]) -> dict[str, Any]:
+    def job(self, run: BotPublishRun) -> BotPublishOutputs:
         """Publish (without training: BotTraining trained already) and wait. Raises unless the publish
         succeeded, so nothing is recorded otherwise and the next `pulumi up` publishes again."""
         inputs, client, deadline = run.inputs, run.client, run.deadline
@@ -181,7 +174,7 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
         if ticket.failed_resources:
             failed = "; ".join(r.describe() for r in ticket.failed_resources)
             raise inputs.job_error(
-                PublishFailedError,
+                JobFailedError,
                 f"Kore.ai refused to publish {failed}. Nothing was recorded, so the next `pulumi up` "
                 "publishes again; check those resources in the Kore.ai builder.",
                 job_id=None,
@@ -189,10 +182,10 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
         log(f"{inputs.describe}: publish requested: {inputs.version_comment!r}")
         status = self._wait(run, PublishTracker(baseline, grace_seconds=self.grace_seconds))
         log(f"{inputs.describe}: publish {status.job_id or ''} {status.status} after {deadline.elapsed:.0f}s")
-        return inputs.outputs(publish_status=status.status, published_at=utc_now())
+        return BotPublishOutputs(**vars(inputs), publish_status=status.status, published_at=utc_now())
 
     @staticmethod
-    def _latest(client: KoreClient, inputs: PublishInputs, deadline: Deadline) -> str | None:
+    def _latest(client: KoreClient, inputs: BotPublishInputs, deadline: Deadline) -> str | None:
         """The job id the publish status reports before we publish (None: the bot has no publish job)."""
         try:
             return client.publish_status(inputs.bot_id, deadline=deadline.at).job_id
@@ -202,16 +195,13 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
             raise
 
     @staticmethod
-    def _wait(run: Run[PublishInputs], tracker: PublishTracker) -> PublishStatus:
+    def _wait(run: BotPublishRun, tracker: PublishTracker) -> PublishStatus:
         inputs, client, deadline = run.inputs, run.client, run.deadline
 
         def timed_out(last: PublishStatus | None) -> Exception:
+            job_id = last.job_id if last else None
             return inputs.timeout_error(
-                PublishTimeoutError,
-                "the publish",
-                last.status if last else None,
-                "publishes",
-                job_id=last.job_id if last else None,
+                "the publish", last.status if last else None, "publishes", job_id=job_id
             )
 
         verdict, status = wait_for(
@@ -229,7 +219,7 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
         )
         if verdict is Verdict.LOST:
             raise inputs.job_error(
-                PublishLostError,
+                JobLostError,
                 f"{inputs.host} refused connections while the publish ran (the platform restarted or failed "
                 "over), so the status it reports since cannot be taken for this publish's outcome. Nothing "
                 "was recorded, so the next `pulumi up` publishes again.",
@@ -238,7 +228,7 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
         if verdict is Verdict.FAILED:
             failed = "; ".join(r.describe() for r in status.failed_resources)
             raise inputs.job_error(
-                PublishFailedError,
+                JobFailedError,
                 f"Kore.ai reports publish {status.job_id or '(no id)'} as {status.status!r}"
                 + (f" ({failed})" if failed else "")
                 + ". Nothing was recorded, so the next `pulumi up` publishes again; check the bot's publish "
@@ -251,9 +241,12 @@ class BotPublishProvider(KoreProvider[PublishInputs]):
 # -- the resource ------------------------------------------------------------------------------------------
 
 
-@dataclass
+# -- generated by scripts/generate_resources.py (do not edit): BotPublishArgs, BotPublishAttributes --
+
+
+@dataclass(kw_only=True)
 class BotPublishArgs:
-    """Inputs of a `BotPublish`.
+    """Inputs of a `BotPublish`, each a plain value or a `pulumi.Input`.
 
     - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
     - `version_comment`: the comment of the published version. Changing it alone does not publish.
@@ -264,13 +257,28 @@ class BotPublishArgs:
     """
 
     bot_id: pulumi.Input[str]
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[float] = settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS
     version_comment: pulumi.Input[str]
     triggers: pulumi.Input[Sequence[pulumi.Input[Any]]]
-    host: pulumi.Input[str] | None = None
-    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_PUBLISH_TIMEOUT_SECONDS
 
 
-class BotPublish(KoreResource[BotPublishArgs], module="kore", name="BotPublish"):
+class BotPublishAttributes:
+    """The outputs of a `BotPublish` as a program reads them: its inputs, and what its job records."""
+
+    bot_id: pulumi.Output[str]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    version_comment: pulumi.Output[str]
+    triggers: pulumi.Output[list[Any]]
+    publish_status: pulumi.Output[str | None]
+    published_at: pulumi.Output[str | None]
+
+
+# -- end of the generated part --
+
+
+class BotPublish(BotPublishAttributes, KoreResource[BotPublishArgs], module="kore", name="BotPublish"):
     """A publish of a Kore.ai bot, redone whenever `triggers` change.
 
     `pulumi up` calls `/api/public/bot/{id}/publish` with the `version_comment` and
@@ -281,11 +289,3 @@ class BotPublish(KoreResource[BotPublishArgs], module="kore", name="BotPublish")
     """
 
     provider_class = BotPublishProvider
-
-    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
-    version_comment: pulumi.Output[str]
-    triggers: pulumi.Output[list[Any]]
-    #: `successful`, or after `pulumi refresh` the status of the bot's latest publish.
-    publish_status: pulumi.Output[str]
-    #: When the publish was recorded (ISO 8601, UTC).
-    published_at: pulumi.Output[str]

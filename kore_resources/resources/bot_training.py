@@ -1,89 +1,17 @@
 """`BotTraining`: an ML training of one language of a Kore.ai bot, redone whenever its utterances change.
 
-Everything about this resource is in this module: its arguments (`BotTrainingArgs`), the resource class,
-its provider (`BotTrainingProvider`, run by the engine in the plugin process after unpickling it from the
-`__provider` input; pickled by reference, with no state of its own), and its status rules (when a queued
-training counts as finished). The API calls are `kore_resources.api.client`'s; the lifecycle they share
-with the other resources is `framework.py`'s.
-
 The API (docs/kore-api.md §6): `POST /api/public/bot/{BotID}/ml/train` with `bot-language` queues a
 training and answers its `Training_ID`; `GET .../ml/train/status?language=..&state=configured` reports the
-bot language's latest training: `Finished`, `Inprogress` or `Failed`, plus `isMlInSync*` flags.
-
-## When a queued training is done
-
-Why this is not just "poll until trainingStatus is Finished": Kore.ai's status API
-(`GET /api/public/bot/{BotID}/ml/train/status?language=..&state=configured`) takes no Training_ID. It
-describes the *latest* training of the bot language, and nothing documents when a freshly queued training
-becomes the latest one. So the first reads after "Training Queued." may still describe the previous
-training, which typically says `Finished`. Accepting that read would record a training as done before it
-ran. The rules below accept a terminal status only when it belongs to the training we queued:
-
-1. Once we have seen a non-terminal status (`Inprogress`, or any status we do not know, such as a queued
-   state) since queueing, the platform has picked up a training of this bot language after our POST.
-   BotTraining never runs two trainings of one bot language at once, so the next terminal status
-   (`Finished` or `Failed`) is ours.
-2. A `Finished` with `isMlInSyncWithSentences: false` is stale for certain: a successful training leaves
-   the model in sync with the utterances. We keep waiting.
-3. A terminal status without rule 1's evidence is accepted only after `grace_seconds` have passed since
-   queueing, and for `Finished` only while the model reports being in sync with its utterances. This covers
-   a training so fast that it started and ended between two polls. The cost of the rare wrong guess (a
-   training still queued after the grace period while the previous one reads `Finished` and in sync) is
-   small: the model is already trained on the same utterances.
-4. Never a completion the platform cannot have reported for this training: when the host refused a
-   connection while we waited (nothing was listening: the platform restarted or failed over), whatever it
-   reports afterwards may describe a platform that lost our training; a restarted sandbox, for one, reads
-   `Finished` for a training it never ran. A terminal status after such an outage is therefore not taken
-   for ours: the training is reported as lost (`TrainingLostError`), nothing is recorded, and the next `up`
-   trains again. An outage shorter than the time between two status reads goes unseen; no documented
-   field tells one platform lifetime from the next.
-
-After an interrupted `pulumi up` (the engine's second Ctrl-C kills the plugin mid-wait; the first one lets
-the operation finish and records it), nothing of the interrupted operation is in the state, and the next
-`up` trains again. What it can promise depends on when the interrupt came:
-
-- before the train POST: nothing was queued. The next `up` trains once, as on a first run.
-- while the interrupted training is visible as running (`Inprogress`): `IdleTracker` makes the next `up`
-  wait for it to end before queueing its own, so the two never run at once and rule 1 holds.
-- after it ended: the bot language is idle; the next `up` trains again (one redundant training of the same
-  utterances) and records its own.
-- right after the POST, while the status still describes the *previous* training (a queued training is
-  invisible for a while; the sandbox keeps it so for `--queue-seconds`): the next `up` cannot see it and
-  queues a second training behind it. This is the one case where two trainings of one bot language are
-  queued at once. Nothing wrong is recorded: the next `up` records its own `Training_ID`, and only after
-  a training ran after its POST (rules 1-3). If the bot's utterances did not change in between, both
-  trainings train the same utterances, so the model is the one declared; the cost is one redundant
-  training. Closing this gap would need an observation window before trusting every idle status (a
-  `grace_seconds` wait before each training, paid by every `up`) for an interrupt in the first second or
-  two after a POST; we document the limit instead (docs/reliability.md, "Interrupted up").
-
-## Drift: when the model is no longer trained on the bot's utterances
-
-`pulumi refresh` reads the bot language's training status and records `training_status` and
-`model_in_sync` (`isMlInSyncWithSentences`). The next diff retrains, and says why, when the recorded
-training can no longer be the bot's model (`drift_reason`):
-
-- `training_status` is `Failed`: a training after ours failed (started in the builder, or a training this
-  stack queued with `wait_for_completion=False` that failed later);
-- `training_status` is `Finished` and `model_in_sync` false: the bot's utterances changed since its last
-  successful training (edited in the builder, or imported behind the stack's back).
-
-A status that is `Inprogress` (someone is training in the builder now) or `Queued` retrains nothing: it
-says nothing yet about the model. A record written before 0.2 has no `model_in_sync` and compares as in
-sync. Nothing of this is decided from the status alone during `pulumi up` without a refresh: the diff
-makes no network call, so drift is seen by `pulumi refresh` (or `pulumi up --refresh`).
-
-`triggers`, like pulumi-command's: any change of its values retrains. The program passes the `import_id`
-of each ML utterance import of the bot language, because an import changes the bot's sentences even when
-git's hash did not change (an import that restores git's utterances after an edit in the builder: the
-model may have been trained on the edited ones). A record written before 0.2 has no `triggers` and takes
-the first ones without retraining; they are recorded with the next training.
+bot language's *latest* training. Why not just "poll until Finished": the status call takes no training
+id, so right after "Training Queued." it may still describe the previous training. The status rules below
+accept a terminal status only when it can be ours; the reasoning, the drift rules and what an interrupted
+`up` leaves are in docs/reliability.md, "When a queued training is done".
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
@@ -92,8 +20,8 @@ from pulumi.dynamic import DiffResult
 from .. import settings
 from ..api.errors import AmbiguousRequestError
 from ..api.models import FAILED, FINISHED, IN_PROGRESS, TrainingStatus
-from ..errors import TrainingFailedError, TrainingLostError, TrainingTimeoutError
-from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, differs, known
+from ..errors import JobFailedError, JobLostError
+from .framework import Deadline, KoreInputs, KoreProvider, KoreResource, Run, differs, known, program
 from .polling import LatestJobTracker, Tracker, Verdict, wait_for
 from .runtime import RUNTIME, log, utc_now
 
@@ -106,9 +34,75 @@ QUEUED = "Queued"
 #: API never reports training ids.
 UNKNOWN_TRAINING_ID = "unknown"
 
-#: Outputs added by create/update. `model_in_sync` (new in 0.2): the status's `isMlInSyncWithSentences`
-#: when the training was recorded or refreshed; None when the platform did not say.
-OUTPUT_KEYS = ("training_id", "training_status", "trained_at", "model_in_sync")
+
+# -- the fields ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotTrainingInputs(KoreInputs):
+    """What a BotTraining is given, as the provider checks and records it.
+
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `utterances_hash`: what was trained; a change retrains. Usually `hash_utterances(folder)`.
+    - `language`: the bot language to train (`en`, `de`, `pt_pt`, `zh_cn`, ...), sent as `bot-language`.
+    - `host`: the platform's base URL, e.g. `https://platform.kore.ai`. None: stack config `kore:host`,
+      then the environment variable `KORE_HOST`.
+    - `wait_for_completion`: wait until Kore.ai reports the training finished (or failed). False records
+      the training as `Queued` as soon as Kore.ai accepted it.
+    - `timeout_seconds`: deadline for the whole operation (queueing, retries and waiting). Pulumi's
+      `custom_timeouts` do not reach dynamic providers, so this is the knob.
+    - `triggers`: values whose change retrains too, as pulumi-command's `triggers`; e.g. the `import_id` of
+      each `MlUtterances` of the bot language, so that an import that changed the bot's sentences without
+      changing the hash (restoring git's version after an edit in the builder) retrains.
+    """
+
+    RESOURCE_ID: ClassVar[str] = "{bot_id}/{language}"
+    DESCRIBE: ClassVar[str] = "bot {bot_id} ({language})"
+    JOB: ClassVar[str] = "training"
+
+    utterances_hash: str
+    language: str = settings.DEFAULT_LANGUAGE
+    wait_for_completion: bool = True
+    timeout_seconds: float = settings.DEFAULT_TRAINING_TIMEOUT_SECONDS
+    triggers: list[Any] = field(
+        default_factory=list,
+        metadata=program(type="pulumi.Input[Sequence[pulumi.Input[Any]]]", default="()"),
+    )
+
+    @classmethod
+    def problems(cls, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = super().problems(news)
+        utterances_hash = news.get("utterances_hash")
+        if known(news, "utterances_hash") and not (
+            isinstance(utterances_hash, str) and utterances_hash.strip()
+        ):
+            failures.append(
+                (
+                    "utterances_hash",
+                    "utterances_hash must be a non-empty string, e.g. the result of "
+                    "kore_resources.hash_utterances(folder)",
+                )
+            )
+        wait = news.get("wait_for_completion", True)
+        if known(news, "wait_for_completion") and not isinstance(wait, bool):
+            failures.append(("wait_for_completion", f"{wait!r} is not true or false"))
+        triggers = news.get("triggers", [])
+        if known(news, "triggers") and not isinstance(triggers, list):
+            failures.append(("triggers", f"{triggers!r} is not a list of values"))
+        return failures
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotTrainingOutputs(BotTrainingInputs):
+    #: The `Training_ID` Kore.ai returned for the last successful training.
+    training_id: str | None = None
+    #: `Finished`, `Queued` (when not waiting), or after `pulumi refresh` the bot language's current status.
+    training_status: str | None = None
+    #: When the training was recorded (ISO 8601, UTC).
+    trained_at: str | None = None
+    #: Whether the model is trained on the bot's current utterances (`isMlInSyncWithSentences`), as read
+    #: when the training finished or at the last refresh; None when the platform did not say (or 0.1).
+    model_in_sync: bool | None = None
 
 
 # -- status rules (pure) ------------------------------------------------------------------------------------
@@ -116,7 +110,8 @@ OUTPUT_KEYS = ("training_id", "training_status", "trained_at", "model_in_sync")
 
 @dataclass
 class CompletionTracker(LatestJobTracker[TrainingStatus]):
-    """Feeds status reads of one queued training through the rules in this module's docstring."""
+    """Feeds status reads of one queued training through the rules 1 to 4 (docs/reliability.md,
+    "When a queued training is done")."""
 
     def is_terminal(self, status: TrainingStatus) -> bool:
         return status.is_terminal
@@ -138,8 +133,8 @@ class CompletionTracker(LatestJobTracker[TrainingStatus]):
 @dataclass
 class IdleTracker:
     """Before queueing: wait until no training of the bot language is running, for example one left over
-    from an interrupted `pulumi up` or started in the builder. Rule 1 above relies on it: after our POST,
-    a running status must be ours."""
+    from an interrupted `pulumi up` or started in the builder. Rule 1 relies on it: after our POST, a
+    running status must be ours."""
 
     def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
         return Verdict.FINISHED if status.is_terminal else Verdict.WAITING
@@ -149,17 +144,16 @@ class IdleTracker:
 class LostTrainTracker(CompletionTracker):
     """After a train POST whose outcome is unknown (connection dropped or timed out after sending, or a
     5xx): did it queue a training? The bot language was idle before the POST (`IdleTracker`), so a running
-    status seen afterwards is that training, and its terminal status is the answer, as for any training.
-    If no running status shows within the grace period, nothing was queued and the POST may be sent again.
-    (A training that queued, ran and ended between two reads a second apart would be trained twice; real
-    trainings take far longer than that.)"""
+    status seen afterwards is that training, and its terminal status is the answer. If no running status
+    shows within the grace period, nothing was queued and the POST may be sent again."""
 
     def unproven(self, status: TrainingStatus) -> Verdict:
         return Verdict.NOT_STARTED
 
 
 def drift_reason(recorded: Mapping[str, Any]) -> str | None:
-    """Why the recorded training is no longer the bot's model (module docstring, "Drift"), or None."""
+    """Why the recorded training is no longer the bot's model, or None: a later training `Failed`, or a
+    `Finished` model out of sync with the bot's utterances (edited in the builder)."""
     if recorded.get("training_status") == FAILED:
         return (
             f"the bot language's latest training is {FAILED} (a training after the one recorded, in the "
@@ -186,81 +180,30 @@ def describe_wait(status: TrainingStatus) -> str:
     return f"reported as {status.training_status!r}"
 
 
-# -- inputs ------------------------------------------------------------------------------------------------
-
-
-def validate_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(property, reason) for every invalid input. Unknown values (during preview) are not judged."""
-    failures = common_failures(news, TrainingInputs)
-    utterances_hash = news.get("utterances_hash")
-    if known(news, "utterances_hash") and not (isinstance(utterances_hash, str) and utterances_hash.strip()):
-        failures.append(
-            (
-                "utterances_hash",
-                "utterances_hash must be a non-empty string, e.g. the result of "
-                "kore_resources.hash_utterances(folder)",
-            )
-        )
-    wait = news.get("wait_for_completion", True)
-    if known(news, "wait_for_completion") and not isinstance(wait, bool):
-        failures.append(("wait_for_completion", f"{wait!r} is not true or false"))
-    triggers = news.get("triggers", [])
-    if known(news, "triggers") and not isinstance(triggers, list):
-        failures.append(("triggers", f"{triggers!r} is not a list of values"))
-    return failures
-
-
-@dataclass(frozen=True)
-class TrainingInputs(WireInputs):
-    """The checked inputs of one BotTraining."""
-
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {
-        "language": settings.DEFAULT_LANGUAGE,
-        "wait_for_completion": True,
-        "timeout_seconds": settings.DEFAULT_TRAINING_TIMEOUT_SECONDS,
-        "triggers": [],
-    }
-    validate = staticmethod(validate_inputs)
-    RESOURCE_ID = "{bot_id}/{language}"
-    DESCRIBE = "bot {bot_id} ({language})"
-
-    bot_id: str
-    utterances_hash: str
-    language: str
-    host: str
-    wait_for_completion: bool
-    timeout_seconds: float
-    triggers: list[Any]
-
-
-normalize_inputs = TrainingInputs.normalize
-
-
 # -- the provider ------------------------------------------------------------------------------------------
 
 
-class BotTrainingProvider(KoreProvider[TrainingInputs]):
+class BotTrainingProvider(KoreProvider[BotTrainingInputs, BotTrainingOutputs, None]):
     """Trains a Kore.ai bot language when its utterances hash changes. See `BotTraining`."""
 
-    inputs_type = TrainingInputs
+    inputs_type = BotTrainingInputs
+    outputs_type = BotTrainingOutputs
     #: A change of any of these is a different training (another bot, language or platform): replace.
     replace_keys = ("bot_id", "language", "host")
     #: New utterances are a new training of the same bot language: update in place (and so is a change of
     #: `triggers`, or drift seen by refresh: `diff`).
     trigger_keys = ("utterances_hash",)
-    output_keys = OUTPUT_KEYS
     #: A training cannot be undone on Kore.ai: the bot keeps its model.
     forgotten = (
         "bot {bot_id} ({language}): forgetting training {training_id}; the bot keeps its trained model"
     )
-    timeout_error = TrainingTimeoutError
 
     #: Seconds to wait before trusting a terminal status never preceded by a running one (rule 3).
     grace_seconds: float = settings.GRACE_SECONDS
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """As every resource (`decide_diff`), and a retrain in place when `triggers` changed or refresh
-        recorded drift (module docstring); the log says why, since a preview shows no changed input."""
+        recorded drift; the log says why, since a preview shows no changed input."""
         result = super().diff(_id, olds, news)
         if result.changes:
             return result
@@ -274,22 +217,25 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         return DiffResult(changes=True, replaces=[], delete_before_replace=False)
 
     def refresh(
-        self, inputs: TrainingInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
-    ) -> dict[str, Any]:
+        self,
+        inputs: BotTrainingInputs,
+        recorded: BotTrainingOutputs,
+        client: KoreClient,
+        deadline: Deadline,
+    ) -> BotTrainingOutputs:
         """The bot language's current training status and whether the model is in sync with its
         utterances; every other recorded output is kept. A training recorded as in sync that now reads
         out of sync, or failed, is drift (`drift_reason`)."""
         status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline.at)
-        refreshed = {**recorded, "training_status": status.training_status}
-        if status.sentences_in_sync is not None:
-            refreshed["model_in_sync"] = status.sentences_in_sync
-        if (reason := drift_reason(refreshed)) is not None:
+        in_sync = status.sentences_in_sync if status.sentences_in_sync is not None else recorded.model_in_sync
+        refreshed = replace(recorded, training_status=status.training_status, model_in_sync=in_sync)
+        if (reason := drift_reason(vars(refreshed))) is not None:
             log(f"{inputs.describe}: {reason}; the next `pulumi up` retrains")
         return refreshed
 
     # -- the work -----------------------------------------------------------------------------------------
 
-    def job(self, run: Run[TrainingInputs]) -> dict[str, Any]:
+    def job(self, run: Run[BotTrainingInputs, BotTrainingOutputs, None]) -> BotTrainingOutputs:
         """Queue a training and (unless told not to) wait for it. Raises unless it finished successfully,
         so a failed or timed-out training is never recorded and the next `pulumi up` tries again."""
         # A training still running (left by an interrupted `pulumi up`, or started in the builder) would
@@ -305,14 +251,12 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             outputs = self._queue_and_wait(run)
         except AmbiguousRequestError as lost:
             outputs = self._recover_lost_train(run, lost)
-        if outputs["training_status"] == FINISHED:
-            log(
-                f"{run.inputs.describe}: training {outputs['training_id']} finished after "
-                f"{run.deadline.elapsed:.0f}s"
-            )
+        if outputs.training_status == FINISHED:
+            elapsed = run.deadline.elapsed
+            log(f"{run.inputs.describe}: training {outputs.training_id} finished after {elapsed:.0f}s")
         return outputs
 
-    def _queue_and_wait(self, run: Run[TrainingInputs]) -> dict[str, Any]:
+    def _queue_and_wait(self, run: Run[BotTrainingInputs, BotTrainingOutputs, None]) -> BotTrainingOutputs:
         inputs = run.inputs
         ticket = run.client.train(inputs.bot_id, inputs.language, deadline=run.deadline.at)
         log(f"{inputs.describe}: training {ticket.training_id} queued ({ticket.message or 'no message'})")
@@ -325,7 +269,9 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         self._raise_if_failed_or_lost(verdict, inputs, ticket.training_id)
         return self._record(inputs, ticket.training_id, FINISHED, status.sentences_in_sync)
 
-    def _recover_lost_train(self, run: Run[TrainingInputs], lost: AmbiguousRequestError) -> dict[str, Any]:
+    def _recover_lost_train(
+        self, run: Run[BotTrainingInputs, BotTrainingOutputs, None], lost: AmbiguousRequestError
+    ) -> BotTrainingOutputs:
         """The train POST may or may not have queued a training. Sending it again blindly could train twice,
         so read the status until it tells (`LostTrainTracker`), and send it again only if nothing
         started."""
@@ -349,9 +295,10 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
 
     @staticmethod
     def _record(
-        inputs: TrainingInputs, training_id: str, training_status: str, model_in_sync: bool | None
-    ) -> dict[str, Any]:
-        return inputs.outputs(
+        inputs: BotTrainingInputs, training_id: str, training_status: str, model_in_sync: bool | None
+    ) -> BotTrainingOutputs:
+        return BotTrainingOutputs(
+            **vars(inputs),
             training_id=training_id,
             training_status=training_status,
             trained_at=utc_now(),
@@ -359,12 +306,14 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         )
 
     @staticmethod
-    def _raise_if_failed_or_lost(verdict: Verdict, inputs: TrainingInputs, training_id: str | None) -> None:
+    def _raise_if_failed_or_lost(
+        verdict: Verdict, inputs: BotTrainingInputs, training_id: str | None
+    ) -> None:
         """Raise if the training failed or was lost (`verdict`); `training_id`: None when not known."""
         which = f"training {training_id}" if training_id else "the training"
         if verdict is Verdict.FAILED:
             raise inputs.job_error(
-                TrainingFailedError,
+                JobFailedError,
                 f"Kore.ai reports {which} as {FAILED}. Nothing was recorded, so the next `pulumi up` trains "
                 "again; check the bot's ML utterances and training messages in the Kore.ai builder (Build > "
                 "Natural Language > Training).",
@@ -372,7 +321,7 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
             )
         if verdict is Verdict.LOST:
             raise inputs.job_error(
-                TrainingLostError,
+                JobLostError,
                 f"{inputs.host} refused connections while {which} ran (the platform restarted or failed "
                 "over), so the status it reports since cannot be taken for this training's outcome. Nothing "
                 "was recorded, so the next `pulumi up` trains again.",
@@ -381,7 +330,7 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
 
     @staticmethod
     def _poll(
-        run: Run[TrainingInputs],
+        run: Run[BotTrainingInputs, BotTrainingOutputs, None],
         tracker: Tracker[TrainingStatus],
         label: str,
         since: float,
@@ -395,13 +344,8 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
         inputs, client, deadline = run.inputs, run.client, run.deadline
 
         def timed_out(last: TrainingStatus | None) -> Exception:
-            return inputs.timeout_error(
-                TrainingTimeoutError,
-                f"training {label}",
-                last.training_status if last else None,
-                "trains",
-                job_id=training_id,
-            )
+            status = last.training_status if last else None
+            return inputs.timeout_error(f"training {label}", status, "trains", job_id=training_id)
 
         return wait_for(
             lambda: client.training_status(inputs.bot_id, inputs.language, deadline=deadline.at),
@@ -421,18 +365,20 @@ class BotTrainingProvider(KoreProvider[TrainingInputs]):
 
 # -- the resource ------------------------------------------------------------------------------------------
 
+# -- generated by scripts/generate_resources.py (do not edit): BotTrainingArgs, BotTrainingAttributes --
 
-@dataclass
+
+@dataclass(kw_only=True)
 class BotTrainingArgs:
-    """Inputs of a `BotTraining`. Each field takes a plain value or a `pulumi.Input`.
+    """Inputs of a `BotTraining`, each a plain value or a `pulumi.Input`.
 
     - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
     - `utterances_hash`: what was trained; a change retrains. Usually `hash_utterances(folder)`.
-    - `language`: the NLU language code to train (`en`, `de`, `pt_pt`, `zh_cn`, ...); sent as `bot-language`.
+    - `language`: the bot language to train (`en`, `de`, `pt_pt`, `zh_cn`, ...), sent as `bot-language`.
     - `host`: the platform's base URL, e.g. `https://platform.kore.ai`. None: stack config `kore:host`,
       then the environment variable `KORE_HOST`.
-    - `wait_for_completion`: wait until Kore.ai reports the training finished (or failed). False records the
-      training as `Queued` as soon as Kore.ai accepted it.
+    - `wait_for_completion`: wait until Kore.ai reports the training finished (or failed). False records
+      the training as `Queued` as soon as Kore.ai accepted it.
     - `timeout_seconds`: deadline for the whole operation (queueing, retries and waiting). Pulumi's
       `custom_timeouts` do not reach dynamic providers, so this is the knob.
     - `triggers`: values whose change retrains too, as pulumi-command's `triggers`; e.g. the `import_id` of
@@ -441,15 +387,34 @@ class BotTrainingArgs:
     """
 
     bot_id: pulumi.Input[str]
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[float] = settings.DEFAULT_TRAINING_TIMEOUT_SECONDS
     utterances_hash: pulumi.Input[str]
     language: pulumi.Input[str] = settings.DEFAULT_LANGUAGE
-    host: pulumi.Input[str] | None = None
     wait_for_completion: pulumi.Input[bool] = True
-    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_TRAINING_TIMEOUT_SECONDS
     triggers: pulumi.Input[Sequence[pulumi.Input[Any]]] = ()
 
 
-class BotTraining(KoreResource[BotTrainingArgs], module="kore", name="BotTraining"):
+class BotTrainingAttributes:
+    """The outputs of a `BotTraining` as a program reads them: its inputs, and what its job records."""
+
+    bot_id: pulumi.Output[str]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    utterances_hash: pulumi.Output[str]
+    language: pulumi.Output[str]
+    wait_for_completion: pulumi.Output[bool]
+    triggers: pulumi.Output[list[Any]]
+    training_id: pulumi.Output[str | None]
+    training_status: pulumi.Output[str | None]
+    trained_at: pulumi.Output[str | None]
+    model_in_sync: pulumi.Output[bool | None]
+
+
+# -- end of the generated part --
+
+
+class BotTraining(BotTrainingAttributes, KoreResource[BotTrainingArgs], module="kore", name="BotTraining"):
     """An ML training of one language of a Kore.ai bot, redone whenever `utterances_hash` changes.
 
     Like pulumi-command's `triggers`, the hash is the trigger: `pulumi up` trains only the bot languages
@@ -463,21 +428,6 @@ class BotTraining(KoreResource[BotTrainingArgs], module="kore", name="BotTrainin
     """
 
     provider_class = BotTrainingProvider
-
-    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
-    utterances_hash: pulumi.Output[str]
-    language: pulumi.Output[str]
-    wait_for_completion: pulumi.Output[bool]
-    triggers: pulumi.Output[list[Any]]
-    #: The `Training_ID` Kore.ai returned for the last successful training.
-    training_id: pulumi.Output[str]
-    #: `Finished`, `Queued` (when not waiting), or after `pulumi refresh` the bot language's current status.
-    training_status: pulumi.Output[str]
-    #: When the training was recorded (ISO 8601, UTC).
-    trained_at: pulumi.Output[str]
-    #: Whether the model is trained on the bot's current utterances (`isMlInSyncWithSentences`), as read
-    #: when the training finished or at the last `pulumi refresh`; None when not known. False retrains.
-    model_in_sync: pulumi.Output[bool | None]
 
     @classmethod
     def wire_inputs(cls, resource_name: str, args: BotTrainingArgs) -> dict[str, Any]:

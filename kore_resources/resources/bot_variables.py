@@ -33,31 +33,70 @@ What the API allows, and so what this resource does:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import DiffResult
 
 from .. import settings
-from ..errors import ConfigurationError, VariablesImportTimeoutError
-from .framework import Deadline, KoreProvider, KoreResource, Run, WireInputs, common_failures, known
+from ..errors import ConfigurationError
+from .framework import Deadline, KoreInputs, KoreProvider, KoreResource, Run, known, program
 from .runtime import log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
-OUTPUT_KEYS = ("imported_at", "import_message")
 VARIABLE_TYPES = ("env", "locale")
 SCOPES = ("prePopulated", "askOnInstall", "hidden")
-#: One variable on the wire (state, outputs): its fields, with defaults.
+
+
+@dataclass(frozen=True)
+class BotVariable:
+    """One bot variable, as Bot Variables Import takes it.
+
+    - `key`: the variable's name (no spaces).
+    - `value`: its value; for a `locale` variable a mapping of language code to value. A `pulumi.Input`
+      (for example `config.require_secret(...)`) or a plain string.
+    - `hint`, `group`: the builder's description and group.
+    - `variable_type`: `env` (an environment variable) or `locale` (a content variable, per language).
+    - `scope`: `prePopulated`, `askOnInstall` or `hidden`.
+    - `secured`: a secured variable; its value is kept secret in the state, and Kore.ai hides it.
+    """
+
+    key: str
+    value: pulumi.Input[str] | Mapping[str, pulumi.Input[str]]
+    hint: str | None = None
+    variable_type: str = "env"
+    scope: str = "prePopulated"
+    group: str | None = None
+    secured: bool = False
+
+    def wire(self) -> dict[str, Any]:
+        value: Any = self.value
+        if self.secured:  # never in plain text in the state, whatever the program passed
+            value = (
+                {lang: pulumi.Output.secret(v) for lang, v in self.value.items()}
+                if isinstance(self.value, Mapping)
+                else pulumi.Output.secret(self.value)
+            )
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        return {
+            "value": value,
+            "hint": self.hint,
+            "variable_type": self.variable_type,
+            "scope": self.scope,
+            "group": self.group,
+            "secured": self.secured,
+        }
+
+
+#: One variable on the wire (state, outputs): its fields besides the key and the value, with defaults.
 VARIABLE_DEFAULTS: Mapping[str, Any] = {
-    "hint": None,
-    "variable_type": "env",
-    "scope": "prePopulated",
-    "group": None,
-    "secured": False,
+    f.name: f.default for f in dataclasses.fields(BotVariable) if f.name not in ("key", "value")
 }
 #: The mark refresh puts on a recorded variable whose key is missing from the bot's export (deleted in the
 #: builder): `{..., "deleted_on_bot": True}`, the entry's other fields kept as recorded. Why a mark and not
@@ -97,35 +136,17 @@ def variable_problem(key: Any, entry: Any) -> str | None:
         return (
             f"variable {key}: a locale variable's value must map language codes to strings, e.g. {{en: ...}}"
         )
-    for field in ("hint", "group"):
-        if entry.get(field) is not None and not isinstance(entry[field], str):
-            return f"variable {key}: {field} must be a string"
+    for name in ("hint", "group"):
+        if entry.get(name) is not None and not isinstance(entry[name], str):
+            return f"variable {key}: {name} must be a string"
     if not isinstance(entry.get("secured", False), bool):
         return f"variable {key}: secured must be true or false"
     return None
 
 
-def validate_variables_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(property, reason) for every invalid BotVariables input. Unknown values (preview) are not judged."""
-    failures = common_failures(news, VariablesInputs)
-    variables = news.get("variables")
-    if variables is None:
-        failures.append(("variables", "variables is required: a list of BotVariable"))
-    elif known(news, "variables"):
-        if not isinstance(variables, dict):
-            failures.append(("variables", "variables must map each variable's key to its fields"))
-        else:
-            failures += [
-                ("variables", problem)
-                for key, entry in variables.items()
-                if not _unknown(entry) and (problem := variable_problem(key, entry))
-            ]
-    return failures
-
-
 def _unknown(entry: Any) -> bool:
     return not known({"entry": entry}, "entry") or (
-        isinstance(entry, dict) and any(not known(entry, field) for field in entry)
+        isinstance(entry, dict) and any(not known(entry, name) for name in entry)
     )
 
 
@@ -214,33 +235,66 @@ def api_variable(key: str, entry: Mapping[str, Any]) -> dict[str, Any]:
 # -- inputs ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VariablesInputs(WireInputs):
-    """The checked inputs of one BotVariables."""
+@dataclass(frozen=True, kw_only=True)
+class BotVariablesInputs(KoreInputs):
+    """What a BotVariables is given, as the provider checks and records it (the variables by key).
 
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {"timeout_seconds": settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS}
-    validate = staticmethod(validate_variables_inputs)
-    RESOURCE_ID = "{bot_id}/variables"
-    DESCRIBE = "bot {bot_id}: variables"
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `variables`: the bot's variables (`BotVariable`), each key once.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation.
+    """
 
-    bot_id: str
-    variables: dict[str, Any]
-    host: str
-    timeout_seconds: float
+    RESOURCE_ID: ClassVar[str] = "{bot_id}/variables"
+    DESCRIBE: ClassVar[str] = "bot {bot_id}: variables"
+    JOB: ClassVar[str] = "variables import"
+
+    #: {key: {value, hint, variable_type, scope, group, secured}}; secret values stay secret. After a
+    #: refresh, a variable deleted on the bot also has `deleted_on_bot: true` (`DELETED_ON_BOT`).
+    variables: dict[str, Any] = field(metadata=program(type="Sequence[BotVariable]"))
+    timeout_seconds: float = settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS
+
+    @classmethod
+    def problems(cls, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = super().problems(news)
+        variables = news.get("variables")
+        if variables is None:
+            failures.append(("variables", "variables is required: a list of BotVariable"))
+        elif known(news, "variables"):
+            if not isinstance(variables, dict):
+                failures.append(("variables", "variables must map each variable's key to its fields"))
+            else:
+                failures += [
+                    ("variables", problem)
+                    for key, entry in variables.items()
+                    if not _unknown(entry) and (problem := variable_problem(key, entry))
+                ]
+        return failures
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotVariablesOutputs(BotVariablesInputs):
+    #: When the variables were last imported (ISO 8601, UTC).
+    imported_at: str | None = None
+    #: What Kore.ai answered to the last import ("2 Variables imported/updated successfully.").
+    import_message: str | None = None
 
 
 # -- the provider ------------------------------------------------------------------------------------------
 
 
-class BotVariablesProvider(KoreProvider[VariablesInputs]):
+#: What `job` is given.
+BotVariablesRun = Run[BotVariablesInputs, BotVariablesOutputs, None]
+
+
+class BotVariablesProvider(KoreProvider[BotVariablesInputs, BotVariablesOutputs, None]):
     """Imports a bot's declared variables when one changes; refresh reads them back."""
 
-    inputs_type = VariablesInputs
+    inputs_type = BotVariablesInputs
+    outputs_type = BotVariablesOutputs
     replace_keys = ("bot_id", "host")
     trigger_keys = ("variables",)
-    output_keys = OUTPUT_KEYS
     forgotten = "bot {bot_id}: forgetting its variables; they stay on the bot (no API deletes a variable)"
-    timeout_error = VariablesImportTimeoutError
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = super().diff(_id, olds, news)
@@ -257,8 +311,12 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
         return result
 
     def refresh(
-        self, inputs: VariablesInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
-    ) -> dict[str, Any]:
+        self,
+        inputs: BotVariablesInputs,
+        recorded: BotVariablesOutputs,
+        client: KoreClient,
+        deadline: Deadline,
+    ) -> BotVariablesOutputs:
         """What the bot has now for every recorded variable: a variable of any kind whose key the export
         lacks was deleted in the builder and is marked `DELETED_ON_BOT`; a non-secured env variable's value
         is read back. The rest is kept as recorded (the export hides secured values as "", and a locale
@@ -267,7 +325,7 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
             variable.key: variable
             for variable in client.export_variables(inputs.bot_id, deadline=deadline.at)
         }
-        variables = dict(recorded.get("variables") or {})
+        variables = dict(recorded.variables)
         drifted = []
         for key, entry in with_defaults(variables).items():
             found = exported.get(key)
@@ -286,14 +344,14 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
         if drifted:
             changed = ", ".join(sorted(drifted))
             log(f"{inputs.describe}: changed on the bot since the last `pulumi up`: {changed}")
-        return {**recorded, "variables": variables}
+        return replace(recorded, variables=variables)
 
-    def job(self, run: Run[VariablesInputs]) -> dict[str, Any]:
+    def job(self, run: BotVariablesRun) -> BotVariablesOutputs:
         """Import the new and changed variables, and those a refresh found deleted on the bot. Raises unless
         the import answered, so nothing is recorded otherwise and the next `pulumi up` imports them again
         (an import of the same values is harmless)."""
         inputs, recorded = run.inputs, run.recorded
-        changes = VariableChanges.between(recorded.get("variables") if recorded else None, inputs.variables)
+        changes = VariableChanges.between(recorded.variables if recorded else None, inputs.variables)
         message = ""
         if changes.to_import:
             body = [api_variable(key, inputs.variables[key]) for key in changes.to_import]
@@ -302,56 +360,18 @@ class BotVariablesProvider(KoreProvider[VariablesInputs]):
             f"{inputs.describe}: {changes.describe() or 'nothing to import'}"
             + (f" ({message})" if message else "")
         )
-        return inputs.outputs(imported_at=utc_now(), import_message=message)
+        return BotVariablesOutputs(**vars(inputs), imported_at=utc_now(), import_message=message)
 
 
 # -- the resource ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BotVariable:
-    """One bot variable, as Bot Variables Import takes it.
-
-    - `key`: the variable's name (no spaces).
-    - `value`: its value; for a `locale` variable a mapping of language code to value. A `pulumi.Input`
-      (for example `config.require_secret(...)`) or a plain string.
-    - `hint`, `group`: the builder's description and group.
-    - `variable_type`: `env` (an environment variable) or `locale` (a content variable, per language).
-    - `scope`: `prePopulated`, `askOnInstall` or `hidden`.
-    - `secured`: a secured variable; its value is kept secret in the state, and Kore.ai hides it.
-    """
-
-    key: str
-    value: pulumi.Input[str] | Mapping[str, pulumi.Input[str]]
-    hint: str | None = None
-    variable_type: str = "env"
-    scope: str = "prePopulated"
-    group: str | None = None
-    secured: bool = False
-
-    def wire(self) -> dict[str, Any]:
-        value: Any = self.value
-        if self.secured:  # never in plain text in the state, whatever the program passed
-            value = (
-                {lang: pulumi.Output.secret(v) for lang, v in self.value.items()}
-                if isinstance(self.value, Mapping)
-                else pulumi.Output.secret(self.value)
-            )
-        elif isinstance(value, Mapping):
-            value = dict(value)
-        return {
-            "value": value,
-            "hint": self.hint,
-            "variable_type": self.variable_type,
-            "scope": self.scope,
-            "group": self.group,
-            "secured": self.secured,
-        }
+# -- generated by scripts/generate_resources.py (do not edit): BotVariablesArgs, BotVariablesAttributes --
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BotVariablesArgs:
-    """Inputs of a `BotVariables`.
+    """Inputs of a `BotVariables`, each a plain value or a `pulumi.Input`.
 
     - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
     - `variables`: the bot's variables (`BotVariable`), each key once.
@@ -360,26 +380,33 @@ class BotVariablesArgs:
     """
 
     bot_id: pulumi.Input[str]
-    variables: Sequence[BotVariable]
     host: pulumi.Input[str] | None = None
-    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS
+    timeout_seconds: pulumi.Input[float] = settings.DEFAULT_VARIABLES_TIMEOUT_SECONDS
+    variables: Sequence[BotVariable]
 
 
-class BotVariables(KoreResource[BotVariablesArgs], module="kore", name="BotVariables"):
+class BotVariablesAttributes:
+    """The outputs of a `BotVariables` as a program reads them: its inputs, and what its job records."""
+
+    bot_id: pulumi.Output[str]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    variables: pulumi.Output[dict[str, Any]]
+    imported_at: pulumi.Output[str | None]
+    import_message: pulumi.Output[str | None]
+
+
+# -- end of the generated part --
+
+
+class BotVariables(
+    BotVariablesAttributes, KoreResource[BotVariablesArgs], module="kore", name="BotVariables"
+):
     """A bot's variables, imported whenever one is added or changed (see this module's docstring for
     removals, secrets and refresh). Another `bot_id` or `host` replaces the resource; destroying it makes
     no API call: no API deletes a variable."""
 
     provider_class = BotVariablesProvider
-
-    # The outputs besides KoreResource's bot_id, host and timeout_seconds:
-    #: {key: {value, hint, variable_type, scope, group, secured}}; secret values stay secret. After a
-    #: refresh, a variable deleted on the bot also has `deleted_on_bot: true` (`DELETED_ON_BOT`).
-    variables: pulumi.Output[dict[str, Any]]
-    #: When the variables were last imported (ISO 8601, UTC).
-    imported_at: pulumi.Output[str]
-    #: What Kore.ai answered to the last import ("2 Variables imported/updated successfully.").
-    import_message: pulumi.Output[str]
 
     @classmethod
     def wire_inputs(cls, resource_name: str, args: BotVariablesArgs) -> dict[str, Any]:

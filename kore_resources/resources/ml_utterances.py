@@ -1,38 +1,14 @@
 """`MlUtterances`: the ML utterances of one export file, imported into one language of a Kore.ai bot, and
 imported again whenever the file's content changes.
 
-Everything about this resource is here: `MlUtterancesArgs`, the resource class, `MlUtterancesProvider`
-and its status rules. The API (docs/kore-api.md §7): `POST /api/public/uploadfile` (multipart,
-`fileContext=bulkImport`) stores the file and answers its `fileId`; `POST /api/public/bot/{BotID}/mlimport`
-`{"fileName", "fileId"}` with `bot-language` starts the import (`_id: "bir-..."`, `status: "pending"`);
-`GET .../mlimport/status/{bir-id}` reports it: documented `pending` -> `success` (with a `message` such as
-"File imported completed. 12 utterances copied successfully"). The failure word is not documented for the
-ML import; Kore's other import jobs say `failure`, so `failure` -- and, to be safe, `failed` / `error` --
-end the wait as a failure. Anything else (`pending`, an in-progress word we do not know) means "still
-running"; the deadline bounds that.
+The API (docs/kore-api.md §7): Upload File stores the file and answers its `fileId`; ML Utterances Import
+(`bot-language`) starts the import, and its status reads `pending` until `success` (the failure word is
+undocumented: `failure`, `failed` and `error` all end the wait). An import replaces the utterances of the
+intents its file names, so it runs under the bot's lock like a training.
 
-An import replaces the utterances of the intents (tasks) the file names, so a training must not run while
-an import into the same bot is still replacing them: imports run under the bot's lock like trainings.
-
-## Drift: `pulumi refresh` compares the bot with what this file imported
-
-Refresh exports the bot language's ML utterances (`POST /api/public/bot/{BotID}/mlexport?state=configured
-&type=json` with `bot-language`, `GET .../mlexport/status` until `SUCCESS`, then its `downloadUrl`; once per
-bot language in a refresh, for all its files) and compares the utterances of *this file's intents* with
-what the import sent. This resource carries the comparison, not the language's training, because it is
-exact per file: an import replaces exactly the intents its file names, and the program keeps each intent
-in one file (`program/import_plan.py`), so the bot's utterances of those intents are this file's and
-nobody else's. A language split into several files is compared file by file, each against its own part
-of the one export. Compared is what the import controls: each utterance's intent, text and entity tags,
-as a set (the platform keeps an intent's utterances unique); its `type` and `language` are not (the
-import sets the language; exports fill in a type a CSV file may lack). When they differ (an edit in the
-builder), refresh records the bot's hash as `content_hash`, so the next preview shows this import (and
-so the training) as an update, and `up` imports the file again. An intent added in the builder that no
-file names is no file's; the training's refresh notices that the model is out of sync with the bot's
-utterances (bot_training.py), but no import can remove it.
-
-The export's download URL may name another host (a file store): the JWT goes only to the configured host,
-and a download elsewhere carries no credential at all (`KoreClient.download`).
+Refresh compares the bot's utterances of *this file's* intents (one ML export per bot language and
+refresh) with what the import sent: the import, not the training, carries the comparison, because only
+it knows which intents are its own (README, "Drift: what `pulumi refresh` sees").
 """
 
 from __future__ import annotations
@@ -43,7 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,27 +27,33 @@ import pulumi
 
 from .. import settings
 from ..api.errors import KoreApiError
-from ..api.models import ImportJob, MlExportJob, UploadedFile, is_failure_word, status_word
-from ..errors import UtteranceFileError, UtteranceImportFailedError, UtteranceImportTimeoutError
+from ..api.models import MlExportJob, MlImportJob, UploadedFile, is_failure_word, status_word
+from ..errors import JobFailedError, UtteranceFileError
 from ..files import project_relative
 from ..utterances import EXPORT_SUFFIXES, Utterance, hash_utterances, read_utterances
-from .framework import Deadline, ImportResource, KoreProvider, Run, WireInputs, common_failures, known
+from .framework import (
+    Deadline,
+    ImportJobOutputs,
+    KoreInputs,
+    KoreProvider,
+    KoreResource,
+    Run,
+    known,
+    program,
+)
 from .polling import Verdict, wait_for, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
     from ..api.client import KoreClient
 
-#: `intents` and `imported_digest` (what refresh compares the bot with) are new in 0.2; a 0.1 record
-#: without them is compared through its file while that still hashes to the recorded content_hash.
-OUTPUT_KEYS = ("file_id", "import_id", "import_status", "imported_at", "intents", "imported_digest")
 CONTENT_HASH_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 # -- status rules (pure) ------------------------------------------------------------------------------------
 
 
-def import_verdict(job: ImportJob) -> Verdict:
+def import_verdict(job: MlImportJob) -> Verdict:
     """The ML import status vocabulary: `success` is done, a failure word failed, anything else waits."""
     return word_verdict(job.status)
 
@@ -99,62 +81,71 @@ def export_verdict(job: MlExportJob, ours: str | None) -> Verdict:
 # -- inputs ------------------------------------------------------------------------------------------------
 
 
-def validate_import_inputs(news: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(property, reason) for every invalid MlUtterances input. Unknown values (preview) are not judged."""
-    failures = common_failures(news, ImportInputs)
-    file = news.get("file")
-    if file is None:
-        failures.append(("file", "file is required: one Kore.ai ML utterance export (*.json or *.csv)"))
-    elif known(news, "file") and not (
-        isinstance(file, str) and file.strip() and Path(file).suffix.lower() in EXPORT_SUFFIXES
-    ):
-        failures.append(
-            (
-                "file",
-                f"{file!r} is not a Kore.ai ML utterance export file; expected a path ending in .json or "
-                ".csv (one file per MlUtterances: the import API takes one file)",
-            )
-        )
-    content_hash = news.get("content_hash")
-    if content_hash is None:
-        failures.append(("content_hash", "content_hash is required: hash_utterances(file)"))
-    elif known(news, "content_hash") and not (
-        isinstance(content_hash, str) and CONTENT_HASH_PATTERN.fullmatch(content_hash)
-    ):
-        failures.append(
-            (
-                "content_hash",
-                f"{content_hash!r} is not a content hash; expected kore_resources.hash_utterances(file), "
-                "sha256:<64 hex> (MlUtterances computes it for you)",
-            )
-        )
-    return failures
+@dataclass(frozen=True, kw_only=True)
+class MlUtterancesInputs(KoreInputs):
+    """What an MlUtterances is given, as the provider checks and records it.
 
+    - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
+    - `file`: one ML utterance export (`*.json` or `*.csv`), as Kore.ai's builder exports it. A plain path
+      (not a `pulumi.Input`): it is hashed when the program runs. Relative paths start from the project.
+    - `language`: the bot language to import into (`en`, `de`, ...), sent as `bot-language`.
+    - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
+    - `timeout_seconds`: deadline for the whole operation (upload, import, waiting).
+    """
 
-@dataclass(frozen=True)
-class ImportInputs(WireInputs):
-    """The checked inputs of one MlUtterances."""
+    DESCRIBE: ClassVar[str] = "bot {bot_id} ({language}), file {file}"
+    JOB: ClassVar[str] = "ML import"
 
-    DEFAULTS: ClassVar[Mapping[str, Any]] = {
-        "language": settings.DEFAULT_LANGUAGE,
-        "timeout_seconds": settings.DEFAULT_IMPORT_TIMEOUT_SECONDS,
-    }
-    validate = staticmethod(validate_import_inputs)
-    DESCRIBE = "bot {bot_id} ({language}), file {file}"
-
-    bot_id: str
-    file: str
-    language: str
-    host: str
-    content_hash: str
-    timeout_seconds: float
+    file: str = field(metadata=program(type="str | os.PathLike[str]"))
+    language: str = settings.DEFAULT_LANGUAGE
+    #: What the file means when the program ran (`hash_utterances`): the trigger.
+    content_hash: str = field(metadata=program(computed=True))
+    timeout_seconds: float = settings.DEFAULT_IMPORT_TIMEOUT_SECONDS
 
     @property
     def resource_id(self) -> str:
         return f"{self.bot_id}/{self.language}/{Path(self.file).name}"
 
+    @classmethod
+    def problems(cls, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = super().problems(news)
+        file = news.get("file")
+        if file is None:
+            failures.append(("file", "file is required: one Kore.ai ML utterance export (*.json or *.csv)"))
+        elif known(news, "file") and not (
+            isinstance(file, str) and file.strip() and Path(file).suffix.lower() in EXPORT_SUFFIXES
+        ):
+            failures.append(
+                (
+                    "file",
+                    f"{file!r} is not a Kore.ai ML utterance export file; expected a path ending in .json or "
+                    ".csv (one file per MlUtterances: the import API takes one file)",
+                )
+            )
+        content_hash = news.get("content_hash")
+        if content_hash is None:
+            failures.append(("content_hash", "content_hash is required: hash_utterances(file)"))
+        elif known(news, "content_hash") and not (
+            isinstance(content_hash, str) and CONTENT_HASH_PATTERN.fullmatch(content_hash)
+        ):
+            failures.append(
+                (
+                    "content_hash",
+                    f"{content_hash!r} is not a content hash; expected kore_resources.hash_utterances(file), "
+                    "sha256:<64 hex> (MlUtterances computes it for you)",
+                )
+            )
+        return failures
 
-normalize_import_inputs = ImportInputs.normalize
+
+@dataclass(frozen=True, kw_only=True)
+class MlUtterancesOutputs(MlUtterancesInputs, ImportJobOutputs):
+    #: The `fileId` Upload File returned.
+    file_id: str | None = None
+    #: The intents the import sent, and a digest of their utterances: what refresh compares the bot with
+    #: (new in 0.2; a 0.1 record is compared through its file while that still hashes to `content_hash`).
+    intents: list[str] | None = None
+    imported_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +158,7 @@ class PlannedExport:
     utterances: tuple[Utterance, ...]
 
 
-def export_utterances(inputs: ImportInputs, client: KoreClient, deadline: Deadline) -> list[Utterance]:
+def export_utterances(inputs: MlUtterancesInputs, client: KoreClient, deadline: Deadline) -> list[Utterance]:
     """Export the bot language's utterances, wait for the export, download and read it."""
     describe = f"{inputs.describe}: ML export"
     unchanged = "nothing was changed; run `pulumi refresh` again"
@@ -201,7 +192,7 @@ def export_utterances(inputs: ImportInputs, client: KoreClient, deadline: Deadli
     return [u for u in read_export(content, inputs) if u.language in (None, inputs.language)]
 
 
-def read_export(content: bytes, inputs: ImportInputs) -> list[Utterance]:
+def read_export(content: bytes, inputs: MlUtterancesInputs) -> list[Utterance]:
     """The utterances of an exported file (JSON), read by the same parser as the files in git."""
     with tempfile.TemporaryDirectory(prefix="kore-export-") as tmp:
         copy = Path(tmp) / f"{inputs.language}-export.json"
@@ -273,46 +264,54 @@ def read_planned_export(file: str, content_hash: str) -> PlannedExport:
 # -- the provider ------------------------------------------------------------------------------------------
 
 
-class MlUtterancesProvider(KoreProvider[ImportInputs]):
+#: What `job` is given: the inputs, and the uploaded file (`prepare`).
+MlUtterancesRun = Run[MlUtterancesInputs, MlUtterancesOutputs, tuple[PlannedExport, UploadedFile]]
+
+
+class MlUtterancesProvider(
+    KoreProvider[MlUtterancesInputs, MlUtterancesOutputs, tuple[PlannedExport, UploadedFile]]
+):
     """Uploads one ML utterance export and imports it into a bot language when its content changes."""
 
-    inputs_type = ImportInputs
+    inputs_type = MlUtterancesInputs
+    outputs_type = MlUtterancesOutputs
     #: Another bot, language or host is another import: replace.
     replace_keys = ("bot_id", "language", "host")
     #: New content is imported again. Not `file` alone: the same utterances moved or renamed import nothing.
     trigger_keys = ("content_hash",)
-    output_keys = OUTPUT_KEYS
     #: No API undoes an import: the bot keeps the utterances until another import or an edit replaces them.
     forgotten = (
         "bot {bot_id} ({language}): forgetting import {import_id} of {file}; the bot keeps the imported "
         "utterances"
     )
-    timeout_error = UtteranceImportTimeoutError
 
     def refresh(
-        self, inputs: ImportInputs, recorded: dict[str, Any], client: KoreClient, deadline: Deadline
-    ) -> dict[str, Any]:
+        self,
+        inputs: MlUtterancesInputs,
+        recorded: MlUtterancesOutputs,
+        client: KoreClient,
+        deadline: Deadline,
+    ) -> MlUtterancesOutputs:
         """The recorded import's current status, and the bot's utterances of this file's intents compared
-        with what the import sent (module docstring); every other recorded output is kept."""
-        refreshed = dict(recorded)
-        import_id = recorded.get("import_id")
-        if isinstance(import_id, str) and import_id:
+        with what the import sent; every other recorded output is kept."""
+        refreshed = recorded
+        if recorded.import_id:
             try:
-                refreshed["import_status"] = client.ml_import_status(
-                    inputs.bot_id, import_id, deadline=deadline.at
-                ).status
+                status = client.ml_import_status(inputs.bot_id, recorded.import_id, deadline=deadline.at)
+                refreshed = replace(refreshed, import_status=status.status)
             except KoreApiError as exc:
                 if exc.status != 400:
                     raise
                 # `Invalid request ID`: the platform no longer knows the request. It happened; keep it.
-                log(f"{inputs.describe}: Kore.ai no longer knows import {import_id}; keeping its status")
+                known_no_more = f"Kore.ai no longer knows import {recorded.import_id}"
+                log(f"{inputs.describe}: {known_no_more}; keeping its status")
         imported = self._imported(inputs, recorded)
         if imported is None:
             return refreshed
         intents, imported_digest = imported
         on_bot = [u for u in self._bot_utterances(inputs, client, deadline) if u.intent in intents]
         if utterances_digest(on_bot) != imported_digest:
-            refreshed["content_hash"] = hash_records(on_bot, inputs.language)
+            refreshed = replace(refreshed, content_hash=hash_records(on_bot, inputs.language))
             log(
                 f"{inputs.describe}: the bot's utterances of {', '.join(sorted(intents)) or 'these intents'} "
                 "differ from what this file imported (changed in the builder?); the next `pulumi up` "
@@ -321,14 +320,15 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
         return refreshed
 
     @staticmethod
-    def _imported(inputs: ImportInputs, recorded: Mapping[str, Any]) -> tuple[frozenset[str], str] | None:
+    def _imported(
+        inputs: MlUtterancesInputs, recorded: MlUtterancesOutputs
+    ) -> tuple[frozenset[str], str] | None:
         """The intents the recorded import sent, and the digest of their utterances; for a 0.1 record
         without them, from the file while it still hashes to the recorded content_hash (else None)."""
-        intents, digest = recorded.get("intents"), recorded.get("imported_digest")
-        if isinstance(intents, list) and isinstance(digest, str):
-            return frozenset(intents), digest
+        if recorded.intents is not None and recorded.imported_digest is not None:
+            return frozenset(recorded.intents), recorded.imported_digest
         try:
-            if hash_utterances(inputs.file) != recorded.get("content_hash"):
+            if hash_utterances(inputs.file) != recorded.content_hash:
                 raise UtteranceFileError(inputs.file, "changed since it was imported")
             utterances = read_utterances(inputs.file)
         except UtteranceFileError as exc:
@@ -337,7 +337,9 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
         return frozenset(u.intent for u in utterances), utterances_digest(utterances)
 
     @staticmethod
-    def _bot_utterances(inputs: ImportInputs, client: KoreClient, deadline: Deadline) -> list[Utterance]:
+    def _bot_utterances(
+        inputs: MlUtterancesInputs, client: KoreClient, deadline: Deadline
+    ) -> list[Utterance]:
         """The bot language's ML utterances now: one export per bot language and refresh (RUNTIME.memo),
         under the bot's lock (the export status describes the bot's latest export, of any language)."""
         key = ("ml-export", inputs.host, inputs.bot_id, inputs.language)
@@ -346,7 +348,7 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
     # -- the work -----------------------------------------------------------------------------------------
 
     def prepare(
-        self, inputs: ImportInputs, client: KoreClient, deadline: Deadline
+        self, inputs: MlUtterancesInputs, client: KoreClient, deadline: Deadline
     ) -> tuple[PlannedExport, UploadedFile]:
         """Upload the file: it needs no turn on the bot. The bytes are read once and checked against the
         planned hash, so exactly what the plan showed is uploaded."""
@@ -355,7 +357,7 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
         log(f"{inputs.describe}: uploaded as file {uploaded.file_id}")
         return export, uploaded
 
-    def job(self, run: Run[ImportInputs]) -> dict[str, Any]:
+    def job(self, run: MlUtterancesRun) -> MlUtterancesOutputs:
         """Import and wait. Raises unless the import succeeded, so nothing is recorded otherwise and the next
         `pulumi up` imports again (importing the same file twice is harmless)."""
         inputs, deadline = run.inputs, run.deadline
@@ -369,7 +371,8 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
             f"{inputs.describe}: import {job.import_id} finished after {deadline.elapsed:.0f}s"
             + (f": {job.message}" if job.message else "")
         )
-        return inputs.outputs(
+        return MlUtterancesOutputs(
+            **vars(inputs),
             file_id=uploaded.file_id,
             import_id=job.import_id,
             import_status=job.status,
@@ -379,18 +382,17 @@ class MlUtterancesProvider(KoreProvider[ImportInputs]):
         )
 
     @staticmethod
-    def _wait(run: Run[ImportInputs], job: ImportJob, started: float) -> ImportJob:
+    def _wait(run: MlUtterancesRun, job: MlImportJob, started: float) -> MlImportJob:
         inputs, client, deadline = run.inputs, run.client, run.deadline
-        job = run.wait_for_import(
+        job = run.wait_for_import_job(
             job,
             lambda: client.ml_import_status(inputs.bot_id, job.import_id, deadline=deadline.at),
             import_verdict,
-            UtteranceImportTimeoutError,
             since=started,
         )
         if import_verdict(job) is Verdict.FAILED:
             raise inputs.job_error(
-                UtteranceImportFailedError,
+                JobFailedError,
                 f"Kore.ai reports import {job.import_id} as {job.status!r}"
                 + (f" ({job.message})" if job.message else "")
                 + ". Nothing was recorded, so the next `pulumi up` imports again; check the file against "
@@ -419,9 +421,12 @@ def export_file(file: str | os.PathLike[str]) -> str:
     return project_relative(path).as_posix()
 
 
-@dataclass
+# -- generated by scripts/generate_resources.py (do not edit): MlUtterancesArgs, MlUtterancesAttributes --
+
+
+@dataclass(kw_only=True)
 class MlUtterancesArgs:
-    """Inputs of an `MlUtterances`.
+    """Inputs of a `MlUtterances`, each a plain value or a `pulumi.Input`.
 
     - `bot_id`: the Kore.ai bot (stream) id, `st-<uuid>`.
     - `file`: one ML utterance export (`*.json` or `*.csv`), as Kore.ai's builder exports it. A plain path
@@ -432,13 +437,35 @@ class MlUtterancesArgs:
     """
 
     bot_id: pulumi.Input[str]
+    host: pulumi.Input[str] | None = None
+    timeout_seconds: pulumi.Input[float] = settings.DEFAULT_IMPORT_TIMEOUT_SECONDS
     file: str | os.PathLike[str]
     language: pulumi.Input[str] = settings.DEFAULT_LANGUAGE
-    host: pulumi.Input[str] | None = None
-    timeout_seconds: pulumi.Input[int] = settings.DEFAULT_IMPORT_TIMEOUT_SECONDS
 
 
-class MlUtterances(ImportResource[MlUtterancesArgs], module="kore", name="MlUtterances"):
+class MlUtterancesAttributes:
+    """The outputs of a `MlUtterances` as a program reads them: its inputs, and what its job records."""
+
+    import_id: pulumi.Output[str | None]
+    import_status: pulumi.Output[str | None]
+    imported_at: pulumi.Output[str | None]
+    bot_id: pulumi.Output[str]
+    host: pulumi.Output[str]
+    timeout_seconds: pulumi.Output[float]
+    file: pulumi.Output[str]
+    language: pulumi.Output[str]
+    content_hash: pulumi.Output[str]
+    file_id: pulumi.Output[str | None]
+    intents: pulumi.Output[list[str] | None]
+    imported_digest: pulumi.Output[str | None]
+
+
+# -- end of the generated part --
+
+
+class MlUtterances(
+    MlUtterancesAttributes, KoreResource[MlUtterancesArgs], module="kore", name="MlUtterances"
+):
     """The ML utterances of one export file, imported into one language of a Kore.ai bot, imported again
     whenever the file's content changes.
 
@@ -451,12 +478,6 @@ class MlUtterances(ImportResource[MlUtterancesArgs], module="kore", name="MlUtte
     """
 
     provider_class = MlUtterancesProvider
-
-    # The outputs besides ImportResource's (bot_id, host, timeout_seconds and the import's):
-    file: pulumi.Output[str]
-    language: pulumi.Output[str]
-    #: The `fileId` Upload File returned.
-    file_id: pulumi.Output[str]
 
     @classmethod
     def wire_inputs(cls, resource_name: str, args: MlUtterancesArgs) -> dict[str, Any]:
