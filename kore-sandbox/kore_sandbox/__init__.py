@@ -42,6 +42,7 @@ from .pipeline import (
     PublishRecord,
     UploadedFile,
 )
+from .readings import DEFAULT_READINGS, READINGS, Choice, Reading, Readings, check_reading
 from .server import Call, Sandbox, is_loopback_host
 from .state import (
     ANY_APP_KIND,
@@ -69,6 +70,7 @@ __all__ = [
     "ANY_APP_KIND",
     "APP_KIND_ADMIN",
     "APP_KIND_BOT",
+    "DEFAULT_READINGS",
     "DEMO_ADMIN_APP",
     "DEMO_APP",
     "DEMO_APPS",
@@ -78,6 +80,7 @@ __all__ = [
     "NLU_LANGUAGES",
     "RATE_LIMIT_HOUR_MSG",
     "RATE_LIMIT_MINUTE_MSG",
+    "READINGS",
     "SCOPE_BOT_IMPORT",
     "SCOPE_EXPORT_VARIABLES",
     "SCOPE_IMPORT_VARIABLES",
@@ -92,6 +95,7 @@ __all__ = [
     "AppKind",
     "BotFunctionFile",
     "Call",
+    "Choice",
     "DefinitionControls",
     "DefinitionImportRecord",
     "DefinitionModel",
@@ -108,6 +112,8 @@ __all__ = [
     "PublishRecord",
     "RateLimit",
     "RateLimiter",
+    "Reading",
+    "Readings",
     "Sandbox",
     "SandboxApi",
     "SandboxApp",
@@ -118,5 +124,6 @@ __all__ = [
     "UtteranceStore",
     "VariablesModel",
     "__version__",
+    "check_reading",
     "is_loopback_host",
 ]
