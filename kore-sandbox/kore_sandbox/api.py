@@ -12,11 +12,15 @@ from typing import Generic, Literal, TypeVar
 from urllib.parse import unquote
 
 from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, MSG_SCOPE, ApiError, JtiCache, authenticate, error_body
+from .readings import Readings
 from .state import (
     NLU_LANGUAGES,
+    RATE_LIMIT_COMMUNITY_MSG,
+    RATE_LIMIT_LEGACY_MSG,
     SCOPE_TRAIN_ML,
     TRAIN_STATES,
     Clock,
+    RateLimited,
     RateLimiter,
     SandboxApp,
     SandboxBot,
@@ -103,7 +107,32 @@ def requested_language(req: ApiRequest, route: Route[RouteKind], bots: Mapping[s
     return req.query.get("language", "").strip().lower() or default
 
 
+def rate_limit_error(refused: RateLimited, readings: Readings) -> ApiError:
+    """A rate-limit refusal as the readings say: `rate-limit-status` (the HTTP status and the envelope's
+    code), `rate-limit-message` and `rate-limit-retry-after`."""
+    status = int(readings["rate-limit-status"])
+    message = {
+        "per-window": refused.message,
+        "legacy": RATE_LIMIT_LEGACY_MSG,
+        "community": RATE_LIMIT_COMMUNITY_MSG,
+    }[readings["rate-limit-message"]]
+    seconds = readings["rate-limit-retry-after"] == "seconds"
+    return ApiError(status, message, status, {"Retry-After": str(refused.retry_after)} if seconds else {})
+
+
+def untrained_answer(untrained_language: str, language: str) -> dict[str, object]:
+    """What train status answers for a bot language with no training to describe, per reading
+    `untrained-language` (400 / 404 raise the error answer)."""
+    if untrained_language in ("400", "404"):
+        status = int(untrained_language)
+        raise ApiError(status, f"No training found for the language '{language}'", status)
+    return {} if untrained_language == "empty" else {"trainingStatus": None}
+
+
 class SandboxApi:
+    """The train endpoints, and what every endpoint family shares: apps, bots, JWT checks, rate limiters and
+    the readings (`readings.py`)."""
+
     def __init__(
         self,
         *,
@@ -113,7 +142,9 @@ class SandboxApi:
         train_limiter: RateLimiter,
         status_limiter: RateLimiter,
         wall_clock: Clock,
+        readings: Readings | None = None,
     ) -> None:
+        self.readings = readings if readings is not None else Readings()
         self.apps = apps
         self.bots = bots
         self.model = model
@@ -153,7 +184,12 @@ class SandboxApi:
         checked_state: TrainState = "published" if state == "published" else "configured"
         # ASSUMPTION: the status API's rate-limit "request_id" is bot + language + state.
         self.rate_limit(self.status_limiter, (bot.bot_id, language, checked_state))
-        return self.model.status(bot.bot_id, language, checked_state)
+        return self.train_status(bot.bot_id, language, checked_state)
+
+    def train_status(self, bot_id: str, language: str, state: TrainState) -> dict[str, object]:
+        """The train status body; `ApiError` where reading `untrained-language` answers an error."""
+        body = self.model.status(bot_id, language, state)
+        return body if body is not None else untrained_answer(self.readings["untrained-language"], language)
 
     # -- the checks every endpoint family shares --------------------------------------------------------
     def caller(self, req: ApiRequest, allowed_method: str) -> SandboxApp:
@@ -200,12 +236,12 @@ class SandboxApi:
                 400,
             )
 
-    @staticmethod
-    def rate_limit(limiter: RateLimiter, key: tuple[str, ...]) -> None:
+    def rate_limit(self, limiter: RateLimiter, key: tuple[str, ...]) -> None:
+        """Count one request for `key`, or refuse it. ASSUMPTION: 429 with the newer documented message,
+        code 429, and a Retry-After header; the rate-limit readings play the other answers."""
         refused = limiter.hit(key)
         if refused is not None:
-            # ASSUMPTION: 429 with the newer documented message, code 429, and a Retry-After header.
-            raise ApiError(429, refused.message, 429, {"Retry-After": str(refused.retry_after)})
+            raise rate_limit_error(refused, self.readings)
 
 
 class EndpointFamily(Generic[KindT, ModelT]):

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .admin import ADMIN_PREFIX, handle_admin
 from .api import ApiRequest, ApiResponse, EndpointFamily, SandboxApi, match_route, requested_language
-from .auth import error_body
+from .auth import ApiError, error_body
 from .definitions import DefinitionApi, DefinitionControls, DefinitionModel
 from .demo import DEMO_APPS, DEMO_BOTS
 from .download import DownloadHooks, DownloadServer
@@ -36,6 +36,7 @@ from .export import (
 from .faults import Fault, FaultKind, FaultQueue
 from .jobs import LockedModel, LockedSetting
 from .pipeline import PipelineApi, PipelineControls, PipelineModel
+from .readings import Readings
 from .state import (
     Clock,
     FailureRule,
@@ -112,6 +113,7 @@ class Sandbox(LockedModel[TrainingModel]):
     gives the base URL; `.stop()` (or leaving a `with` block) shuts it down and closes open connections.
     `start()` also starts the download host for ML export files on `download_host` (127.0.0.2, any free
     port; another port of `host` if that address cannot be bound): `.ml_export.download_base_url`.
+    `readings` switches open questions to another plausible answer (`readings.py`, `set_reading`).
     """
 
     def __init__(
@@ -137,6 +139,7 @@ class Sandbox(LockedModel[TrainingModel]):
         definition_import_seconds: float = 1.0,
         export_seconds: float = 1.0,
         download_host: str = "127.0.0.2",
+        readings: Mapping[str, object] | None = None,
     ) -> None:
         for address in (host, download_host):
             if not is_loopback_host(address):
@@ -150,6 +153,8 @@ class Sandbox(LockedModel[TrainingModel]):
         self._clock = clock
         self._wall_clock = wall_clock
         self._lock = threading.RLock()
+        self._readings = Readings(readings)  # checked first: a bad reading raises before anything starts
+        self._initial_readings = self._readings.as_dict()
         self._initial = _Knobs(
             check_seconds("training_seconds", training_seconds),
             check_seconds("queue_seconds", queue_seconds),
@@ -164,6 +169,7 @@ class Sandbox(LockedModel[TrainingModel]):
             clock=clock,
             wall_clock=wall_clock,
             rng=random.Random(seed),
+            readings=self._readings,
         )
         self._api = SandboxApi(
             apps={},
@@ -172,6 +178,7 @@ class Sandbox(LockedModel[TrainingModel]):
             train_limiter=RateLimiter(train_rate_limit, clock),
             status_limiter=RateLimiter(status_rate_limit, clock),
             wall_clock=wall_clock,
+            readings=self._readings,
         )
         self._utterances = UtteranceStore()
         self._pipeline_model = PipelineModel(
@@ -329,16 +336,36 @@ class Sandbox(LockedModel[TrainingModel]):
     def training_status(
         self, bot_id: str, language: str | None = None, state: str = "configured"
     ) -> dict[str, object]:
-        """What the status endpoint would answer now (no auth, no rate limit, not logged)."""
+        """What the status endpoint would answer now (no auth, no rate limit, not logged): its body, or the
+        error envelope where reading `untrained-language` answers an error."""
         with self._lock:
             self._pipeline_model.settle()
             bot = self.bot(bot_id)
             self._definition_model.settle()
-            return self._model.status(
-                bot_id,
-                language or bot.default_language,
-                "published" if state == "published" else "configured",
-            )
+            try:
+                return self._api.train_status(
+                    bot_id,
+                    language or bot.default_language,
+                    "published" if state == "published" else "configured",
+                )
+            except ApiError as err:
+                return err.body()
+
+    # -- readings --------------------------------------------------------------------------------------
+    @property
+    def readings(self) -> dict[str, str]:
+        """The current value of every reading (`readings.READINGS`)."""
+        with self._lock:
+            return self._readings.as_dict()
+
+    def set_reading(self, name: str, value: object) -> None:
+        """Switch one reading (ValueError naming the allowed values for a bad name or value)."""
+        self.set_readings({name: value})
+
+    def set_readings(self, changes: Mapping[str, object]) -> None:
+        """Switch several readings, all or nothing."""
+        with self._lock:
+            self._readings.update(changes)
 
     # -- knobs -----------------------------------------------------------------------------------------
     training_seconds = LockedSetting[float]()
@@ -376,7 +403,8 @@ class Sandbox(LockedModel[TrainingModel]):
 
     def hold_queue(self, hold: bool = True) -> None:
         """True: trainings that have not started (and new ones) stay queued, so the status keeps
-        describing the previous training. False: they start normally (or right away if that has passed)."""
+        describing the previous training (reading `queued-training=stale`). False: they start normally (or
+        right away if that has passed)."""
         self._locked(lambda model: model.hold_queue(hold))
 
     def mark_sentences_changed(self, bot_id: str, language: str | None = None) -> None:
@@ -605,8 +633,9 @@ class Sandbox(LockedModel[TrainingModel]):
 
     def reset(self) -> None:
         """Back to the initial state: no trainings, calls, faults, rate-limit counts or seen jtis; knobs
-        as given to the constructor. Apps and bots (including added ones) are kept."""
+        and readings as given to the constructor. Apps and bots (including added ones) are kept."""
         with self._lock:
+            self._readings.update(self._initial_readings)
             self._model.reset()
             self._model.training_seconds = self._initial.training_seconds
             self._model.queue_seconds = self._initial.queue_seconds

@@ -15,9 +15,13 @@ from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from .readings import Readings
+
 Clock = Callable[[], float]
 
 TrainingStatus = Literal["Finished", "Inprogress", "Failed"]
+#: What the status may say: the documented words, and `Queued` (reading `queued-training=queued-word`).
+StatusWord = Literal["Finished", "Inprogress", "Failed", "Queued"]
 TrainingOutcome = Literal["Finished", "Failed"]
 TrainingPhase = Literal["queued", "Inprogress", "Finished", "Failed"]
 TrainState = Literal["configured", "published"]
@@ -42,6 +46,10 @@ NLU_LANGUAGES: frozenset[str] = frozenset(
 #: Newer documented rate-limit messages (docs/kore-api.md §5.2).
 RATE_LIMIT_MINUTE_MSG = "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
 RATE_LIMIT_HOUR_MSG = "You've exceeded the hourly rate limit. Please wait for sometime before retrying."
+#: The older message (D1 rate-limit.md, the D1/D2 api-list note): reading `rate-limit-message=legacy`.
+RATE_LIMIT_LEGACY_MSG = "Rate limit for this API has been reached. Please try again after some time."
+#: Kore's community article 3638: reading `rate-limit-message=community`.
+RATE_LIMIT_COMMUNITY_MSG = "Rate limit for this API has been reached. Please try again later"
 
 #: ASSUMPTION: `trainDetails` is a constant copy of the documented Finished sample.
 TRAIN_DETAILS: dict[str, int] = {"nlpVersion": 3, "trainVersion": 3}
@@ -253,8 +261,11 @@ class FailureRules:
         return [{"bot_id": r.bot_id, "count": r.remaining} for r in self._rules]
 
 
-def status_body(status: TrainingStatus, sentences_in_sync: bool) -> dict[str, object]:
-    """The ML Utterance Train Status body (docs/kore-api.md §6.2)."""
+def status_body(status: StatusWord, sentences_in_sync: bool, *, flags: bool = True) -> dict[str, object]:
+    """The ML Utterance Train Status body (docs/kore-api.md §6.2); `flags=False` (reading `sync-flags=none`):
+    `trainingStatus` alone."""
+    if not flags:
+        return {"trainingStatus": status}
     body: dict[str, object] = {
         "trainingStatus": status,
         "isMlInSyncWithSentences": sentences_in_sync,
@@ -288,6 +299,9 @@ class TrainingModel:
     previous one ends (or after its own queue time, whichever is later), with its own Training_ID.
     ASSUMPTION: flags other than `isMlInSyncWithSentences` are always true; that one is false after
     `mark_sentences_changed` until a training queued after the change finishes successfully.
+    Readings (`readings.py`) play the other answers: `untrained-language` (no earlier training: `status`
+    answers None until a training shows), `queued-training` (a queued training shows at once) and
+    `sync-flags`.
     """
 
     def __init__(
@@ -300,8 +314,10 @@ class TrainingModel:
         wall_clock: Clock,
         rng: random.Random | None = None,
         id_factory: Callable[[], str] = new_training_id,
+        readings: Readings | None = None,
     ) -> None:
         self._clock = clock
+        self._readings = readings if readings is not None else Readings()
         self._wall_clock = wall_clock
         self._rng = rng if rng is not None else random.Random()
         self._id_factory = id_factory
@@ -362,8 +378,9 @@ class TrainingModel:
 
     def hold_queue(self, hold: bool = True) -> None:
         """Hold: every training that has not started yet (and every new one) stays queued, so the status
-        keeps describing the previous training. Release: they start at their normal time or now, whichever
-        is later. Lets a test stop time at "queued, not yet visible" without racing a clock."""
+        keeps describing the previous training (or, per reading `queued-training`, the queued one). Release:
+        they start at their normal time or now, whichever is later. Lets a test stop time at "queued"
+        without racing a clock."""
         now = self._refresh_now()
         self._hold = hold
         for t in self._order:
@@ -451,29 +468,36 @@ class TrainingModel:
         self._refresh(now)
         return self._snapshot(training, now)
 
-    def status(self, bot_id: str, language: str, state: TrainState = "configured") -> dict[str, object]:
-        """The train status body for one bot+language+state at the current clock time."""
+    def status(
+        self, bot_id: str, language: str, state: TrainState = "configured"
+    ) -> dict[str, object] | None:
+        """The train status body for one bot+language+state at the current clock time; None when the bot
+        language has no training to describe (reading `untrained-language` other than `trained`, until
+        its first training shows): the API answers that as the reading says."""
         now = self._refresh_now()
+        flags = self._readings["sync-flags"] == "all"
         if state == "published":
             # ASSUMPTION: the sandbox has no publish flow; the published version keeps its initial,
             # completed training, so `state=published` always reports Finished / in sync.
-            return status_body("Finished", True)
+            return status_body("Finished", True, flags=flags)
         chain = self._chains.get((bot_id, language), [])
-        current: _Training | None = None
-        for training in chain:
-            if training.started_at <= now:
-                current = training
-        sentences_in_sync = self._last_success_seq(chain, now) > self._sentences_changed.get(
+        queued_word = self._readings["queued-training"]
+        current = _described_training(chain, now, queued_shows=queued_word != "stale")
+        trained_before = self._readings["untrained-language"] == "trained"
+        sentences_in_sync = self._last_success_seq(chain, now, trained_before) > self._sentences_changed.get(
             (bot_id, language), -1
         )
         if current is None:
-            return status_body("Finished", sentences_in_sync)
+            return status_body("Finished", sentences_in_sync, flags=flags) if trained_before else None
+        if now < current.started_at:
+            word: StatusWord = "Queued" if queued_word == "queued-word" else "Inprogress"
+            return status_body(word, sentences_in_sync, flags=flags)
         if now < current.finished_at:
-            return status_body("Inprogress", sentences_in_sync)
+            return status_body("Inprogress", sentences_in_sync, flags=flags)
         if current.outcome == "Failed":
             # ASSUMPTION: after a failed training the ML model is reported out of sync with the sentences.
-            return status_body("Failed", False)
-        return status_body("Finished", sentences_in_sync)
+            return status_body("Failed", False, flags=flags)
+        return status_body("Finished", sentences_in_sync, flags=flags)
 
     def records(self) -> list[TrainingRecord]:
         now = self._refresh_now()
@@ -525,8 +549,11 @@ class TrainingModel:
                 t.finished_wall = wall_now - (now - t.finished_at)
 
     @staticmethod
-    def _last_success_seq(chain: list[_Training], now: float) -> int:
-        best = 0  # the initial, earlier training
+    def _last_success_seq(chain: list[_Training], now: float, trained_before: bool) -> int:
+        """The sequence number of the latest successful training by `now`: 0 for the initial, earlier one,
+        or -1 when there is none (`untrained-language` other than `trained`): out of sync until one
+        succeeds."""
+        best = 0 if trained_before else -1
         for t in chain:
             if t.outcome == "Finished" and t.finished_at <= now:
                 best = max(best, t.seq)
@@ -556,6 +583,15 @@ class TrainingModel:
             queued_behind=t.queued_behind,
             failed_later=t.failed_later,
         )
+
+
+def _described_training(chain: list[_Training], now: float, *, queued_shows: bool) -> _Training | None:
+    """The training a status read describes: the latest one that has started by `now`, or, when a queued
+    training shows (reading `queued-training` other than `stale`), the latest one queued."""
+    if queued_shows:
+        return chain[-1] if chain else None
+    started = [t for t in chain if t.started_at <= now]
+    return started[-1] if started else None
 
 
 # -- rate limits ------------------------------------------------------------------------------------

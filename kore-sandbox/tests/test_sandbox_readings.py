@@ -1,16 +1,190 @@
-"""The sandbox's readings (kore-sandbox/kore_sandbox/readings.py): the table of open questions about
-Kore.ai's API and its validation. Nothing from kore_resources is imported except the sandbox."""
+"""The sandbox's readings (kore-sandbox/kore_sandbox/readings.py): one switch per open question about
+Kore.ai's API, each value played over real HTTP against a real sandbox on 127.0.0.1 with real JWTs; timing
+on a fake clock. Also the table and its validation. Nothing from kore_resources is imported except the
+sandbox."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
 import pytest
+import requests
 
 from kore_sandbox import (
     DEFAULT_READINGS,
+    DEMO_ADMIN_APP,
+    DEMO_APP,
+    DEMO_BOT_APP,
+    DEMO_BOTS,
+    RATE_LIMIT_COMMUNITY_MSG,
+    RATE_LIMIT_LEGACY_MSG,
+    RATE_LIMIT_MINUTE_MSG,
     READINGS,
+    RateLimit,
     Readings,
+    Sandbox,
+    SandboxApp,
     check_reading,
 )
+from kore_sandbox.testing import VirtualClock
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT = DEMO_BOTS[0].bot_id
+OTHER_BOT = DEMO_BOTS[1].bot_id
+VALIDATION_412 = {"errors": [{"msg": "Validation errors/ Invalid arguments", "code": 412}]}
+CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
+FLIGHTS = [{"taskName": "Book Flight", "sentence": "Book a flight to Lisbon", "language": "en"}]
+FLUEGE = [{"taskName": "Book Flight", "sentence": "Buche einen Flug nach Lissabon", "language": "de"}]
+#: An app linked to no bot (so it may read none), with the export scope.
+STRANGER = SandboxApp(
+    "stranger",
+    "cs-00000000-0000-4000-8000-0000000000f1",
+    "stranger-secret-not-for-production",
+    scopes=frozenset({"Utterances Export"}),
+)
+
+
+def token(app: SandboxApp = DEMO_APP) -> str:
+    return jwt.encode({"appId": app.client_id}, app.client_secret, algorithm="HS256")
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+#: The documented limit (60 a minute, 1800 an hour).
+DOCUMENTED_LIMIT = RateLimit()
+
+
+def sandbox(clock: VirtualClock, limit: RateLimit = DOCUMENTED_LIMIT, **readings: str) -> Sandbox:
+    """Trainings 10 s after 2 s queued, ML imports 5 s, publishes 8 s, definition imports 3 s, exports 4 s:
+    all on the fake clock; `limit` for the train-family endpoints. Keyword `a_b=...` is reading `a-b`."""
+    return Sandbox(
+        training_seconds=10,
+        queue_seconds=2,
+        import_seconds=5,
+        publish_seconds=8,
+        definition_import_seconds=3,
+        export_seconds=4,
+        clock=clock,
+        train_rate_limit=limit,
+        readings={name.replace("_", "-"): value for name, value in readings.items()},
+        apps=[STRANGER],
+    )
+
+
+@pytest.fixture
+def sb(clock: VirtualClock) -> Iterator[Sandbox]:
+    """A sandbox with every reading at its default (the tests switch them)."""
+    with sandbox(clock) as started:
+        yield started
+
+
+# -- calls ---------------------------------------------------------------------------------------------
+def train(sb: Sandbox, language: str = "en", bot: str = BOT) -> requests.Response:
+    return requests.post(
+        f"{sb.url}/api/public/bot/{bot}/ml/train",
+        headers={"auth": token(), "bot-language": language},
+        timeout=5,
+    )
+
+
+def train_status(sb: Sandbox, **params: str) -> requests.Response:
+    return requests.get(
+        f"{sb.url}/api/public/bot/{BOT}/ml/train/status", headers={"auth": token()}, params=params, timeout=5
+    )
+
+
+def upload(sb: Sandbox, content: bytes, name: str = "ml.json", extension: str = "json") -> requests.Response:
+    return requests.post(
+        f"{sb.url}/api/public/uploadfile",
+        headers={"auth": token()},
+        files={"file": (name, content, "application/octet-stream")},
+        data={"fileContext": "bulkImport", "fileExtension": extension},
+        timeout=5,
+    )
+
+
+def ml_import(sb: Sandbox, content: bytes, language: str = "en") -> requests.Response:
+    file_id = upload(sb, content).json()["fileId"]
+    return requests.post(
+        f"{sb.url}/api/public/bot/{BOT}/mlimport",
+        headers={"auth": token(), "bot-language": language},
+        json={"fileName": "ml.json", "fileId": file_id},
+        timeout=5,
+    )
+
+
+def ml_import_status(sb: Sandbox, import_id: str) -> requests.Response:
+    return requests.get(
+        f"{sb.url}/api/public/bot/{BOT}/mlimport/status/{import_id}", headers={"auth": token()}, timeout=5
+    )
+
+
+def imported(sb: Sandbox, clock: VirtualClock, records: list[dict[str, str]], language: str) -> None:
+    """Import utterances into a bot language and let the import finish."""
+    assert ml_import(sb, json.dumps(records).encode(), language).status_code == 200
+    clock.advance(5)
+    assert sb.pipeline.imports[-1].status == "success"
+
+
+def publish(sb: Sandbox) -> requests.Response:
+    return requests.post(
+        f"{sb.url}/api/public/bot/{BOT}/publish",
+        headers={"auth": token()},
+        json={"versionComment": "readings"},
+        timeout=5,
+    )
+
+
+def publish_status(sb: Sandbox) -> dict[str, Any]:
+    r = requests.get(f"{sb.url}/api/public/bot/{BOT}/publish/status", headers={"auth": token()}, timeout=5)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def bot_import(sb: Sandbox, **extra: Any) -> requests.Response:
+    definition = upload(sb, json.dumps({"dialogs": []}).encode(), "botDefinition.json").json()["fileId"]
+    config = upload(sb, json.dumps({"name": "travel"}).encode(), "config.json").json()["fileId"]
+    return requests.post(
+        f"{sb.url}/api/public/bot/{BOT}/import",
+        headers={"auth": token(DEMO_ADMIN_APP)},
+        json={"botDefinition": definition, "configInfo": config, **extra},
+        timeout=5,
+    )
+
+
+def variables(sb: Sandbox, op: str, body: Any = None) -> requests.Response:
+    return requests.post(
+        f"{sb.url}/api/1.1/public/builder/bot/{BOT}/variables/{op}",
+        headers={"auth": token(DEMO_BOT_APP)},
+        json=body,
+        timeout=5,
+    )
+
+
+def export(sb: Sandbox, language: str | None = None) -> requests.Response:
+    headers = {"auth": token()}
+    if language is not None:
+        headers["bot-language"] = language
+    return requests.post(
+        f"{sb.url}/api/public/bot/{BOT}/mlexport?state=configured&type=json", headers=headers, timeout=5
+    )
+
+
+def export_status(sb: Sandbox) -> dict[str, Any]:
+    r = requests.get(f"{sb.url}/api/public/bot/{BOT}/mlexport/status", headers={"auth": token()}, timeout=5)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def admin(sb: Sandbox, method: str, path: str, **kw: Any) -> requests.Response:
+    return requests.request(method, f"{sb.url}/_sandbox/{path}", timeout=5, **kw)
 
 
 # -- the table and its validation ----------------------------------------------------------------------
@@ -74,3 +248,157 @@ def test_an_update_is_all_or_nothing() -> None:
     assert readings["publish-words"] == "upper"
     with pytest.raises(ValueError, match="unknown reading 'nope'"):
         readings["nope"]
+
+
+def test_the_constructor_refuses_a_bad_reading_before_listening(clock: VirtualClock) -> None:
+    with pytest.raises(
+        ValueError, match=r"reading 'queued-training' cannot be 'queued'; allowed: stale \(default\)"
+    ):
+        sandbox(clock, queued_training="queued")
+
+
+def test_set_reading_switches_one_and_reset_returns_to_the_constructors_readings(clock: VirtualClock) -> None:
+    with sandbox(clock, queued_training="inprogress") as sb:
+        assert sb.readings == {**DEFAULT_READINGS, "queued-training": "inprogress"}
+        sb.set_reading("sync-flags", "none")
+        sb.set_reading("queued-training", "queued-word")
+        with pytest.raises(ValueError, match="allowed: all \\(default\\), none"):
+            sb.set_reading("sync-flags", "some")
+        with pytest.raises(ValueError, match="sync-flags"):
+            sb.set_readings({"queued-training": "stale", "sync-flags": "some"})
+        assert (sb.readings["sync-flags"], sb.readings["queued-training"]) == ("none", "queued-word")
+        assert train_status(sb).json() == {"trainingStatus": "Finished"}
+        sb.reset()  # readings are configuration: back to what the constructor was given, like the knobs
+        assert sb.readings == {**DEFAULT_READINGS, "queued-training": "inprogress"}
+        assert train(sb).status_code == 200
+        assert train_status(sb).json()["trainingStatus"] == "Inprogress"
+
+
+# -- rate limits -----------------------------------------------------------------------------------------
+TWO_A_MINUTE = RateLimit(per_minute=2, per_hour=100)
+
+
+def refused(sb: Sandbox) -> requests.Response:
+    """The third train POST in a minute: refused by the sandbox's limit of two."""
+    assert [train(sb).status_code, train(sb, "de").status_code] == [200, 200]
+    return train(sb)
+
+
+@pytest.mark.parametrize("status", ["400", "403", "503"])
+def test_rate_limit_status_sets_the_status_and_code_of_a_refusal(clock: VirtualClock, status: str) -> None:
+    with sandbox(clock, TWO_A_MINUTE, rate_limit_status=status) as sb:
+        r = refused(sb)
+        assert (r.status_code, r.json()) == (
+            int(status),
+            {"errors": [{"msg": RATE_LIMIT_MINUTE_MSG, "code": int(status)}]},
+        )
+        assert r.headers["Retry-After"] == "60"
+        assert len(sb.trainings) == 2
+
+
+def test_rate_limit_retry_after_none_sends_no_retry_after_header(clock: VirtualClock) -> None:
+    with sandbox(clock, TWO_A_MINUTE, rate_limit_retry_after="none") as sb:
+        r = refused(sb)
+        assert r.status_code == 429 and "Retry-After" not in r.headers
+        assert r.json()["errors"][0]["msg"] == RATE_LIMIT_MINUTE_MSG
+
+
+@pytest.mark.parametrize(
+    ("message", "text"),
+    [
+        ("legacy", "Rate limit for this API has been reached. Please try again after some time."),
+        ("community", "Rate limit for this API has been reached. Please try again later"),
+    ],
+)
+def test_rate_limit_message_sets_the_msg_of_every_familys_refusal(
+    clock: VirtualClock, message: str, text: str
+) -> None:
+    with sandbox(clock, TWO_A_MINUTE, rate_limit_message=message) as sb:
+        assert text == {"legacy": RATE_LIMIT_LEGACY_MSG, "community": RATE_LIMIT_COMMUNITY_MSG}[message]
+        assert refused(sb).json() == {"errors": [{"msg": text, "code": 429}]}
+        assert [publish(sb).status_code for _ in range(3)] == [200, 200, 429]
+        assert publish(sb).json()["errors"][0]["msg"] == text
+
+
+# -- ML train status ---------------------------------------------------------------------------------------
+def test_the_default_reading_starts_every_language_with_a_finished_training(sb: Sandbox) -> None:
+    assert train_status(sb).json()["trainingStatus"] == "Finished"
+    assert train(sb).status_code == 200
+    assert train_status(sb).json()["trainingStatus"] == "Finished", "stale while queued"
+
+
+@pytest.mark.parametrize("status", ["400", "404"])
+def test_untrained_language_error_answers_until_the_first_training_shows(
+    clock: VirtualClock, status: str
+) -> None:
+    error = {"errors": [{"msg": "No training found for the language 'en'", "code": int(status)}]}
+    with sandbox(clock, untrained_language=status) as sb:
+        r = train_status(sb)
+        assert (r.status_code, r.json()) == (int(status), error)
+        assert train(sb).status_code == 200
+        r = train_status(sb)
+        assert (r.status_code, r.json()) == (int(status), error), "queued: still no training to describe"
+        clock.advance(2)
+        running = train_status(sb).json()
+        assert running["trainingStatus"] == "Inprogress"
+        assert running["isMlInSyncWithSentences"] is False, "no model trained yet"
+        clock.advance(10)
+        finished = train_status(sb).json()
+        assert (finished["trainingStatus"], finished["isMlInSyncWithSentences"]) == ("Finished", True)
+        de = train_status(sb, language="de")
+        assert de.status_code == int(status) and "'de'" in de.json()["errors"][0]["msg"]
+        assert train_status(sb, language="de", state="published").json()["trainingStatus"] == "Finished"
+        assert sb.training_status(BOT, "de") == {
+            "errors": [{"msg": "No training found for the language 'de'", "code": int(status)}]
+        }
+
+
+@pytest.mark.parametrize(("untrained", "body"), [("empty", {}), ("null", {"trainingStatus": None})])
+def test_untrained_language_empty_or_null_answers_200_until_the_first_training_shows(
+    clock: VirtualClock, untrained: str, body: dict[str, Any]
+) -> None:
+    with sandbox(clock, untrained_language=untrained) as sb:
+        r = train_status(sb)
+        assert (r.status_code, r.json()) == (200, body)
+        assert train(sb).status_code == 200
+        assert train_status(sb).json() == body
+        clock.advance(2)
+        assert train_status(sb).json()["trainingStatus"] == "Inprogress"
+        clock.advance(10)
+        assert train_status(sb).json()["trainingStatus"] == "Finished"
+        assert sb.training_status(BOT, "de") == body
+
+
+@pytest.mark.parametrize(("queued", "word"), [("inprogress", "Inprogress"), ("queued-word", "Queued")])
+def test_queued_training_shows_the_queued_training_at_once(
+    clock: VirtualClock, queued: str, word: str
+) -> None:
+    with sandbox(clock, queued_training=queued) as sb:
+        assert train_status(sb).json()["trainingStatus"] == "Finished"
+        assert train(sb).status_code == 200
+        body = train_status(sb).json()
+        assert body["trainingStatus"] == word and "trainDetails" not in body
+        assert sb.trainings[0].phase == "queued"
+        clock.advance(2)
+        assert train_status(sb).json()["trainingStatus"] == "Inprogress"
+        clock.advance(10)
+        assert train_status(sb).json()["trainingStatus"] == "Finished"
+
+
+def test_a_queued_first_training_shows_under_queued_training_even_when_untrained(clock: VirtualClock) -> None:
+    with sandbox(clock, untrained_language="404", queued_training="inprogress") as sb:
+        assert train_status(sb).status_code == 404
+        assert train(sb).status_code == 200
+        assert train_status(sb).json()["trainingStatus"] == "Inprogress"
+
+
+def test_sync_flags_none_answers_the_training_status_alone(clock: VirtualClock) -> None:
+    with sandbox(clock, sync_flags="none") as sb:
+        assert train_status(sb).json() == {"trainingStatus": "Finished"}
+        assert train_status(sb, state="published").json() == {"trainingStatus": "Finished"}
+        sb.fail_next_training(BOT)
+        train(sb)
+        clock.advance(2)
+        assert train_status(sb).json() == {"trainingStatus": "Inprogress"}
+        clock.advance(10)
+        assert train_status(sb).json() == {"trainingStatus": "Failed"}
