@@ -35,6 +35,7 @@ from .pipeline import (
     UploadedFile,
     json_object_body,
 )
+from .readings import Readings
 from .state import APP_KIND_ADMIN, Clock, FailureRules, SandboxBot, SecondsKnob, Snapshot, check_seconds
 from .variables import VariableError, parse_variable
 
@@ -266,8 +267,10 @@ class DefinitionModel:
         wall_clock: Clock,
         on_variables: Callable[[str, list[dict[str, object]]], None],
         on_utterances: Callable[[str], None],
+        readings: Readings | None = None,
     ) -> None:
         self._clocks = JobClocks(clock, wall_clock)
+        self._readings = readings if readings is not None else Readings()
         self._on_variables = on_variables
         self._on_utterances = on_utterances
         self._initial = check_seconds("definition_import_seconds", import_seconds)
@@ -447,7 +450,8 @@ class DefinitionModel:
         status = self._status(job, now)
         body: dict[str, object] = {
             "_id": job.import_id,
-            "status": status,
+            # `failure` is KAR's word; reading `bot-import-failure-word` plays another.
+            "status": self._readings["bot-import-failure-word"] if status == "failure" else status,
             # ASSUMPTION: a stable id per bot (the samples mask it as "c6…", "d1…").
             "streamRefId": str(uuid.uuid5(uuid.NAMESPACE_URL, "kore-sandbox/streamRef/" + job.bot_id)),
             "requestType": "Botimport",
@@ -505,7 +509,8 @@ class DefinitionApi(EndpointFamily[RouteKind, DefinitionModel]):
         `configInfo`, a `botFunctions` that is not a list of strings, or `importOptions` that do not
         follow §8.2 -> 412 `Validation errors/ Invalid arguments`/412 (seen on Import as New Bot); then a
         file id that was never uploaded -> 400 `Invalid file id`/400. A missing `importOptions` is a full
-        import (observed: KAR). Other top-level fields are ignored (D1 lists `options` at the top level,
+        import (observed: KAR), or a 412 under reading `import-without-options=refused` (the docs' table
+        marks it Required). Other top-level fields are ignored (D1 lists `options` at the top level,
         but every sample nests it in importOptions; D2 lists a top-level `botVariables` without an
         example). Any uploaded file may be used for any part; its content is checked asynchronously."""
         payload = json_object_body(req.body)
@@ -518,6 +523,8 @@ class DefinitionApi(EndpointFamily[RouteKind, DefinitionModel]):
         if not isinstance(function_ids, list) or not all(isinstance(f, str) and f for f in function_ids):
             raise ApiError(412, MSG_VALIDATION, 412)
         options: dict[str, object] | None = None
+        if "importOptions" not in payload and self.core.readings["import-without-options"] == "refused":
+            raise ApiError(412, MSG_VALIDATION, 412)
         if "importOptions" in payload:
             try:
                 options = check_import_options(payload["importOptions"])

@@ -2,7 +2,7 @@
 (`definitions.py`) and ML export (`export.py`).
 
 Every such job starts on the injected clocks and runs for a duration taken when it starts: until then its
-status is the endpoint's "running" word (`pending`, `in-progress`, `IN_PROGRESS`), afterwards the outcome
+status is the endpoint's "running" word (`pending`, `inprogress`, `IN_PROGRESS`), afterwards the outcome
 decided when it started. The job models are pure, like `state.TrainingModel`: no I/O, no locks, no
 sleeping; `JobControls` is the base of their thread-safe handles, and `LockedModel` / `LockedSetting` what
 every such handle (`Sandbox`'s training knobs too) uses to reach its model under the sandbox's lock.

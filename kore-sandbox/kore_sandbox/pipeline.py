@@ -19,6 +19,7 @@ Not thread-safe by themselves: `server.Sandbox` calls the model and the API unde
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -32,6 +33,7 @@ from typing import Literal
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, path_groups
 from .auth import ApiError, require_scope
 from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
+from .readings import Readings
 from .state import (
     ANY_APP_KIND,
     APP_KIND_ADMIN,
@@ -59,8 +61,17 @@ UPLOAD_EXTENSIONS = frozenset({"json", "js", "csv", "png", "zip"})
 #: What the ML import can read.
 IMPORT_EXTENSIONS = frozenset({"json", "csv"})
 
+#: An ML import's status in the sandbox's records; the status answer says `failure` per reading
+#: `ml-import-failure-word`.
 ImportStatus = Literal["pending", "success", "failure"]
-PublishStatus = Literal["in-progress", "successful", "failed"]
+#: A publish's status in the sandbox's records: the documented words (D2); the status answer says them per
+#: reading `publish-words`.
+PublishStatus = Literal["inprogress", "successful", "failed"]
+PUBLISH_WORDS: dict[str, dict[PublishStatus, str]] = {
+    "documented": {"inprogress": "inprogress", "successful": "successful", "failed": "failed"},
+    "hyphenated": {"inprogress": "in-progress", "successful": "successful", "failed": "failed"},
+    "upper": {"inprogress": "INPROGRESS", "successful": "SUCCESSFUL", "failed": "FAILED"},
+}
 RouteKind = Literal["upload", "mlimport", "mlimport_status", "publish", "publish_status"]
 
 ALLOWED_METHOD: dict[RouteKind, str] = {
@@ -152,6 +163,9 @@ def parse_utterances(content: bytes, extension: str) -> tuple[list[dict[str, obj
 
 @dataclass(frozen=True)
 class UploadedFile:
+    """An uploaded file. `file_name` is the name it was uploaded with, `stored_name` the `f-<uuid>` the
+    documented answer calls its `fileName`."""
+
     file_id: str
     file_name: str
     extension: str
@@ -159,11 +173,13 @@ class UploadedFile:
     content: bytes
     client_id: str
     uploaded_wall: float
+    stored_name: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
             "file_id": self.file_id,
             "file_name": self.file_name,
+            "stored_name": self.stored_name,
             "extension": self.extension,
             "file_context": self.file_context,
             "size": len(self.content),
@@ -228,7 +244,8 @@ class PipelineModel:
     """Uploaded files, ML import jobs and publish jobs, on injected clocks (pure: no I/O, no locks).
 
     ASSUMPTION: an import is `pending` for `import_seconds`, then `success` (or `failure`); a publish is
-    `in-progress` for `publish_seconds`, then `successful` (or `failed`). Durations are taken when the job
+    `inprogress` for `publish_seconds`, then `successful` (or `failed`); the readings `ml-import-failure-word`
+    and `publish-words` choose the words the status answers say. Durations are taken when the job
     starts. A successful import calls `on_import_success(bot_id, language)` once, when `settle()` first runs
     after it finished (the server settles before every API request), so the training status reports the ML
     model out of sync with the sentences until the next training; then, if given,
@@ -245,8 +262,10 @@ class PipelineModel:
         wall_clock: Clock,
         on_import_success: Callable[[str, str], None],
         on_utterances_imported: Callable[[str, str, list[dict[str, object]]], None] | None = None,
+        readings: Readings | None = None,
     ) -> None:
         self._clocks = JobClocks(clock, wall_clock)
+        self._readings = readings if readings is not None else Readings()
         self._on_import_success = on_import_success
         self._on_utterances_imported = on_utterances_imported
         self._initial = (
@@ -321,12 +340,22 @@ class PipelineModel:
                     self._on_utterances_imported(job.bot_id, job.language, list(job.records))
 
     # -- API operations -------------------------------------------------------------------------------
-    def upload(self, client_id: str, file_name: str, extension: str, context: str, content: bytes) -> str:
-        file_id = uuid.uuid4().hex[:24]  # ASSUMPTION: a 24-hex, ObjectId-like id (the docs' sample)
-        self._files[file_id] = UploadedFile(
-            file_id, file_name, extension, context, content, client_id, self._clocks.wall_clock()
+    def upload(
+        self, client_id: str, file_name: str, extension: str, context: str, content: bytes
+    ) -> dict[str, object]:
+        """Keep the file; the Upload File answer (reading `upload-answer`)."""
+        upload = UploadedFile(
+            file_id=uuid.uuid4().hex[:24],  # ASSUMPTION: a 24-hex, ObjectId-like id (the docs' sample)
+            file_name=file_name,
+            extension=extension,
+            file_context=context,
+            content=content,
+            client_id=client_id,
+            uploaded_wall=self._clocks.wall_clock(),
+            stored_name=f"f-{uuid.uuid4()}",
         )
-        return file_id
+        self._files[upload.file_id] = upload
+        return upload_answer(upload, self._readings["upload-answer"])
 
     def file(self, file_id: str) -> UploadedFile | None:
         return self._files.get(file_id)
@@ -420,7 +449,7 @@ class PipelineModel:
             "createdBy": job.created_by,
             "percentageComplete": job.times.percentage(now, phase == "successful"),
             "requestedTime": iso_time(job.times.started_wall),
-            "status": phase,
+            "status": PUBLISH_WORDS[self._readings["publish-words"]][phase],
             "lastModifiedOn": iso_time(self._clocks.modified_wall(job.times, now)),
             "initiatedOn": iso_time(job.times.started_wall),
             "statusSummary": _status_summary(phase, job.languages),
@@ -450,7 +479,7 @@ class PipelineModel:
 
     @staticmethod
     def _phase(job: _Publish, now: float) -> PublishStatus:
-        return "in-progress" if job.times.running(now) else job.outcome
+        return "inprogress" if job.times.running(now) else job.outcome
 
     def _import_record(self, job: _Import, now: float) -> ImportRecord:
         status: ImportStatus = "pending" if job.times.running(now) else job.outcome
@@ -466,9 +495,10 @@ class PipelineModel:
 
     def _import_body(self, job: _Import, now: float) -> dict[str, object]:
         record = self._import_record(job, now)
+        failure_word = self._readings["ml-import-failure-word"]
         body: dict[str, object] = {
             "_id": job.import_id,
-            "status": record.status,
+            "status": failure_word if record.status == "failure" else record.status,
             "streamId": job.bot_id,
             "createdBy": job.created_by,
             "requestType": "MLimport",
@@ -481,9 +511,21 @@ class PipelineModel:
         return body
 
 
+def upload_answer(upload: UploadedFile, answer: str) -> dict[str, object]:
+    """The Upload File answer per reading `upload-answer`: `documented` is the developer.kore.ai v10-2
+    sample's keys (`hash`: the content's SHA-1), `file-id-only` the sandbox's older ASSUMPTION 20."""
+    if answer == "file-id-only":
+        return {"fileId": upload.file_id}
+    return {
+        "fileId": upload.file_id,
+        "hash": hashlib.sha1(upload.content, usedforsecurity=False).hexdigest(),
+        "fileName": upload.stored_name,
+    }
+
+
 def _status_summary(phase: PublishStatus, languages: tuple[str, ...]) -> list[dict[str, object]]:
     """ASSUMPTION: the summary is empty while in progress; on failure the NL resource reports FAILED."""
-    if phase == "in-progress":
+    if phase == "inprogress":
         return []
     summary: list[dict[str, object]] = []
     for resource_id, name, modules in (
@@ -523,7 +565,7 @@ class PipelineApi(EndpointFamily[RouteKind, PipelineModel]):
             # Upload File needs no API scope ("any app created by the account administrator").
             name, extension, context, content = _parse_upload(req)
             core.rate_limit(core.train_limiter, ("uploadfile", app.client_id))
-            return {"fileId": self.model.upload(app.client_id, name, extension, context, content)}
+            return self.model.upload(app.client_id, name, extension, context, content)
         bot = core.linked_bot(app, route.bot_id)
         if route.kind == "mlimport":
             return self._import(req, app, bot, response)
@@ -635,7 +677,7 @@ class PipelineControls(JobControls[PipelineModel]):
         self._set("import_seconds", seconds)
 
     def set_publish_seconds(self, seconds: float) -> None:
-        """How long publishes started from now on stay `in-progress`."""
+        """How long publishes started from now on stay in progress."""
         self._set("publish_seconds", seconds)
 
     def fail_next_import(

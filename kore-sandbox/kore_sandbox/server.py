@@ -188,9 +188,10 @@ class Sandbox(LockedModel[TrainingModel]):
             wall_clock=wall_clock,
             on_import_success=self._model.mark_sentences_changed,
             on_utterances_imported=self._utterances.replace_intents,
+            readings=self._readings,
         )
         self._pipeline_api = PipelineApi(self._api, self._pipeline_model)
-        self._variables_model = VariablesModel()
+        self._variables_model = VariablesModel(self._readings)
         self._variables_api = VariablesApi(self._api, self._variables_model)
         self._definition_model = DefinitionModel(
             import_seconds=definition_import_seconds,
@@ -198,6 +199,7 @@ class Sandbox(LockedModel[TrainingModel]):
             wall_clock=wall_clock,
             on_variables=self._definition_imported_variables,
             on_utterances=self._definition_changed_utterances,
+            readings=self._readings,
         )
         self._definition_api = DefinitionApi(self._api, self._definition_model, self._pipeline_model)
         self._export_model = ExportModel(export_seconds=export_seconds, clock=clock, wall_clock=wall_clock)

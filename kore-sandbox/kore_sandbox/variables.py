@@ -25,6 +25,8 @@ from typing import Literal
 
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, path_groups
 from .auth import ApiError, require_scope
+from .pipeline import MSG_VALIDATION
+from .readings import Readings
 from .state import APP_KIND_BOT, SandboxBot
 
 #: App Builder scopes of Bot Variables Import and Export (docs/kore-api.md §3.2).
@@ -243,10 +245,12 @@ class VariablesModel:
     replacing the whole variable, and variables missing from the body stay; a bot starts with none. An
     imported variable keeps its secured flag unless the import says `isSecured`; importing a value for a
     secured variable replaces the secret, so re-importing an export (`"value": ""`) blanks it. Form 2's
-    collections are kept per bot but not exported (how an export shows them is undocumented).
+    collections are kept per bot but not exported (how an export shows them is undocumented). Under reading
+    `secured-on-import=ignored` an import never changes the flag: a new variable is not secured.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, readings: Readings | None = None) -> None:
+        self._readings = readings if readings is not None else Readings()
         self._variables: dict[str, dict[str, dict[str, object]]] = {}
         self._collections: dict[str, VariablesImport] = {}
 
@@ -257,10 +261,11 @@ class VariablesModel:
     # -- API operations -------------------------------------------------------------------------------
     def import_variables(self, bot_id: str, parsed: VariablesImport) -> int:
         stored = self._variables.setdefault(bot_id, {})
+        honoured = self._readings["secured-on-import"] == "honoured"
         for variable in parsed.variables:
             key = str(variable["key"])
             new = copy.deepcopy(variable)
-            if new["isSecured"] is None:
+            if new["isSecured"] is None or not honoured:
                 old = stored.get(key)
                 new["isSecured"] = bool(old["isSecured"]) if old is not None else False
             stored[key] = new
@@ -389,7 +394,9 @@ class VariablesApi(EndpointFamily[RouteKind, VariablesModel]):
         try:
             parsed = parse_import_body(req.body)
         except VariableError:
-            # Observed (KAR): an empty or wrong body gets 500, not a 4xx.
+            # Observed (KAR): an empty or wrong body gets 500, not a 4xx (reading `variables-bad-body`).
+            if self.core.readings["variables-bad-body"] == "400":
+                raise ApiError(400, MSG_VALIDATION, 400) from None
             raise ApiError(500, MSG_INTERNAL_ERROR, 500) from None
         self.core.rate_limit(self.core.train_limiter, ("variables-import", bot.bot_id))
         count = self.model.import_variables(bot.bot_id, parsed)

@@ -4,6 +4,7 @@ Nothing from kore_resources is imported except the sandbox."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -131,16 +132,20 @@ def in_sync(sb: Sandbox, language: str = "en") -> bool:
 
 
 # -- upload ------------------------------------------------------------------------------------------------
-def test_upload_returns_a_file_id_and_keeps_the_file(sb: Sandbox) -> None:
+def test_upload_answers_the_documented_sample_keys_and_keeps_the_file(sb: Sandbox) -> None:
     r = upload(sb, CSV_FILE, name="de.csv", extension=".csv")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json"
-    assert set(r.json()) == {"fileId"}
-    assert re.fullmatch(r"[0-9a-f]{24}", r.json()["fileId"])
+    answer = r.json()
+    assert set(answer) == {"fileId", "hash", "fileName"}  # the developer.kore.ai v10-2 sample's keys
+    assert re.fullmatch(r"[0-9a-f]{24}", answer["fileId"])
+    assert answer["hash"] == hashlib.sha1(CSV_FILE).hexdigest()
+    assert re.fullmatch(r"f-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", answer["fileName"])
     [stored] = sb.pipeline.files
-    assert (stored.file_id, stored.file_name, stored.extension, stored.content) == (
-        r.json()["fileId"],
+    assert (stored.file_id, stored.file_name, stored.stored_name, stored.extension, stored.content) == (
+        answer["fileId"],
         "de.csv",
+        answer["fileName"],
         "csv",
         CSV_FILE,
     )
@@ -388,7 +393,7 @@ def test_publish_answers_the_documented_array_then_the_status_moves_to_successfu
     running = publish_status(sb).json()
     assert running["_id"] != before and re.fullmatch(r"ds-[0-9a-f-]{36}", running["_id"])
     assert (running["status"], running["percentageComplete"], running["statusSummary"]) == (
-        "in-progress",
+        "inprogress",  # D2's word
         0,
         [],
     )
@@ -583,7 +588,7 @@ def test_real_time_pipeline_end_to_end() -> None:
         started = import_file(sandbox)
         assert publish(sandbox, body).status_code == 200
         assert import_status(sandbox, started["_id"]).json()["status"] == "pending"
-        assert publish_status(sandbox).json()["status"] == "in-progress"
+        assert publish_status(sandbox).json()["status"] == "inprogress"
         sandbox.pipeline.set_import_seconds(0.2)
         sandbox.pipeline.set_publish_seconds(0.2)
         started = import_file(sandbox)

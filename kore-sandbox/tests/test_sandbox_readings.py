@@ -402,3 +402,95 @@ def test_sync_flags_none_answers_the_training_status_alone(clock: VirtualClock) 
         assert train_status(sb).json() == {"trainingStatus": "Inprogress"}
         clock.advance(10)
         assert train_status(sb).json() == {"trainingStatus": "Failed"}
+
+
+# -- variables ---------------------------------------------------------------------------------------------
+def test_secured_on_import_ignored_keeps_the_flag_and_a_new_variable_exports_in_clear(
+    clock: VirtualClock,
+) -> None:
+    key = {"variableType": "env", "scope": "hidden"}
+    with sandbox(clock, secured_on_import="ignored") as sb:
+        assert variables(sb, "import", [{**key, "key": "api_key", "value": "s3cret", "isSecured": True}]).ok
+        assert variables(sb, "export").json()[0]["value"] == "s3cret"
+        assert variables(sb, "export").json()[0]["isSecured"] is False
+        sb.secure_variable(BOT, "api_key")
+        assert variables(sb, "import", [{**key, "key": "api_key", "value": "rotated", "isSecured": False}]).ok
+        [exported] = variables(sb, "export").json()
+        assert (exported["value"], exported["isSecured"]) == ("", True), "an import cannot unsecure it"
+        assert sb.variables(BOT)[0]["value"] == "rotated"
+
+
+def test_variables_bad_body_400_answers_the_validation_envelope(clock: VirtualClock) -> None:
+    with sandbox(clock, variables_bad_body="400") as sb:
+        for body in ([], [{"key": "x"}], {"botVariables": "x"}):
+            r = variables(sb, "import", body)
+            assert (r.status_code, r.json()) == (
+                400,
+                {"errors": [{"msg": "Validation errors/ Invalid arguments", "code": 400}]},
+            ), body
+
+
+# -- pipeline: upload, ML import, publish ------------------------------------------------------------------
+def test_upload_answer_file_id_only_answers_the_file_id_alone(clock: VirtualClock) -> None:
+    with sandbox(clock, upload_answer="file-id-only") as sb:
+        r = upload(sb, b"[]")
+        assert r.status_code == 200 and set(r.json()) == {"fileId"}
+
+
+@pytest.mark.parametrize(
+    ("words", "running", "done", "failed"),
+    [("hyphenated", "in-progress", "successful", "failed"), ("upper", "INPROGRESS", "SUCCESSFUL", "FAILED")],
+)
+def test_publish_words_set_the_status_words_but_not_the_per_resource_ones(
+    clock: VirtualClock, words: str, running: str, done: str, failed: str
+) -> None:
+    with sandbox(clock, publish_words=words) as sb:
+        assert publish_status(sb)["status"] == done, "the initial publish"
+        assert publish(sb).status_code == 200
+        assert publish_status(sb)["status"] == running
+        clock.advance(8)
+        body = publish_status(sb)
+        assert body["status"] == done and {s["status"] for s in body["statusSummary"]} == {"SUCCESS"}
+        sb.pipeline.fail_next_publish(BOT)
+        assert publish(sb).status_code == 200
+        clock.advance(8)
+        body = publish_status(sb)
+        assert body["status"] == failed and {s["status"] for s in body["statusSummary"]} == {
+            "SUCCESS",
+            "FAILED",
+        }
+        assert [p.status for p in sb.pipeline.publishes] == ["successful", "failed"], "records: D2's words"
+
+
+@pytest.mark.parametrize("word", ["failed", "error"])
+def test_ml_import_failure_word_sets_the_word_of_a_failed_import(clock: VirtualClock, word: str) -> None:
+    with sandbox(clock, ml_import_failure_word=word) as sb:
+        started = ml_import(sb, b"not json").json()
+        assert started["status"] == "pending"
+        clock.advance(5)
+        body = ml_import_status(sb, started["_id"]).json()
+        assert body["status"] == word and body["message"].startswith("File import failed.")
+        assert sb.pipeline.imports[0].status == "failure", "the sandbox's record keeps its own word"
+
+
+# -- bot import ----------------------------------------------------------------------------------------------
+def test_import_without_options_refused_is_412(clock: VirtualClock) -> None:
+    with sandbox(clock, import_without_options="refused") as sb:
+        r = bot_import(sb)
+        assert (r.status_code, r.json()) == (412, VALIDATION_412)
+        assert bot_import(sb, importOptions={"nlpData": ["utterances"]}).status_code == 200
+
+
+def test_bot_import_failure_word_failed_ends_a_failed_import_failed(clock: VirtualClock) -> None:
+    with sandbox(clock, bot_import_failure_word="failed") as sb:
+        sb.definitions.fail_next_import(BOT)
+        started = bot_import(sb).json()
+        clock.advance(3)
+        r = requests.get(
+            f"{sb.url}/api/public/bot/import/status/{started['_id']}",
+            headers={"auth": token(DEMO_ADMIN_APP)},
+            timeout=5,
+        )
+        body = r.json()
+        assert body["status"] == "failed" and body["statusLogs"][-1]["status"] == "failed"
+        assert sb.definitions.imports[0].status == "failure"
