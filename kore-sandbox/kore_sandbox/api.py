@@ -75,12 +75,15 @@ class ApiRequest:
 
 @dataclass
 class ApiResponse:
+    """An answer: `body` is sent as JSON, or as it is when it is bytes (a downloaded file, `content_type`)."""
+
     status: int
     body: object
     headers: dict[str, str] = field(default_factory=dict)
     bot_id: str | None = None
     language: str | None = None
     training_id: str | None = None
+    content_type: str = "application/json"
 
 
 def respond(response: ApiResponse, answer: Callable[[ApiResponse], object]) -> ApiResponse:

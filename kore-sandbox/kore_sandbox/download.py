@@ -12,6 +12,10 @@ address, and `Sandbox.ml_export.download_fallback` says so. Every request is rec
 the token is `<token>`, and two flags tell whether an `auth`/`authorization` header came and whether
 anything looked like a JWT. The transport faults (`inject_error`, `drop_connection`, `delay_response`)
 apply here too (match them with `path_contains="getMediaStream"`).
+
+Under reading `download-host=api-host` the links point at the API host instead, which serves the same path
+as an endpoint family (`MediaStreamApi`): it needs the `auth` JWT of an app linked to the export's bot, and
+its requests are in the call log like any API call.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from .auth import error_body
-from .export import DOWNLOAD_PATH_PREFIX, DownloadFile, DownloadRequest
+from .api import ApiRequest, ApiResponse, EndpointFamily, Route, path_groups
+from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, error_body
+from .export import DOWNLOAD_PATH_PREFIX, DownloadFile, DownloadRequest, ExportModel
 from .transport import DispatchingHandler, LoopbackServer, OpenConnections
 
 if TYPE_CHECKING:
@@ -38,6 +43,46 @@ SECRET_HEADER_WORDS = ("auth", "token", "secret", "jwt", "password", "key", "coo
 #: Anything shaped like a JWT: a base64url JSON header (`eyJ`), a payload and a signature.
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 AUTH_HEADERS = ("auth", "authorization")
+_MEDIA = re.compile(r"^/api/getMediaStream/market/(?P<token>[^/]+)/?$")
+
+MediaRouteKind = Literal["media"]
+
+
+def match_media_route(path: str) -> Route[MediaRouteKind] | None:
+    """The download path; the token is the route's request id."""
+    groups = path_groups(_MEDIA, path)
+    return None if groups is None else Route("media", request_id=groups["token"])
+
+
+def file_headers(found: DownloadFile) -> tuple[str, dict[str, str]]:
+    """The content type and headers a downloaded file is sent with (by either host)."""
+    content_type = "application/json" if found.file_type == "JSON" else "text/csv; charset=utf-8"
+    return content_type, {"Content-Disposition": f'attachment; filename="{found.file_name}"'}
+
+
+class MediaStreamApi(EndpointFamily[MediaRouteKind, ExportModel]):
+    """The export file on the API host, under reading `download-host=api-host` (else the API host does not
+    serve the path: 404). Check order: method (GET or HEAD), token (401), the file (404 for an unknown token
+    or an export that has not succeeded), the app linked to its bot (401 `Invalid SDK credentials`)."""
+
+    route = staticmethod(match_media_route)
+
+    def handle(self, req: ApiRequest) -> ApiResponse | None:
+        if self.core.readings["download-host"] != "api-host":
+            return None
+        return super().handle(req)
+
+    def _answer(self, req: ApiRequest, route: Route[MediaRouteKind], response: ApiResponse) -> object:
+        app = self.core.caller(req, "HEAD" if req.method == "HEAD" else "GET")  # both are served
+        found = self.model.download(route.request_id or "")
+        if found is None:
+            raise ApiError(404, "Not Found", 404)
+        response.bot_id = found.bot_id
+        if not self.core.reaches(app, found.bot_id):
+            raise ApiError(401, MSG_INVALID_CREDENTIALS, CODE_AUTH)
+        response.content_type, headers = file_headers(found)
+        response.headers.update(headers)
+        return found.content
 
 
 class DownloadHooks:
@@ -184,10 +229,8 @@ class _Handler(DispatchingHandler):
             return
         record(200, found.export_id, fault.kind if fault else None)
         self._delay(fault)
-        ctype = "application/json" if found.file_type == "JSON" else "text/csv; charset=utf-8"
-        self._send(
-            200, ctype, found.content, {"Content-Disposition": f'attachment; filename="{found.file_name}"'}
-        )
+        ctype, extra = file_headers(found)
+        self._send(200, ctype, found.content, extra)
 
     @staticmethod
     def _delay(fault: Fault | None) -> None:

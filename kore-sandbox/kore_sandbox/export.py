@@ -29,6 +29,7 @@ from typing import Literal
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
 from .auth import ApiError, require_scope
 from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
+from .readings import Readings
 from .state import ANY_APP_KIND, Clock, FailureRules, SecondsKnob, Snapshot, check_seconds
 
 #: App Builder scope of ML Utterances Export and its status (docs/kore-api.md §3.2; Admin Console: "Test >
@@ -177,6 +178,8 @@ class _Export:
     content: bytes
     token: str
     utterances: int
+    #: The `_id` its status answers under reading `export-status-id=own`.
+    status_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ class ExportRecord(Snapshot):
 @dataclass(frozen=True)
 class DownloadFile:
     export_id: str
+    bot_id: str
     file_type: FileType
     content: bytes
     file_name: str
@@ -211,14 +215,22 @@ class ExportModel:
     ASSUMPTIONS: the file is the bot language's utterances when the export is requested. A job is
     `IN_PROGRESS` for `export_seconds` (taken when it starts), then `SUCCESS` with `downloadUrl`, or
     `FAILED` (BOT's word) after `fail_next_export`. The status reports the bot's latest export and has the
-    same `_id` as its POST answer; `downloadUrl` is absent until `SUCCESS`, and `""` for the reads that
-    `blank_download_url` covers (the documented sample shows `""` with `SUCCESS`).
+    same `_id` as its POST answer (reading `export-status-id`); `downloadUrl` is absent until `SUCCESS`, and
+    `""` for the reads that `blank_download_url` covers (the documented sample shows `""` with `SUCCESS`).
     """
 
     export_seconds = SecondsKnob("export_seconds")
 
-    def __init__(self, *, export_seconds: float = 1.0, clock: Clock, wall_clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        export_seconds: float = 1.0,
+        clock: Clock,
+        wall_clock: Clock,
+        readings: Readings | None = None,
+    ) -> None:
         self._clocks = JobClocks(clock, wall_clock)
+        self._readings = readings if readings is not None else Readings()
         self._initial = check_seconds("export_seconds", export_seconds)
         self.export_seconds = export_seconds
         self._jobs: dict[str, list[_Export]] = {}
@@ -269,9 +281,10 @@ class ExportModel:
             content=export_file(records, file_type),
             token=secrets.token_urlsafe(32),
             utterances=len(records),
+            status_id=f"ds-{uuid.uuid4()}",
         )
         self._jobs.setdefault(bot_id, []).append(job)
-        return self._body(job, job.times.started_at, None)
+        return self._body(job, job.times.started_at, None, job.export_id)
 
     def status(self, bot_id: str, download_base: str) -> dict[str, object] | None:
         jobs = self._jobs.get(bot_id)
@@ -282,7 +295,11 @@ class ExportModel:
         url = f"{download_base}{DOWNLOAD_PATH_PREFIX}{job.token}"
         if self._phase(job, now) == "SUCCESS" and self._blank.take(bot_id):
             url = ""
-        return self._body(job, now, url)
+        return self._body(job, now, url, status_answer_id(job, self._readings["export-status-id"]))
+
+    def link_base(self, download_base: str, api_base: str) -> str:
+        """Where download links point now: the download host, or the API host (reading `download-host`)."""
+        return api_base if self._readings["download-host"] == "api-host" else download_base
 
     def download(self, token: str) -> DownloadFile | None:
         """The file a download token names, once its export has succeeded."""
@@ -292,8 +309,13 @@ class ExportModel:
                 if self._phase(job, now) != "SUCCESS":
                     return None
                 extension = job.file_type.lower()
-                name = f"{job.bot_id}-{job.language}-MLUtterances.{extension}"
-                return DownloadFile(job.export_id, job.file_type, job.content, name)
+                return DownloadFile(
+                    export_id=job.export_id,
+                    bot_id=job.bot_id,
+                    file_type=job.file_type,
+                    content=job.content,
+                    file_name=f"{job.bot_id}-{job.language}-MLUtterances.{extension}",
+                )
         return None
 
     def records(self) -> list[ExportRecord]:
@@ -318,10 +340,10 @@ class ExportModel:
     def _phase(job: _Export, now: float) -> ExportStatus:
         return "IN_PROGRESS" if job.times.running(now) else job.outcome
 
-    def _body(self, job: _Export, now: float, url: str | None) -> dict[str, object]:
+    def _body(self, job: _Export, now: float, url: str | None, answer_id: str | None) -> dict[str, object]:
         phase = self._phase(job, now)
         body: dict[str, object] = {
-            "_id": job.export_id,
+            "_id": answer_id,
             "status": phase,
             "percentageComplete": job.times.percentage(now, phase == "SUCCESS"),
             "streamId": job.bot_id,
@@ -336,14 +358,22 @@ class ExportModel:
             "requestedTime": iso_time(job.times.started_wall),
             "__v": 0,
         }
+        if answer_id is None:
+            del body["_id"]
         if phase == "SUCCESS" and url is not None:
             body["downloadUrl"] = url
         return body
 
 
+def status_answer_id(job: _Export, export_status_id: str) -> str | None:
+    """The `_id` an export status answers, per reading `export-status-id` (None: no `_id`)."""
+    return {"same": job.export_id, "own": job.status_id, "none": None}[export_status_id]
+
+
 # -- the requests ----------------------------------------------------------------------------------------
 class ExportApi(EndpointFamily[RouteKind, ExportModel]):
-    """Answers ML export and its status. `download_base` is the download host's `http://host:port`."""
+    """Answers ML export and its status. `download_base` is the download host's `http://host:port`,
+    `api_base` the API host's (reading `download-host=api-host`)."""
 
     route = staticmethod(match_export_route)
 
@@ -351,6 +381,7 @@ class ExportApi(EndpointFamily[RouteKind, ExportModel]):
         super().__init__(core, model)
         self.store = store
         self.download_base = "http://127.0.0.2"
+        self.api_base = "http://127.0.0.1"
 
     def _answer(self, req: ApiRequest, route: ExportRoute, response: ApiResponse) -> object:
         core = self.core
@@ -361,13 +392,17 @@ class ExportApi(EndpointFamily[RouteKind, ExportModel]):
         if route.kind == "mlexport_status":
             # ASSUMPTION: the status API's rate-limit "request_id" is the bot (the path has no request id).
             core.rate_limit(core.status_limiter, ("mlexport-status", bot.bot_id))
-            body = self.model.status(bot.bot_id, self.download_base)
+            body = self.model.status(bot.bot_id, self.model.link_base(self.download_base, self.api_base))
             if body is None:
                 # ASSUMPTION: a bot that never exported has no status to report.
                 raise ApiError(400, "No ML utterances export found for this bot", 400)
             return body
-        # ASSUMPTION: `bot-language` selects the language (undocumented, §13.13), else the bot's default.
-        language = core.header_language(req, bot, response)
+        # ASSUMPTION: `bot-language` selects the language (undocumented, §13.13), else the bot's default;
+        # reading `export-language=default-language` ignores the header.
+        if core.readings["export-language"] == "default-language":
+            language = response.language = bot.default_language
+        else:
+            language = core.header_language(req, bot, response)
         # ASSUMPTION: `type` is required (json or csv, any case); `state` is `configured` (the default) or
         # `published`; anything else is a 400. Other query parameters (the docs' stray `&=&`) are ignored.
         raw_type = req.query.get("type", "").strip().lower()
@@ -413,11 +448,13 @@ class ExportControls(JobControls[ExportModel]):
         downloads: list[DownloadRequest],
         download_base: str | None,
         download_fallback: bool,
+        api_base: str | None = None,
     ) -> None:
         super().__init__(lock, model)
         self._downloads = downloads
         self._download_base = download_base
         self._fallback = download_fallback
+        self._api_base = api_base
 
     export_seconds = LockedSetting[float]()
 
@@ -454,11 +491,13 @@ class ExportControls(JobControls[ExportModel]):
         return self._fallback
 
     def download_url(self, export_id: str) -> str:
-        """The download URL of an export (what its status answers once it is `SUCCESS`)."""
+        """The download URL of an export (what its status answers once it is `SUCCESS`; on the API host under
+        reading `download-host=api-host`)."""
         with self._lock:
             for record in self._model.records():
                 if record.export_id == export_id:
-                    if self._download_base is None:
+                    if self._download_base is None or self._api_base is None:
                         raise RuntimeError("sandbox not started: the download host has no address yet")
-                    return f"{self._download_base}{DOWNLOAD_PATH_PREFIX}{record.token}"
+                    base = self._model.link_base(self._download_base, self._api_base)
+                    return f"{base}{DOWNLOAD_PATH_PREFIX}{record.token}"
         raise ValueError(f"unknown export {export_id!r}")

@@ -24,8 +24,9 @@ from .api import ApiRequest, ApiResponse, EndpointFamily, SandboxApi, match_rout
 from .auth import ApiError, error_body
 from .definitions import DefinitionApi, DefinitionControls, DefinitionModel
 from .demo import DEMO_APPS, DEMO_BOTS
-from .download import DownloadHooks, DownloadServer
+from .download import DownloadHooks, DownloadServer, MediaStreamApi
 from .export import (
+    DOWNLOAD_PATH_PREFIX,
     DownloadFile,
     DownloadRequest,
     ExportApi,
@@ -202,7 +203,9 @@ class Sandbox(LockedModel[TrainingModel]):
             readings=self._readings,
         )
         self._definition_api = DefinitionApi(self._api, self._definition_model, self._pipeline_model)
-        self._export_model = ExportModel(export_seconds=export_seconds, clock=clock, wall_clock=wall_clock)
+        self._export_model = ExportModel(
+            export_seconds=export_seconds, clock=clock, wall_clock=wall_clock, readings=self._readings
+        )
         self._export_api = ExportApi(self._api, self._export_model, self._utterances)
         #: The endpoint families beside train, in the order they are tried (their paths do not overlap).
         self._families: tuple[EndpointFamily[Any, Any], ...] = (
@@ -210,6 +213,7 @@ class Sandbox(LockedModel[TrainingModel]):
             self._definition_api,
             self._variables_api,
             self._export_api,
+            MediaStreamApi(self._api, self._export_model),
         )
         self._downloads: list[DownloadRequest] = []
         self._download: DownloadServer | None = None
@@ -256,6 +260,7 @@ class Sandbox(LockedModel[TrainingModel]):
         with self._lock:
             self._download = download
             self._export_api.download_base = download.base_url
+            self._export_api.api_base = self.url
         return self
 
     def stop(self) -> None:
@@ -507,6 +512,7 @@ class Sandbox(LockedModel[TrainingModel]):
             self._downloads,
             download.base_url if download is not None else None,
             download.fallback if download is not None else False,
+            self.url if download is not None else None,
         )
 
     # -- bot content and drift knobs ("changed in the builder", behind the stack's back) -----------------
@@ -708,9 +714,11 @@ class Sandbox(LockedModel[TrainingModel]):
             k: ("<redacted>" if any(w in k.lower() for w in _SECRET_WORDS) else v)
             for k, v in req.query.items()
         }
+        # A download link's token is a credential of its own (reading `download-host=api-host`).
+        path = DOWNLOAD_PATH_PREFIX + "<token>" if req.path.startswith(DOWNLOAD_PATH_PREFIX) else req.path
         call = Call(
             req.method,
-            req.path,
+            path,
             query,
             status,
             bot_id,
@@ -870,7 +878,10 @@ class _Handler(DispatchingHandler):
             return
         if fault is not None and fault.kind == "delay":
             sandbox._delay(fault.seconds)
-        self._send_json(response.status, response.body, response.headers)
+        if isinstance(response.body, bytes):
+            self._send(response.status, response.content_type, response.body, response.headers)
+        else:
+            self._send_json(response.status, response.body, response.headers)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -430,6 +430,105 @@ def test_variables_bad_body_400_answers_the_validation_envelope(clock: VirtualCl
             ), body
 
 
+# -- ML export ---------------------------------------------------------------------------------------------
+def test_export_language_default_language_ignores_the_bot_language_header(clock: VirtualClock) -> None:
+    with sandbox(clock, export_language="default-language") as sb:
+        imported(sb, clock, FLIGHTS, "en")
+        imported(sb, clock, FLUEGE, "de")
+        for header in ("de", "xx-not-a-code!", None):
+            started = export(sb, header)
+            assert started.status_code == 200, started.text
+            assert sb.calls[-1].language == "en"
+            clock.advance(4)
+            records = requests.get(export_status(sb)["downloadUrl"], timeout=5).json()
+            assert [(r["sentence"], r["language"]) for r in records] == [("Book a flight to Lisbon", "en")]
+        assert [e.language for e in sb.ml_export.exports] == ["en", "en", "en"]
+
+
+def test_export_status_id_own_answers_a_stable_id_of_its_own(clock: VirtualClock) -> None:
+    with sandbox(clock, export_status_id="own") as sb:
+        posted = export(sb).json()["_id"]
+        running = export_status(sb)["_id"]
+        clock.advance(4)
+        done = export_status(sb)
+        assert running == done["_id"] != posted and running.startswith("ds-")
+        assert done["status"] == "SUCCESS"
+        second = export(sb).json()["_id"]
+        assert export_status(sb)["_id"] not in (running, second)
+
+
+def test_export_status_id_none_answers_no_id(clock: VirtualClock) -> None:
+    with sandbox(clock, export_status_id="none") as sb:
+        assert export(sb).json()["_id"].startswith("ds-"), "the POST keeps its _id"
+        assert "_id" not in export_status(sb)
+        clock.advance(4)
+        done = export_status(sb)
+        assert "_id" not in done and done["status"] == "SUCCESS" and done["downloadUrl"]
+
+
+# -- the download host -------------------------------------------------------------------------------------
+def test_the_api_host_serves_no_download_by_default(sb: Sandbox, clock: VirtualClock) -> None:
+    export(sb)
+    clock.advance(4)
+    url = export_status(sb)["downloadUrl"]
+    assert not url.startswith(sb.url)
+    token_part = url.rsplit("/", 1)[1]
+    r = requests.get(f"{sb.url}/api/getMediaStream/market/{token_part}", headers={"auth": token()}, timeout=5)
+    assert r.status_code == 404
+
+
+def test_download_host_api_host_serves_the_file_on_the_api_host_to_a_linked_app_only(
+    clock: VirtualClock,
+) -> None:
+    with sandbox(clock, download_host="api-host") as sb:
+        imported(sb, clock, FLIGHTS, "en")
+        export_id = export(sb).json()["_id"]
+        clock.advance(4)
+        url = export_status(sb)["downloadUrl"]
+        assert url.startswith(f"{sb.url}/api/getMediaStream/market/")
+        assert sb.ml_export.download_url(export_id) == url
+        sb.clear_calls()
+        jwt_token = token(DEMO_BOT_APP)
+
+        anonymous = requests.get(url, timeout=5)
+        assert (anonymous.status_code, anonymous.json()) == (401, CREDENTIALS)
+        stranger = requests.get(url, headers={"auth": token(STRANGER)}, timeout=5)
+        assert (stranger.status_code, stranger.json()) == (401, CREDENTIALS)
+        linked = requests.get(url, headers={"auth": jwt_token}, timeout=5)
+        assert linked.status_code == 200 and linked.headers["Content-Type"] == "application/json"
+        assert [r["sentence"] for r in linked.json()] == ["Book a flight to Lisbon"]
+        assert linked.headers["Content-Disposition"].startswith("attachment; filename=")
+        head = requests.head(url, headers={"auth": jwt_token}, timeout=5)
+        assert head.status_code == 200 and head.content == b""
+        unknown = requests.get(f"{url}x", headers={"auth": jwt_token}, timeout=5)
+        assert (unknown.status_code, unknown.json()["errors"][0]["code"]) == (404, 404)
+        posted = requests.post(url, headers={"auth": jwt_token}, timeout=5)
+        assert (posted.status_code, posted.headers["Allow"]) == (405, "GET")
+
+        calls = sb.calls
+        assert [(c.method, c.status) for c in calls] == [
+            ("GET", 401),
+            ("GET", 401),
+            ("GET", 200),
+            ("HEAD", 200),
+            ("GET", 404),
+            ("POST", 405),
+        ]
+        assert {c.path for c in calls} == {"/api/getMediaStream/market/<token>"}
+        assert calls[2].bot_id == BOT
+        log = json.dumps([c.to_json() for c in calls])
+        assert jwt_token not in log and url.rsplit("/", 1)[1] not in log
+        assert sb.ml_export.downloads == [], "the separate download host got nothing"
+
+
+def test_an_export_that_has_not_succeeded_is_404_on_the_api_host(clock: VirtualClock) -> None:
+    with sandbox(clock, download_host="api-host") as sb:
+        export_id = export(sb).json()["_id"]
+        url = sb.ml_export.download_url(export_id)
+        r = requests.get(url, headers={"auth": token()}, timeout=5)
+        assert r.status_code == 404
+
+
 # -- pipeline: upload, ML import, publish ------------------------------------------------------------------
 def test_upload_answer_file_id_only_answers_the_file_id_alone(clock: VirtualClock) -> None:
     with sandbox(clock, upload_answer="file-id-only") as sb:
