@@ -7,7 +7,9 @@ or `kore-sandbox --port 8089` (`python -m kore_sandbox`) for a demo. One module 
 (`api.py`, `pipeline.py`, `definitions.py`, `variables.py`, `export.py` with `download.py`), the models on
 injected clocks (`state.py`, `jobs.py`), the HTTP plumbing in `transport.py`, the test controls in
 `admin.py` and `faults.py`. Standard library only; it never imports kore_resources. What it serves, its
-knobs and its numbered ASSUMPTIONS (where Kore.ai's docs are silent): kore-sandbox/README.md.
+knobs and its numbered ASSUMPTIONS (where Kore.ai's docs are silent): kore-sandbox/README.md. Where a real
+tenant may answer otherwise, a reading (`readings.py`) plays another plausible answer:
+`Sandbox(readings={"publish-words": "upper"})`, `set_reading`, `POST /_sandbox/readings`, `--reading`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import sys
 import time
 from types import FrameType
 
+from .readings import DEFAULT_READINGS, READINGS, check_reading
 from .server import Sandbox, is_loopback_host
 
 # argparse prints an ArgumentTypeError's message after the option's name:
@@ -48,11 +49,33 @@ def _port(text: str) -> int:
     return port
 
 
+def _reading(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE (e.g. publish-words=hyphenated)")
+    try:
+        return name.strip(), check_reading(name.strip(), value.strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _readings_help() -> str:
+    """The --help epilog: every reading, its values (the default first) and what it decides."""
+    lines = ["readings (--reading NAME=VALUE; the first value is the default; GET /_sandbox/readings and"]
+    lines.append("kore-sandbox/README.md describe each value):")
+    for reading in READINGS:
+        lines.append(f"  {reading.name:<26}{' | '.join(reading.values)}")
+        lines.append(f"  {'':<26}{reading.question}")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m kore_sandbox",
         description="Local emulator of the documented Kore.ai public API (ML training, utterance import and "
         "export, bot definition import, bot variables, publish).",
+        epilog=_readings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's table as it is
     )
     p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8089, help="port (0 = any free port; default 8089)")
@@ -68,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
         help="bot definition import duration (1)",
     )
     p.add_argument("--export-seconds", type=_seconds, default=1.0, help="ML export duration (1)")
+    p.add_argument(
+        "--reading",
+        type=_reading,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="play another answer to an open question (repeatable; the readings are listed below)",
+    )
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     return p
 
@@ -92,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             publish_seconds=args.publish_seconds,
             definition_import_seconds=args.definition_import_seconds,
             export_seconds=args.export_seconds,
+            readings=dict(args.reading),
         ).start()
     except OSError as err:
         hint = (
@@ -133,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         else ""
     )
     lines.append(f"ML export downloads served at {export.download_base_url}{fallback}")
+    changed = [
+        f"{name}={value}" for name, value in sandbox.readings.items() if value != DEFAULT_READINGS[name]
+    ]
+    lines.append(f"readings: {', '.join(changed) if changed else 'the defaults'} (GET /_sandbox/readings)")
     lines.append(
         f"training {args.training_seconds:g} s after {args.queue_seconds:g} s queued, "
         f"fail rate {args.fail_rate:g}; ML imports {args.import_seconds:g} s, publishes "

@@ -1,7 +1,7 @@
 """The `/_sandbox/` admin API: lets another process (the demo, CLI tests) observe the sandbox and drive
 its faults. No auth; the handler only serves it to loopback clients. Not recorded in the call log.
 
-    GET    /_sandbox/info        apps (never secrets), bots, settings
+    GET    /_sandbox/info        apps (never secrets), bots, readings, settings
     GET    /_sandbox/calls       {"calls": [...]}            DELETE: clear the call log
     GET    /_sandbox/trainings   {"trainings": [...]}
     POST   /_sandbox/reset       back to the initial state
@@ -16,6 +16,10 @@ its faults. No auth; the handler only serves it to loopback clients. Not recorde
                                  ones included
     GET    /_sandbox/utterances  {"utterances": {bot_id: {language: [...]}}}  ML utterances per bot language
     GET    /_sandbox/exports     {"exports": [...], "downloads": [...], "download_url", "download_fallback"}
+    GET    /_sandbox/readings    {"readings": current, "defaults", "allowed": {name: [{value, description}]},
+                                 "questions", "stands_for"}  (readings.py)
+    POST   /_sandbox/readings    {name: value, ...}: all or nothing (400 naming the bad name or value and
+                                 the allowed ones); answers as GET
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from .auth import error_body
 from .faults import Fault
+from .readings import describe_readings
 from .state import RateLimit, check_seconds
 
 if TYPE_CHECKING:
@@ -97,6 +102,22 @@ def apply_faults(sb: Sandbox, raw: bytes) -> dict[str, object]:
     return sb.settings()
 
 
+def _readings(sb: Sandbox, _body: bytes) -> object:
+    return describe_readings(sb.readings)
+
+
+def _set_readings(sb: Sandbox, raw: bytes) -> object:
+    """POST /_sandbox/readings: every name and value checked before any is switched."""
+    try:
+        changes = json.loads(raw or b"{}")
+    except ValueError as err:
+        raise ValueError(f"body is not JSON: {err}") from None
+    if not isinstance(changes, dict):
+        raise ValueError('body must be a JSON object of readings, e.g. {"publish-words": "hyphenated"}')
+    sb.set_readings(changes)
+    return _readings(sb, b"")
+
+
 _ROUTES: dict[str, dict[str, Handler]] = {
     ADMIN_PREFIX: {"GET": lambda sb, _b: sb.info()},
     f"{ADMIN_PREFIX}/info": {"GET": lambda sb, _b: sb.info()},
@@ -119,6 +140,7 @@ _ROUTES: dict[str, dict[str, Handler]] = {
     f"{ADMIN_PREFIX}/variables": {"GET": lambda sb, _b: _variables(sb)},
     f"{ADMIN_PREFIX}/utterances": {"GET": lambda sb, _b: _utterances(sb)},
     f"{ADMIN_PREFIX}/exports": {"GET": lambda sb, _b: _exports(sb)},
+    f"{ADMIN_PREFIX}/readings": {"GET": _readings, "POST": _set_readings},
 }
 
 

@@ -789,6 +789,7 @@ class Sandbox(LockedModel[TrainingModel]):
                 "url": self.url if self._address else None,
                 "apps": [a.describe() for a in self._api.apps.values()],
                 "bots": [b.describe() for b in self._api.bots.values()],
+                "readings": self._readings.as_dict(),
                 **self.settings(),
             }
 

@@ -1,11 +1,15 @@
 """The sandbox's readings (kore-sandbox/kore_sandbox/readings.py): one switch per open question about
 Kore.ai's API, each value played over real HTTP against a real sandbox on 127.0.0.1 with real JWTs; timing
-on a fake clock. Also the table and its validation. Nothing from kore_resources is imported except the
-sandbox."""
+on a fake clock. Also the table, its validation, the admin API and the CLI option. Nothing from
+kore_resources is imported except the sandbox."""
 
 from __future__ import annotations
 
 import json
+import queue
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ from kore_sandbox import (
     SandboxApp,
     check_reading,
 )
-from kore_sandbox.testing import VirtualClock
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = DEMO_BOTS[0].bot_id
@@ -593,3 +597,147 @@ def test_bot_import_failure_word_failed_ends_a_failed_import_failed(clock: Virtu
         body = r.json()
         assert body["status"] == "failed" and body["statusLogs"][-1]["status"] == "failed"
         assert sb.definitions.imports[0].status == "failure"
+
+
+# -- the admin API ------------------------------------------------------------------------------------------
+def test_admin_get_readings_lists_current_values_defaults_and_described_allowed_values(sb: Sandbox) -> None:
+    view = admin(sb, "GET", "readings").json()
+    assert view["readings"] == view["defaults"] == dict(DEFAULT_READINGS)
+    assert view["allowed"]["publish-words"] == [
+        {"value": "documented", "description": "inprogress, successful, failed (D2)"},
+        {
+            "value": "hyphenated",
+            "description": "in-progress, successful, failed (the sandbox's older ASSUMPTION 24)",
+        },
+        {"value": "upper", "description": "INPROGRESS, SUCCESSFUL, FAILED (D1)"},
+    ]
+    assert set(view["allowed"]) == set(view["questions"]) == set(view["stands_for"]) == set(DEFAULT_READINGS)
+    assert view["stands_for"]["upload-answer"].startswith("ASSUMPTION 20")
+    assert admin(sb, "GET", "info").json()["readings"] == dict(DEFAULT_READINGS)
+
+
+def test_admin_post_readings_switches_them_and_reset_keeps_the_constructors(clock: VirtualClock) -> None:
+    with sandbox(clock, upload_answer="file-id-only") as sb:
+        r = admin(sb, "POST", "readings", json={"publish-words": "upper", "rate-limit-status": 503})
+        assert r.status_code == 200, r.text
+        assert r.json()["readings"]["publish-words"] == "upper" and sb.readings["rate-limit-status"] == "503"
+        assert publish_status(sb)["status"] == "SUCCESSFUL"
+        assert admin(sb, "GET", "info").json()["readings"]["publish-words"] == "upper"
+        assert admin(sb, "POST", "reset").status_code == 200
+        assert sb.readings == {**DEFAULT_READINGS, "upload-answer": "file-id-only"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"publish-words": "upper", "sync-flags": "some"},
+            "reading 'sync-flags' cannot be 'some'; allowed: all (default), none",
+        ),
+        (
+            {"publish-words": "upper", "publish-word": "upper"},
+            "unknown reading 'publish-word'; the readings are: ",
+        ),
+        (["publish-words", "upper"], "body must be a JSON object of readings"),
+    ],
+    ids=["bad-value", "unknown-name", "not-an-object"],
+)
+def test_admin_post_readings_is_all_or_nothing_with_a_400_naming_the_problem(
+    sb: Sandbox, body: Any, message: str
+) -> None:
+    r = admin(sb, "POST", "readings", json=body)
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == 400
+    assert message in r.json()["errors"][0]["msg"]
+    assert sb.readings == dict(DEFAULT_READINGS), "nothing switched"
+    assert admin(sb, "POST", "readings", data="not json").status_code == 400
+    assert admin(sb, "DELETE", "readings").status_code == 405
+
+
+# -- the CLI ------------------------------------------------------------------------------------------------
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kore_sandbox", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
+        check=False,
+    )
+
+
+def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.put(line.rstrip("\n"))
+
+
+def test_cli_reading_option_switches_readings_and_the_banner_names_them() -> None:
+    args = [
+        "--port",
+        "0",
+        "--quiet",
+        "--reading",
+        "publish-words=upper",
+        "--reading",
+        "rate-limit-status=503",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kore_sandbox", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_read_lines, args=(proc, lines), daemon=True).start()
+        out: list[str] = []
+        while not any("Ctrl-C" in line for line in out):  # the banner's last line
+            out.append(lines.get(timeout=HANG_SECONDS))
+        assert "readings: rate-limit-status=503, publish-words=upper (GET /_sandbox/readings)" in out
+        url = out[0].rsplit(" ", 1)[1]
+        view = requests.get(f"{url}/_sandbox/readings", timeout=5).json()
+        assert view["readings"] == {**DEFAULT_READINGS, "publish-words": "upper", "rate-limit-status": "503"}
+        status = requests.get(
+            f"{url}/api/public/bot/{BOT}/publish/status", headers={"auth": token()}, timeout=5
+        ).json()
+        assert status["status"] == "SUCCESSFUL"
+        proc.terminate()
+        assert proc.wait(timeout=HANG_SECONDS) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "publish-words=in-progress",
+            "argument --reading: reading 'publish-words' cannot be 'in-progress'; "
+            "allowed: documented (default), hyphenated, upper",
+        ),
+        ("publish-word=upper", "argument --reading: unknown reading 'publish-word'; the readings are: "),
+        (
+            "publish-words",
+            "argument --reading: 'publish-words' is not NAME=VALUE (e.g. publish-words=hyphenated)",
+        ),
+    ],
+)
+def test_cli_refuses_a_bad_reading_naming_the_allowed_values(value: str, message: str) -> None:
+    result = run_cli("--port", "0", "--reading", value)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert "listening" not in result.stdout
+
+
+def test_cli_help_lists_every_reading_and_its_values() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "--reading NAME=VALUE" in result.stdout
+    for reading in READINGS:
+        line = next(
+            line for line in result.stdout.splitlines() if line.strip().startswith(reading.name + " ")
+        )
+        assert line.split(None, 1)[1] == " | ".join(reading.values)
