@@ -64,6 +64,7 @@ from .state import (
     SandboxBot,
     TrainingModel,
     TrainingRecord,
+    is_language_code,
 )
 from .variables import SCOPE_EXPORT_VARIABLES, SCOPE_IMPORT_VARIABLES, VariablesModel
 
@@ -131,5 +132,6 @@ __all__ = [
     "VariablesModel",
     "__version__",
     "check_reading",
+    "is_language_code",
     "is_loopback_host",
 ]

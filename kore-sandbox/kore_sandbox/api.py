@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, MSG_SCOPE, ApiError, JtiCache, authenticate, error_body
 from .readings import Readings
 from .state import (
-    NLU_LANGUAGES,
+    LANGUAGE_CODE_FORM,
     RATE_LIMIT_COMMUNITY_MSG,
     RATE_LIMIT_LEGACY_MSG,
     SCOPE_TRAIN_ML,
@@ -26,6 +26,7 @@ from .state import (
     SandboxBot,
     TrainingModel,
     TrainState,
+    is_language_code,
 )
 
 RouteKind = Literal["train", "status"]
@@ -110,6 +111,19 @@ def requested_language(req: ApiRequest, route: Route[RouteKind], bots: Mapping[s
     return req.query.get("language", "").strip().lower() or default
 
 
+def check_language(bot: SandboxBot, language: str) -> None:
+    """ASSUMPTION: a language that is not a well-formed code, or not enabled on the bot, gets 400 with the
+    envelope, naming the language (§10.8). Any well-formed code may be enabled on a bot."""
+    if not is_language_code(language):
+        raise ApiError(400, f"Invalid language '{language}': not a language code ({LANGUAGE_CODE_FORM})", 400)
+    if language not in bot.languages:
+        raise ApiError(
+            400,
+            f"Language '{language}' is not enabled for this bot (enabled: {', '.join(bot.languages)})",
+            400,
+        )
+
+
 def rate_limit_error(refused: RateLimited, readings: Readings) -> ApiError:
     """A rate-limit refusal as the readings say: `rate-limit-status` (the HTTP status and the envelope's
     code), `rate-limit-message` and `rate-limit-retry-after`."""
@@ -174,7 +188,7 @@ class SandboxApi:
         bot = self.linked_bot(app, route.bot_id)
         if SCOPE_TRAIN_ML not in app.scopes:
             raise ApiError(401, MSG_SCOPE, CODE_AUTH)
-        self.check_language(bot, language)
+        check_language(bot, language)
         if route.kind == "train":
             self.rate_limit(self.train_limiter, (bot.bot_id,))
             record = self.model.queue_training(bot.bot_id, language)
@@ -218,26 +232,8 @@ class SandboxApi:
         export)."""
         language = req.headers.get("bot-language", "").strip().lower() or bot.default_language
         response.language = language
-        self.check_language(bot, language)
+        check_language(bot, language)
         return language
-
-    @staticmethod
-    def check_language(bot: SandboxBot, language: str) -> None:
-        # ASSUMPTION: unknown or not-enabled NLU languages get 400 with the envelope (§10.8).
-        if language not in NLU_LANGUAGES:
-            raise ApiError(
-                400,
-                f"Invalid language '{language}': not a supported NLU language "
-                f"({', '.join(sorted(NLU_LANGUAGES))})",
-                400,
-            )
-        if language not in bot.languages:
-            raise ApiError(
-                400,
-                f"Language '{language}' is not enabled for bot {bot.bot_id} "
-                f"(enabled: {', '.join(bot.languages)})",
-                400,
-            )
 
     def rate_limit(self, limiter: RateLimiter, key: tuple[str, ...]) -> None:
         """Count one request for `key`, or refuse it. ASSUMPTION: 429 with the newer documented message,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import secrets
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -38,10 +39,14 @@ APP_KIND_ADMIN: AppKind = "admin"
 #: Endpoints that either kind of app may call with the right scope (train, ML import and export).
 ANY_APP_KIND: frozenset[AppKind] = frozenset({APP_KIND_BOT, APP_KIND_ADMIN})
 
-#: "Supported NLU Languages" (docs/kore-api.md §2.6).
+#: "Supported NLU Languages" (docs/kore-api.md §2.6), for documentation: a bot may enable any well-formed
+#: code (`is_language_code`), since the train page links `bot-language` to the longer conversation list.
 NLU_LANGUAGES: frozenset[str] = frozenset(
     "ar zh_cn zh_tw ca nl en fr fi hi de id it ja ko kk mr nb pl pt pt_pt ru sv sl es tl te ta uk".split()
 )
+#: A language code: 2-3 letters, optionally `_` or `-` and 2-8 letters or digits (`en`, `fil`, `zh_cn`).
+LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?")
+LANGUAGE_CODE_FORM = "2-3 letters, optionally _ or - and 2-8 letters or digits, e.g. en, th, fil, zh_cn"
 
 #: Newer documented rate-limit messages (docs/kore-api.md §5.2).
 RATE_LIMIT_MINUTE_MSG = "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
@@ -53,6 +58,11 @@ RATE_LIMIT_COMMUNITY_MSG = "Rate limit for this API has been reached. Please try
 
 #: ASSUMPTION: `trainDetails` is a constant copy of the documented Finished sample.
 TRAIN_DETAILS: dict[str, int] = {"nlpVersion": 3, "trainVersion": 3}
+
+
+def is_language_code(code: object) -> bool:
+    """Whether `code` is a well-formed language code (any case)."""
+    return isinstance(code, str) and LANGUAGE_CODE.fullmatch(code) is not None
 
 
 def new_training_id() -> str:
@@ -103,7 +113,11 @@ class SandboxApp:
 
 @dataclass(frozen=True)
 class SandboxBot:
-    """A bot (stream) with its enabled NLU languages and the client ids of the apps linked to it."""
+    """A bot (stream) with its enabled languages and the client ids of the apps linked to it.
+
+    Any well-formed language code may be enabled (`th`, `fil`, `zh_cn`), kept in lower case: requests name
+    languages case-insensitively.
+    """
 
     name: str
     bot_id: str
@@ -112,9 +126,12 @@ class SandboxBot:
     linked_apps: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        unknown = [lang for lang in self.languages if lang not in NLU_LANGUAGES]
-        if unknown:
-            raise ValueError(f"bot {self.name}: {unknown} are not NLU languages; use {sorted(NLU_LANGUAGES)}")
+        malformed = [lang for lang in (*self.languages, self.default_language) if not is_language_code(lang)]
+        if malformed:
+            raise ValueError(f"bot {self.name}: {malformed} are not language codes ({LANGUAGE_CODE_FORM})")
+        # Frozen: the lower-case codes replace the given ones once, here.
+        object.__setattr__(self, "languages", tuple(lang.lower() for lang in self.languages))
+        object.__setattr__(self, "default_language", self.default_language.lower())
         if self.default_language not in self.languages:
             raise ValueError(f"bot {self.name}: default language {self.default_language!r} is not enabled")
 

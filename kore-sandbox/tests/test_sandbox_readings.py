@@ -1,7 +1,7 @@
 """The sandbox's readings (kore-sandbox/kore_sandbox/readings.py): one switch per open question about
 Kore.ai's API, each value played over real HTTP against a real sandbox on 127.0.0.1 with real JWTs; timing
-on a fake clock. Also the table, its validation, the admin API and the CLI option. Nothing from
-kore_resources is imported except the sandbox."""
+on a fake clock. Also the table, its validation, the admin API, the CLI option and the language rule.
+Nothing from kore_resources is imported except the sandbox."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from kore_sandbox import (
     Readings,
     Sandbox,
     SandboxApp,
+    SandboxBot,
     check_reading,
 )
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock
@@ -741,3 +742,56 @@ def test_cli_help_lists_every_reading_and_its_values() -> None:
             line for line in result.stdout.splitlines() if line.strip().startswith(reading.name + " ")
         )
         assert line.split(None, 1)[1] == " | ".join(reading.values)
+
+
+# -- languages ----------------------------------------------------------------------------------------------
+def test_a_bot_may_enable_any_well_formed_language_code(clock: VirtualClock) -> None:
+    languages = ("en", "th", "tr", "fil", "zh_CN", "pt-BR")
+    bot = SandboxBot(
+        "worldly", "st-00000000-0000-4000-8000-0000000000a7", languages, "TH", (DEMO_APP.client_id,)
+    )
+    assert (bot.languages, bot.default_language) == (("en", "th", "tr", "fil", "zh_cn", "pt-br"), "th")
+    with Sandbox(
+        training_seconds=10, queue_seconds=2, clock=clock, demo_data=False, apps=[DEMO_APP], bots=[bot]
+    ) as sb:
+        base = f"{sb.url}/api/public/bot/{bot.bot_id}/ml/train"
+        for language in ("TH", "fil", "zh_cn", "pt-br"):
+            r = requests.post(base, headers={"auth": token(), "bot-language": language}, timeout=5)
+            assert r.status_code == 200, r.text
+        clock.advance(2)
+        for language in ("th", "FIL", "zh_CN", "pt-BR"):
+            r = requests.get(
+                f"{base}/status", headers={"auth": token()}, params={"language": language}, timeout=5
+            )
+            assert r.json()["trainingStatus"] == "Inprogress", language
+        default = requests.get(f"{base}/status", headers={"auth": token()}, timeout=5).json()
+        assert default["trainingStatus"] == "Inprogress", "th is the default language"
+        assert [t.language for t in sb.trainings] == ["th", "fil", "zh_cn", "pt-br"]
+
+
+def test_a_malformed_language_code_is_refused_on_a_bot() -> None:
+    for languages in (("english",), ("e",), ("en_",), ("en_us_east",), ("1en",)):
+        with pytest.raises(ValueError, match="are not language codes"):
+            SandboxBot("bad", "st-00000000-0000-4000-8000-0000000000a8", languages, languages[0])
+
+
+def test_the_demo_bots_keep_english_and_german() -> None:
+    assert {(b.languages, b.default_language) for b in DEMO_BOTS} == {(("en", "de"), "en")}
+
+
+@pytest.mark.parametrize("language", ["th", "fr", "zh_cn"])
+def test_a_language_the_bot_has_not_enabled_is_400_naming_it(sb: Sandbox, language: str) -> None:
+    message = f"Language '{language}' is not enabled for this bot (enabled: en, de)"
+    responses = [train(sb, language), train_status(sb, language=language), ml_import(sb, b"[]", language)]
+    responses.append(export(sb, language))
+    for r in responses:
+        assert (r.status_code, r.json()) == (400, {"errors": [{"msg": message, "code": 400}]})
+    assert sb.trainings == [] and sb.ml_export.exports == []
+
+
+@pytest.mark.parametrize("language", ["english", "e", "en_", "d3"])
+def test_a_malformed_language_is_400_naming_it(sb: Sandbox, language: str) -> None:
+    for r in (train(sb, language), train_status(sb, language=language)):
+        assert r.status_code == 400
+        [error] = r.json()["errors"]
+        assert error["code"] == 400 and f"Invalid language '{language}': not a language code" in error["msg"]
