@@ -169,6 +169,7 @@ for bot in bots:
                 config_file=bot.definition.config_file,
                 functions_files=bot.definition.functions_files,
                 import_options=bot.definition.import_options,
+                full_import=bot.definition.full_import,
                 timeout_seconds=bot.definition.timeout_seconds,
             ),
         )

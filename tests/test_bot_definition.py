@@ -91,6 +91,7 @@ def definition_inputs(sandbox: Sandbox | None, folder: Path, **changes: Any) -> 
         "config_file": str(config),
         "functions_files": [str(f) for f in functions],
         "import_options": None,
+        "full_import": changes.get("import_options") is None,  # a full import unless told otherwise
         "host": sandbox.url if sandbox is not None else "http://127.0.0.1:8089",
         "timeout_seconds": 60.0,
         "content_hash": hash_definition(definition, config, functions),
@@ -302,6 +303,7 @@ def test_check_accepts_the_travel_export_and_fills_in_the_defaults(sandbox, expo
         "host": sandbox.url,  # canonical: state compares equal across spellings
         "functions_files": [],
         "import_options": None,
+        "full_import": True,
         "timeout_seconds": 1800,
     }
     assert sandbox.calls == []
@@ -319,9 +321,17 @@ def test_check_accepts_the_travel_export_and_fills_in_the_defaults(sandbox, expo
         ({"config_file": 7}, "config_file", "not a .json"),
         ({"functions_files": ["definitions/travel/flightStatus.ts"]}, "functions_files", ".js files"),
         ({"functions_files": "definitions/travel/flightStatus.js"}, "functions_files", ".js files"),
-        ({"import_options": {"tasks": ["botTasks"]}}, "import_options", "importOptions.tasks"),
-        ({"import_options": {"everything": True}}, "import_options", "not a documented import option"),
-        ({"import_options": []}, "import_options", "not an object"),
+        (
+            {"import_options": {"tasks": ["botTasks"]}, "full_import": False},
+            "import_options",
+            "importOptions.tasks",
+        ),
+        (
+            {"import_options": {"everything": True}, "full_import": False},
+            "import_options",
+            "not a documented import option",
+        ),
+        ({"import_options": [], "full_import": False}, "import_options", "not an object"),
         ({"host": None}, "host", "kore:host"),
         ({"host": "ftp://platform.kore.ai"}, "host", "ftp://platform.kore.ai"),
         ({"timeout_seconds": -1}, "timeout_seconds", "-1 is not a positive number"),

@@ -251,6 +251,10 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
     # `kore:host` moves: a value recorded encrypted (0.2's variables) cannot be rewritten in the state.
     config = (fixture / "Pulumi.local.yaml").read_text(encoding="utf-8")
     config = config.replace(f"kore:host: {RECORDED_HOST}", f"kore:host: {sandbox.url}")
+    # The upgrade step CHANGELOG lists for 0.3: a definition says it is a full import.
+    config = config.replace(
+        "definition: definitions/travel ", "definition: {folder: definitions/travel, fullImport: true} "
+    )
     (project / "Pulumi.local.yaml").write_text(config, encoding="utf-8")
 
     plugin = Plugin(config=CREDENTIALS_CONFIG, cwd=project)

@@ -3,6 +3,7 @@
 import pytest
 from pulumi.output import Unknown
 
+from kore_resources.api.languages import DOCUMENTED_LANGUAGES, undocumented_language
 from kore_resources.api.validation import host_problem
 from kore_resources.resources.bot_training import BotTrainingInputs, BotTrainingProvider
 
@@ -44,7 +45,7 @@ def test_good_inputs_pass():
         ("bot_id", "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01/../x"),
         ("bot_id", 42),
         ("language", "english"),
-        ("language", "en-US"),
+        ("language", "en US"),
         ("language", "de\r\nx-evil: 1"),
         ("host", "platform.kore.ai"),
         ("host", "ftp://platform.kore.ai"),
@@ -179,3 +180,21 @@ def test_new_triggers_retrain_in_place_and_a_record_without_triggers_takes_the_f
 def test_triggers_must_be_a_list():
     assert failures(triggers="import-1") == [("triggers", "'import-1' is not a list of values")]
     assert failures(triggers=["import-1", 2]) == []
+
+
+@pytest.mark.parametrize("language", ["th", "tr", "fil", "zh_cn", "pt_pt", "en-US", "zh_CN", "xx"])
+def test_any_well_formed_language_code_is_accepted_the_platform_decides(language):
+    """Kore.ai adds bot languages release by release; a list here would refuse a bot that works."""
+    assert BotTrainingInputs.problems({**GOOD, "language": language}) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "closest"),
+    [("th", None), ("zh_cn", None), ("en-US", "en"), ("zh-CN", "zh_cn"), ("deu", "de"), ("english", None)],
+)
+def test_a_code_the_docs_do_not_list_warns_naming_the_closest_documented_one(language, closest):
+    warning = undocumented_language(language)
+    if closest is None and language in DOCUMENTED_LANGUAGES:
+        assert warning is None
+    elif closest is not None:
+        assert warning is not None and f"Did you mean {closest!r}?" in warning

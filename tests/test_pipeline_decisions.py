@@ -25,6 +25,7 @@ from kore_resources.resources.bot_publish import (
 )
 from kore_resources.resources.bot_variables import DELETED_ON_BOT, VariableChanges, variable_problem
 from kore_resources.resources.ml_utterances import (
+    ExportTracker,
     MlUtterancesInputs,
     MlUtterancesProvider,
     export_file,
@@ -522,19 +523,56 @@ def test_the_utterances_digest_is_what_an_import_controls(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("job", "ours", "verdict"),
+    ("job", "verdict"),
     [
-        (MlExportJob("ds-1", "IN_PROGRESS"), "ds-1", Verdict.WAITING),
-        (MlExportJob("ds-1", "SUCCESS", "https://files.example/ds-1"), "ds-1", Verdict.FINISHED),
-        (MlExportJob("ds-1", "SUCCESS", None), "ds-1", Verdict.WAITING),  # no download URL yet
-        (MlExportJob("ds-0", "SUCCESS", "https://files.example/ds-0"), "ds-1", Verdict.WAITING),  # older
-        (MlExportJob(None, "SUCCESS", "https://files.example/x"), "ds-1", Verdict.FINISHED),  # no id given
-        (MlExportJob("ds-1", "FAILED"), "ds-1", Verdict.FAILED),
-        (MlExportJob("ds-1", "success", "https://files.example/ds-1"), None, Verdict.FINISHED),
+        (MlExportJob("ds-1", "IN_PROGRESS"), Verdict.WAITING),
+        (MlExportJob("ds-1", "SUCCESS", "https://files.example/ds-1"), Verdict.FINISHED),
+        (MlExportJob("ds-1", "SUCCESS", None), Verdict.WAITING),  # no download URL yet
+        (MlExportJob("ds-1", "FAILED"), Verdict.FAILED),
+        (MlExportJob("ds-1", "success", "https://files.example/ds-1"), Verdict.FINISHED),
     ],
 )
-def test_an_export_is_done_when_ours_succeeded_with_a_file(job, ours, verdict):
-    assert export_verdict(job, ours) is verdict
+def test_an_export_status_word_says_done_failed_or_waiting(job, verdict):
+    assert export_verdict(job) is verdict
+
+
+DONE = "https://files.example/file"
+
+
+@pytest.mark.parametrize(
+    ("ours", "baseline", "reads", "verdict"),
+    [
+        ("ds-1", "ds-0", [MlExportJob("ds-1", "SUCCESS", DONE)], Verdict.FINISHED),  # the POST's id
+        ("ds-1", "ds-0", [MlExportJob("ds-0", "SUCCESS", DONE)], Verdict.WAITING),  # the export before
+        # The status names ids of its own (undocumented whether it names the POST's): any but the older one.
+        ("ds-1", "dx-0", [MlExportJob("dx-1", "SUCCESS", DONE)], Verdict.FINISHED),
+        ("ds-1", None, [MlExportJob("dx-1", "SUCCESS", DONE)], Verdict.FINISHED),  # no export before ours
+        # No id at all: ours once it was seen running (or after the grace period).
+        ("ds-1", None, [MlExportJob(None, "SUCCESS", DONE)], Verdict.WAITING),
+        (
+            "ds-1",
+            None,
+            [MlExportJob(None, "IN_PROGRESS"), MlExportJob(None, "SUCCESS", DONE)],
+            Verdict.FINISHED,
+        ),
+        ("ds-1", "ds-0", [MlExportJob("ds-1", "FAILED")], Verdict.FAILED),
+        # SUCCESS without a URL yet (the docs' sample) is neither running nor done.
+        (
+            "ds-1",
+            None,
+            [MlExportJob(None, "SUCCESS", None), MlExportJob(None, "SUCCESS", DONE)],
+            Verdict.WAITING,
+        ),
+    ],
+)
+def test_an_export_status_is_taken_for_ours_only_on_evidence(ours, baseline, reads, verdict):
+    tracker = ExportTracker(ours=ours, baseline=baseline, grace_seconds=10)
+    seen = [tracker.observe(read, elapsed=1) for read in reads]
+    assert seen[-1] is verdict
+    late = ExportTracker(ours=ours, baseline=baseline, grace_seconds=10)
+    assert (
+        late.observe(MlExportJob(None, "SUCCESS", DONE), elapsed=11) is Verdict.FINISHED
+    )  # the grace passed
 
 
 def test_variable_changes_name_keys_in_one_order_whatever_order_the_wire_gave():

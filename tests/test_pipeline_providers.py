@@ -206,9 +206,11 @@ def test_read_refreshes_the_import_status_and_delete_calls_nothing(sandbox, expo
     sandbox.clear_calls()
     read = provider.read(created.id, {**created.outs, "__provider": "x"})
     assert read.outs == created.outs
-    # the import's status, then the bot language's utterances: an export, its status, the download
-    status_call, export_call, *export_status_calls = sandbox.calls
+    # the import's status, then the bot language's utterances: the export status before (which export is
+    # older than ours), an export, its status, the download
+    status_call, baseline_call, export_call, *export_status_calls = sandbox.calls
     assert status_call.path.endswith(f"/mlimport/status/{created.outs['import_id']}")
+    assert baseline_call.path.endswith("/mlexport/status") and baseline_call.status == 400  # none yet
     assert "/mlexport" in export_call.path and export_call.method == "POST"
     assert export_status_calls and all("/mlexport/status" in c.path for c in export_status_calls)
     [download] = sandbox.ml_export.downloads
@@ -254,7 +256,8 @@ def test_refresh_compares_each_file_with_the_bot_s_utterances_of_its_own_intents
     ).changes
     assert len([c for c in sandbox.calls if c.method == "POST" and "/mlexport" in c.path]) == 1
     log = capfd.readouterr().err
-    assert f"utterances of {edited_intent} differ from what this file imported" in log
+    # it names the intent that differs, and how many of its utterances
+    assert f"utterances of {edited_intent} (1 not in the file, 1 gone from the bot) differ from what" in log
     assert untouched_intent not in log
 
 

@@ -83,6 +83,7 @@ def definition_inputs(sandbox: Sandbox, folder: Path | None = None, **changes: A
         "bot_id": BOT,
         **paths,
         "import_options": None,
+        "full_import": changes.get("import_options") is None,  # a full import unless told otherwise
         "host": sandbox.url,
         "timeout_seconds": 60,
         "content_hash": hash_definition(
@@ -223,7 +224,9 @@ def test_bot_definition_create_noop_change_replace_and_destroy(sandbox, definiti
 
     # other import options: imported again too
     options = {"tasks": ["botTask"], "nlpData": ["utterances"]}
-    incremental = {"travel-definition": {**changed["travel-definition"], "import_options": options}}
+    incremental = {
+        "travel-definition": {**changed["travel-definition"], "import_options": options, "full_import": False}
+    }
     assert definitions.up(incremental) == {"travel-definition": "update"}
     assert sandbox.definitions.imports[-1].import_options == options
 
@@ -362,8 +365,11 @@ def test_bot_variables_create_noop_change_and_destroy(sandbox, variables):
     assert "variables: changed: flightApiUrl" in variables.plugin.stderr()
     sandbox.clear_calls()
     assert variables.up(changed) == {"travel-variables": "update"}
-    [imported] = [c for c in sandbox.calls if c.method == "POST"]
-    assert imported.path == f"/api/1.1/public/builder/bot/{BOT}/variables/import"
+    # the import, then the export that reads back what it did (how an import secures a value is undocumented)
+    assert [c.path for c in sandbox.calls if c.method == "POST"] == [
+        f"/api/1.1/public/builder/bot/{BOT}/variables/import",
+        f"/api/1.1/public/builder/bot/{BOT}/variables/export",
+    ]
     assert recorded(variables, "travel-variables")["import_message"] == (
         "1 Variables imported/updated successfully."
     )

@@ -208,7 +208,7 @@ def test_failed_publish_records_nothing_and_the_next_up_converges(sandbox, publi
 def test_check_failures_and_unknowns_make_no_calls(sandbox, imports, publishes, tmp_path):
     export = write(tmp_path / "en.json", UTTERANCES)
     with pytest.raises(CheckFailed) as bad_import:
-        imports.up({"x": {**import_inputs(sandbox, export, language="xx"), "file": str(tmp_path)}})
+        imports.up({"x": {**import_inputs(sandbox, export, language="e n"), "file": str(tmp_path)}})
     assert sorted(p for p, _ in bad_import.value.failures) == ["file", "language"]
     with pytest.raises(CheckFailed) as bad_publish:
         publishes.up({"x": publish_inputs(sandbox, "t-1", version_comment="")})  # type: ignore[arg-type]

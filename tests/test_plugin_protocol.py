@@ -161,7 +161,7 @@ def test_new_provider_code_does_not_retrain(sandbox, engine):
 
 def test_invalid_input_stops_the_up_before_any_call(sandbox, engine):
     with pytest.raises(CheckFailed, match="language"):
-        engine.up(stack(sandbox, travel_de={"language": "xx"}))
+        engine.up(stack(sandbox, travel_de={"language": "de!"}))
     assert sandbox.calls == []
 
 

@@ -47,7 +47,7 @@ def test_keys_of_other_namespaces_are_not_the_programs_business() -> None:
         ({**BOT, "botId": "st-123"}, "kore-bots:bots[0].botId: 'st-123' is not a Kore.ai bot id"),
         (
             {**BOT, "languages": ["en", "english"]},
-            "kore-bots:bots[0].languages[1]: 'english' is not a Kore.ai",
+            "kore-bots:bots[0].languages[1]: 'english' is not a language code",
         ),
         (
             {**BOT, "languages": "en, de"},
@@ -104,7 +104,7 @@ def test_a_variable_in_both_the_stack_config_and_config_json_is_refused_naming_b
     folder = definition_folder(tmp_path, "flightApi", "onlyInConfigJson")
     bot = {
         **BOT,
-        "definition": str(folder),
+        "definition": {"folder": str(folder), "fullImport": True},
         "variables": {"flightApi": "https://api.example.com/flights", "onlyInStackConfig": "x"},
     }
     message = failure({"kore-bots:bots": [bot]})
@@ -117,7 +117,11 @@ def test_a_variable_in_both_the_stack_config_and_config_json_is_refused_naming_b
 
 def test_variables_declared_twice_are_named_together_unless_the_import_leaves_them_alone(tmp_path) -> None:
     folder = definition_folder(tmp_path, "a", "b", "c")
-    bot = {**BOT, "definition": str(folder), "variables": {"a": "1", "b": "2", "d": "4"}}
+    bot = {
+        **BOT,
+        "definition": {"folder": str(folder), "fullImport": True},
+        "variables": {"a": "1", "b": "2", "d": "4"},
+    }
     with pytest.raises(ConfigurationError) as refused:
         parse_bots([bot], key="kore-bots:bots", base_dir=tmp_path)
     assert str(refused.value).startswith(
@@ -135,6 +139,6 @@ def test_variables_declared_twice_are_named_together_unless_the_import_leaves_th
 def test_an_unreadable_config_json_is_named_with_its_line_when_variables_are_declared(tmp_path) -> None:
     folder = definition_folder(tmp_path)
     (folder / "config.json").write_text('{"envVariables": [\n  {"key": }]}', encoding="utf-8")
-    bot = {**BOT, "definition": str(folder), "variables": {"a": "1"}}
+    bot = {**BOT, "definition": {"folder": str(folder), "fullImport": True}, "variables": {"a": "1"}}
     with pytest.raises(DefinitionFileError, match=r"config\.json:2: invalid JSON"):
         parse_bots([bot], key="kore-bots:bots", base_dir=tmp_path)

@@ -61,7 +61,7 @@ def test_status_parsing_keeps_only_sync_flags():
     assert parsed.sentences_in_sync is False and parsed.is_terminal
 
 
-@pytest.mark.parametrize("payload", [[], {"status": "Finished"}, {"trainingStatus": 3}, None])
+@pytest.mark.parametrize("payload", [[], {"trainingStatus": 3}, {"trainingStatus": ["Finished"]}, None])
 def test_status_parsing_rejects_other_shapes(payload):
     with pytest.raises(ValueError, match="trainingStatus"):
         TrainingStatus.from_api(payload)
@@ -100,3 +100,16 @@ def test_lost_train_that_never_shows_up_was_not_started(final):
     tracker = LostTrainTracker(grace_seconds=10)
     assert tracker.observe(final, 9) is Verdict.WAITING
     assert tracker.observe(final, 10) is Verdict.NOT_STARTED  # safe to send the train call again
+
+
+@pytest.mark.parametrize("payload", [{}, {"trainingStatus": None}, {"status": "Finished"}])
+def test_an_answer_without_a_training_status_reports_no_training(payload):
+    """What the status call answers for a bot language never trained is undocumented: an answer without
+    `trainingStatus` says there is no training, which is neither running nor ended."""
+    parsed = TrainingStatus.from_api(payload)
+    assert not parsed.reported and not parsed.is_terminal
+    assert parsed.describe() == "no training reported (no trainingStatus)"
+    assert (
+        TrainingStatus.none("HTTP 400 'No training'").describe()
+        == "no training reported (HTTP 400 'No training')"
+    )

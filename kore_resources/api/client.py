@@ -20,6 +20,7 @@ from .auth import Credentials
 from .endpoints import Endpoint
 from .errors import ConfigurationError, KoreApiError
 from .failures import origin
+from .languages import language_problem
 from .models import (
     BotImportJob,
     ExportedVariable,
@@ -40,7 +41,7 @@ from .transport import (
     Request,
     Transport,
 )
-from .validation import bot_id_problem, host_problem, is_loopback_host, language_problem, normalize_host
+from .validation import bot_id_problem, host_problem, is_loopback_host, normalize_host
 
 __all__ = ["KoreClient", "Reachability", "download_url_problem"]
 

@@ -128,17 +128,30 @@ class TrainingTicket:
 
 @dataclass(frozen=True)
 class TrainingStatus:
-    """One read of the ML train status API."""
+    """One read of the ML train status API. `training_status` None: the answer reports no training at all,
+    as it may for a bot language never trained (undocumented: an answer without `trainingStatus`, or a
+    400/404, which the caller turns into `none`); `absent` says how it was said, for messages."""
 
-    training_status: str
+    training_status: str | None
     in_sync: Mapping[str, bool] = field(default_factory=dict)  # the isMlInSync* flags that were present
+    absent: str | None = None
 
     @classmethod
     def from_api(cls, payload: Any) -> TrainingStatus:
-        if not isinstance(payload, dict) or not isinstance(payload.get("trainingStatus"), str):
+        if not isinstance(payload, dict) or not isinstance(payload.get("trainingStatus"), str | None):
             raise ValueError(f"expected an object with a trainingStatus string, got {payload!r:.200}")
         flags = {k: v for k, v in payload.items() if k.startswith("isMlInSync") and isinstance(v, bool)}
-        return cls(training_status=payload["trainingStatus"], in_sync=flags)
+        status = payload.get("trainingStatus")
+        return cls(training_status=status, in_sync=flags, absent=None if status else "no trainingStatus")
+
+    @classmethod
+    def none(cls, absent: str) -> TrainingStatus:
+        """No training reported, said as `absent` (e.g. "HTTP 400 'No training found'")."""
+        return cls(training_status=None, absent=absent)
+
+    @property
+    def reported(self) -> bool:
+        return self.training_status is not None
 
     @property
     def is_terminal(self) -> bool:
@@ -147,6 +160,10 @@ class TrainingStatus:
     @property
     def sentences_in_sync(self) -> bool | None:
         return self.in_sync.get(SENTENCES_IN_SYNC)
+
+    def describe(self) -> str:
+        """The status in messages: its word, or how the platform said it reports no training."""
+        return self.training_status or f"no training reported ({self.absent})"
 
 
 # -- files and ML import -----------------------------------------------------------------------------------
@@ -247,15 +264,23 @@ class ExportedVariable:
     key: str
     value: str | None
     secured: bool
+    #: A `locale` variable's value per language (`localeData`); empty for an `env` variable.
+    locale_values: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_api(cls, entry: Any) -> ExportedVariable:
         entry = _object_with(entry, "key", what="a variable object")
         value = entry.get("value")
+        locale = entry.get("localeData")
         return cls(
             key=entry["key"],
             value=value if isinstance(value, str) else None,
             secured=entry.get("isSecured") is True,
+            locale_values={
+                language: data["value"]
+                for language, data in (locale.items() if isinstance(locale, dict) else ())
+                if isinstance(data, dict) and isinstance(data.get("value"), str)
+            },
         )
 
     @classmethod

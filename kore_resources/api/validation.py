@@ -1,4 +1,5 @@
-"""Validation of the values that end up in URLs, headers and the state: bot ids, language codes, hosts.
+"""Validation of the values that end up in URLs, headers and the state: bot ids and hosts (language codes:
+`languages`).
 
 Pure functions shared by the providers' `check` (which reports them as CheckFailures before any network
 call) and the HTTP client (which refuses them again right before they reach a URL or a header, so no input
@@ -12,12 +13,6 @@ import re
 from urllib.parse import urlsplit
 
 BOT_ID_PATTERN = re.compile(r"st-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-
-#: Kore.ai's supported NLU languages (docs: "Building multi-language bots", Supported NLU Languages), plus
-#: `vi`, which appears among the locale keys of real bot exports.
-NLU_LANGUAGES = frozenset(
-    "ar ca de en es fi fr hi id it ja kk ko mr nb nl pl pt pt_pt ru sl sv ta te tl uk vi zh_cn zh_tw".split()
-)
 
 
 def is_loopback_host(hostname: str) -> bool:
@@ -64,12 +59,4 @@ def bot_id_problem(bot_id: object) -> str | None:
     return (
         f"{bot_id!r} is not a Kore.ai bot id; expected st- followed by a UUID, "
         "as shown in the bot's App Settings (Bot ID)"
-    )
-
-
-def language_problem(language: object) -> str | None:
-    if isinstance(language, str) and language in NLU_LANGUAGES:
-        return None
-    return (
-        f"{language!r} is not a Kore.ai NLU language code; expected one of {', '.join(sorted(NLU_LANGUAGES))}"
     )

@@ -12,8 +12,11 @@
           publish:                      # optional: publish the bot after its trainings
             versionComment: "travel bot from git"
             timeoutSeconds: 900         # optional
-          definition: definitions/travel  # optional: a bot export's files, imported first
-          # or {folder: definitions/travel, importOptions: {...}, timeoutSeconds: 1800}
+          definition:                   # optional: a bot export's files, imported first
+            folder: definitions/travel
+            fullImport: true            # the bot becomes what the files hold (removes the rest), or
+            # importOptions: {...}      # an incremental import of what the options name
+            timeoutSeconds: 1800        # optional
           variables:                    # optional: the bot's variables, imported after the definition
             flightApi: https://api.example.com/flights
             flightApiKey: {value: ..., secured: true, hint: "the flight API's key"}
@@ -33,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api.validation import bot_id_problem, language_problem
+from ..api.languages import language_problem
+from ..api.validation import bot_id_problem
 from ..errors import ConfigurationError, DefinitionFileError
 from ..files import load_json, project_relative, read_text
 from ..resources.bot_variables import variable_problem
@@ -41,6 +45,7 @@ from ..settings import (
     DEFAULT_DEFINITION_TIMEOUT_SECONDS,
     DEFAULT_PUBLISH_TIMEOUT_SECONDS,
     DEFAULT_TRAINING_TIMEOUT_SECONDS,
+    timeout_problem,
 )
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*", re.IGNORECASE)
@@ -59,7 +64,7 @@ KNOWN_KEYS = frozenset(
     }
 )
 PUBLISH_KEYS = frozenset({"versionComment", "timeoutSeconds"})
-DEFINITION_KEYS = frozenset({"folder", "importOptions", "timeoutSeconds"})
+DEFINITION_KEYS = frozenset({"folder", "importOptions", "fullImport", "timeoutSeconds"})
 VARIABLE_KEYS = frozenset({"value", "hint", "variableType", "scope", "group", "secured"})
 #: The files of a bot export in a definition folder (docs/kore-api.md §8.1); bot functions are its *.js.
 DEFINITION_FILE = "botDefinition.json"
@@ -72,6 +77,8 @@ class DefinitionSpec:
 
     folder: Path
     import_options: dict[str, Any] | None = None
+    #: A full import (no `importOptions`): the bot becomes what the files hold.
+    full_import: bool = False
     timeout_seconds: int = DEFAULT_DEFINITION_TIMEOUT_SECONDS
 
     @property
@@ -197,10 +204,16 @@ def _definition(value: Any, where: str, base_dir: Path) -> DefinitionSpec | None
     if value is None:
         return None
     if isinstance(value, str):
-        value = {"folder": value}
+        raise ConfigurationError(
+            f"{where}: say what the import of {value} does: {{folder: {value}, fullImport: true}} for a full "
+            "import, which makes the bot what the files hold and removes from it what they do not hold, or "
+            f"{{folder: {value}, importOptions: {{...}}}} for an incremental one "
+            '(docs/pipeline.md, "6. The rest of the bot")'
+        )
     if not isinstance(value, dict):
         raise ConfigurationError(
-            f"{where} must be a folder (definitions/travel) or {{folder: ..., importOptions: ...}}"
+            f"{where} must be {{folder: definitions/travel, fullImport: true}} or "
+            "{folder: ..., importOptions: {...}}"
         )
     _reject_unknown_keys(value, DEFINITION_KEYS, where)
     folder = project_relative(base_dir / _require_str(value, "folder", where))
@@ -217,7 +230,19 @@ def _definition(value: Any, where: str, base_dir: Path) -> DefinitionSpec | None
     options = value.get("importOptions")
     if options is not None and not isinstance(options, dict):
         raise ConfigurationError(f"{where}.importOptions must be an object (docs/kore-api.md §8.2)")
-    return DefinitionSpec(folder, options, _timeout(value, DEFAULT_DEFINITION_TIMEOUT_SECONDS, where))
+    full_import = _flag(value, "fullImport", False, where)
+    if full_import == (options is not None):
+        raise ConfigurationError(
+            f"{where}: set exactly one of fullImport: true (a full import: the bot becomes what the files "
+            "hold, and what they do not hold is removed) and importOptions (an incremental import) "
+            '(docs/pipeline.md, "6. The rest of the bot")'
+        )
+    return DefinitionSpec(
+        folder=folder,
+        import_options=options,
+        full_import=full_import,
+        timeout_seconds=_timeout(value, DEFAULT_DEFINITION_TIMEOUT_SECONDS, where),
+    )
 
 
 def _variables(value: Any, where: str) -> tuple[VariableSpec, ...]:
@@ -313,10 +338,12 @@ def _reject_unknown_keys(entry: dict[str, Any], known: frozenset[str], where: st
 
 
 def _timeout(entry: dict[str, Any], default: int, where: str) -> int:
-    """`timeoutSeconds`, a positive whole number of seconds (`default` when absent)."""
+    """`timeoutSeconds`, a positive whole number of seconds up to a week (`default` when absent)."""
     timeout = entry.get("timeoutSeconds", default)
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
         raise ConfigurationError(f"{where}.timeoutSeconds must be a positive whole number of seconds")
+    if problem := timeout_problem(timeout):
+        raise ConfigurationError(f"{where}.timeoutSeconds: {problem}")
     return timeout
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
+from pulumi.dynamic import DiffResult
 
 from .. import settings
 from ..api.errors import KoreApiError
@@ -35,6 +36,7 @@ from .framework import (
     KoreProvider,
     KoreResource,
     Run,
+    decide_diff,
     known,
     program,
 )
@@ -176,6 +178,28 @@ def _options_problem(value: Any) -> str | None:
     return None
 
 
+def import_choice_problem(news: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(property, reason) unless exactly one of `import_options` and `full_import` says what the import
+    does (unknown values, at preview, are not judged)."""
+    if any(key in news and not known(news, key) for key in ("import_options", "full_import")):
+        return None
+    full, options = news.get("full_import", False), news.get("import_options")
+    if not isinstance(full, bool):
+        return ("full_import", f"{full!r} is not true or false")
+    if full and options is not None:
+        return ("full_import", "full_import=True imports everything, so it takes no import_options; drop one")
+    if not full and options is None:
+        return (
+            "import_options",
+            "say what the import does: full_import=True for a full import, which makes the bot what the "
+            "files hold and removes from it every dialog, intent and setting they do not hold "
+            '(docs/pipeline.md, "6. The rest of the bot"), or import_options={...} for an incremental one '
+            "(in the shipped program's stack config: definition: {folder: ..., fullImport: true} or "
+            "{folder: ..., importOptions: {...}})",
+        )
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class BotDefinitionInputs(KoreInputs):
     """What a BotDefinition is given, as the provider checks and records it.
@@ -184,8 +208,11 @@ class BotDefinitionInputs(KoreInputs):
     - `definition_file`, `config_file`: the export's `botDefinition.json` and `config.json`. Plain paths
       (not `pulumi.Input`s): they are read and hashed when the program runs.
     - `functions_files`: the export's bot functions (`.js`), if any.
-    - `import_options`: the documented `importOptions` object for an incremental import; None: a full
-      import (docs/pipeline.md says what that removes).
+    - `import_options`: the documented `importOptions` object: an incremental import of what it names.
+    - `full_import`: True for a full import instead (no `importOptions`): the bot becomes what the files
+      hold, and whatever they do not hold is removed from it (docs/pipeline.md, "6. The rest of the bot").
+      Exactly one of the two says what the import does; neither is refused, because a full import is
+      destructive and must be the program's visible choice, not a default.
     - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
     - `timeout_seconds`: deadline for the whole operation (uploads, import, waiting).
     """
@@ -201,6 +228,7 @@ class BotDefinitionInputs(KoreInputs):
     import_options: dict[str, Any] | None = field(
         default=None, metadata=program(type="Mapping[str, Any] | None")
     )
+    full_import: bool = False
     timeout_seconds: float = settings.DEFAULT_DEFINITION_TIMEOUT_SECONDS
     #: What the files mean when the program ran (`hash_definition`): the trigger.
     content_hash: str = field(metadata=program(computed=True))
@@ -229,6 +257,8 @@ class BotDefinitionInputs(KoreInputs):
             and (problem := import_options_problem(options))
         ):
             failures.append(("import_options", problem))
+        if choice := import_choice_problem(news):
+            failures.append(choice)
         content_hash = news.get("content_hash")
         if content_hash is None:
             failures.append(
@@ -264,11 +294,23 @@ class BotDefinitionProvider(KoreProvider[BotDefinitionInputs, BotDefinitionOutpu
     admin = True  # Bot Definition > Bot Import is an Admin Console scope
     #: Another bot or host is another import: replace.
     replace_keys = ("bot_id", "host")
-    #: New content, or other import options, import again; moved files do not.
-    trigger_keys = ("content_hash", "import_options")
+    #: New content, or another kind of import, import again; moved files do not.
+    trigger_keys = ("content_hash", "import_options", "full_import")
     forgotten = (
         "bot {bot_id}: forgetting definition import {import_id}; the bot keeps the imported definition"
     )
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """As every resource; a record written before 0.3 has no `full_import`: its import was a full one
+        exactly when it had no `import_options`. A preview that plans a full import says what it removes."""
+        olds = {"full_import": olds.get("import_options") is None, **olds}
+        result = decide_diff(olds, news, self.replace_keys, self.trigger_keys)
+        if result.changes and news.get("full_import") is True:
+            log(
+                f"bot {news.get('bot_id')}: definition {news.get('definition_file')}: a full import "
+                "(full_import): the bot becomes what the files hold, and what they do not hold is removed"
+            )
+        return result
 
     def refresh(
         self,
@@ -326,10 +368,10 @@ class BotDefinitionProvider(KoreProvider[BotDefinitionInputs, BotDefinitionOutpu
             definition_file_id=files.definition,
             config_file_id=files.config,
             function_file_ids=files.functions,
-            import_options=inputs.import_options,
+            import_options=None if inputs.full_import else inputs.import_options,
             deadline=deadline.at,
         )
-        kind = "a full import" if inputs.import_options is None else "an incremental import"
+        kind = "a full import" if inputs.full_import else "an incremental import"
         log(f"{inputs.describe}: import {job.import_id} started ({kind}, {job.status})")
         job = self._wait(run, job)
         log(f"{inputs.describe}: import {job.import_id} finished after {deadline.elapsed:.0f}s")
@@ -372,8 +414,11 @@ class BotDefinitionArgs:
     - `definition_file`, `config_file`: the export's `botDefinition.json` and `config.json`. Plain paths
       (not `pulumi.Input`s): they are read and hashed when the program runs.
     - `functions_files`: the export's bot functions (`.js`), if any.
-    - `import_options`: the documented `importOptions` object for an incremental import; None: a full
-      import (docs/pipeline.md says what that removes).
+    - `import_options`: the documented `importOptions` object: an incremental import of what it names.
+    - `full_import`: True for a full import instead (no `importOptions`): the bot becomes what the files
+      hold, and whatever they do not hold is removed from it (docs/pipeline.md, "6. The rest of the bot").
+      Exactly one of the two says what the import does; neither is refused, because a full import is
+      destructive and must be the program's visible choice, not a default.
     - `host`: the platform's base URL. None: stack config `kore:host`, then `KORE_HOST`.
     - `timeout_seconds`: deadline for the whole operation (uploads, import, waiting).
     """
@@ -385,6 +430,7 @@ class BotDefinitionArgs:
     config_file: str | os.PathLike[str]
     functions_files: Sequence[str | os.PathLike[str]] = ()
     import_options: Mapping[str, Any] | None = None
+    full_import: pulumi.Input[bool] = False
 
 
 class BotDefinitionAttributes:
@@ -400,6 +446,7 @@ class BotDefinitionAttributes:
     config_file: pulumi.Output[str]
     functions_files: pulumi.Output[list[str]]
     import_options: pulumi.Output[dict[str, Any] | None]
+    full_import: pulumi.Output[bool]
     content_hash: pulumi.Output[str]
 
 

@@ -18,7 +18,7 @@ import pulumi
 from pulumi.dynamic import DiffResult
 
 from .. import settings
-from ..api.errors import AmbiguousRequestError
+from ..api.errors import AmbiguousRequestError, KoreApiError
 from ..api.models import FAILED, FINISHED, IN_PROGRESS, TrainingStatus
 from ..errors import JobFailedError, JobLostError
 from .framework import Deadline, KoreInputs, KoreProvider, KoreResource, Run, differs, known, program
@@ -116,6 +116,9 @@ class CompletionTracker(LatestJobTracker[TrainingStatus]):
     def is_terminal(self, status: TrainingStatus) -> bool:
         return status.is_terminal
 
+    def is_absent(self, status: TrainingStatus) -> bool:
+        return not status.reported
+
     def ended(self, status: TrainingStatus, elapsed: float) -> Verdict:
         if self.seen_running:
             return Verdict.FINISHED if status.training_status == FINISHED else Verdict.FAILED
@@ -137,7 +140,8 @@ class IdleTracker:
     running status must be ours."""
 
     def observe(self, status: TrainingStatus, elapsed: float) -> Verdict:
-        return Verdict.FINISHED if status.is_terminal else Verdict.WAITING
+        # No training reported at all (a bot language never trained) is idle too.
+        return Verdict.FINISHED if status.is_terminal or not status.reported else Verdict.WAITING
 
 
 @dataclass
@@ -149,6 +153,10 @@ class LostTrainTracker(CompletionTracker):
 
     def unproven(self, status: TrainingStatus) -> Verdict:
         return Verdict.NOT_STARTED
+
+    def absent(self, elapsed: float) -> Verdict:
+        # Still no training of a bot language never trained, after the grace period: nothing was queued.
+        return Verdict.WAITING if elapsed < self.grace_seconds else Verdict.NOT_STARTED
 
 
 def drift_reason(recorded: Mapping[str, Any]) -> str | None:
@@ -173,11 +181,27 @@ def triggers_changed(recorded: Mapping[str, Any], news: Mapping[str, Any]) -> bo
 
 
 def describe_wait(status: TrainingStatus) -> str:
+    if not status.reported:
+        return f"waiting ({status.describe()})"
     if status.is_terminal:
         return f"waiting (the status still describes the previous training: {status.training_status})"
     if status.training_status == IN_PROGRESS:
         return "in progress"
     return f"reported as {status.training_status!r}"
+
+
+def read_status(client: KoreClient, inputs: BotTrainingInputs, deadline: Deadline) -> TrainingStatus:
+    """The bot language's training status. A 400 or 404 is taken for "no training reported": how the call
+    answers for a bot language never trained is undocumented, and the train call that follows says
+    loudly if the language is the problem (its refusal names it)."""
+    try:
+        return client.training_status(inputs.bot_id, inputs.language, deadline=deadline.at)
+    except KoreApiError as exc:
+        if exc.status not in (400, 404):
+            raise
+        return TrainingStatus.none(
+            f"HTTP {exc.status}" + (f" '{exc.api_message}'" if exc.api_message else "")
+        )
 
 
 # -- the provider ------------------------------------------------------------------------------------------
@@ -226,7 +250,13 @@ class BotTrainingProvider(KoreProvider[BotTrainingInputs, BotTrainingOutputs, No
         """The bot language's current training status and whether the model is in sync with its
         utterances; every other recorded output is kept. A training recorded as in sync that now reads
         out of sync, or failed, is drift (`drift_reason`)."""
-        status = client.training_status(inputs.bot_id, inputs.language, deadline=deadline.at)
+        status = read_status(client, inputs, deadline)
+        if not status.reported:
+            log(
+                f"{inputs.describe}: the training status reports no training ({status.absent}), so refresh "
+                "cannot compare the recorded training with the bot's model; nothing was changed"
+            )
+            return recorded
         in_sync = status.sentences_in_sync if status.sentences_in_sync is not None else recorded.model_in_sync
         refreshed = replace(recorded, training_status=status.training_status, model_in_sync=in_sync)
         if (reason := drift_reason(vars(refreshed))) is not None:
@@ -240,13 +270,18 @@ class BotTrainingProvider(KoreProvider[BotTrainingInputs, BotTrainingOutputs, No
         so a failed or timed-out training is never recorded and the next `pulumi up` tries again."""
         # A training still running (left by an interrupted `pulumi up`, or started in the builder) would
         # be taken for ours once we queue: let it finish first.
-        self._poll(
+        _, idle = self._poll(
             run,
             IdleTracker(),
             "started earlier (in the builder, or by an interrupted `pulumi up`)",
             run.deadline.started,
             first=0.0,
         )
+        if not idle.reported:
+            log(
+                f"{run.inputs.describe}: the training status reports no training ({idle.absent}), as Kore.ai "
+                "may for a bot language never trained (undocumented); training it"
+            )
         try:
             outputs = self._queue_and_wait(run)
         except AmbiguousRequestError as lost:
@@ -344,11 +379,11 @@ class BotTrainingProvider(KoreProvider[BotTrainingInputs, BotTrainingOutputs, No
         inputs, client, deadline = run.inputs, run.client, run.deadline
 
         def timed_out(last: TrainingStatus | None) -> Exception:
-            status = last.training_status if last else None
+            status = last.describe() if last else None
             return inputs.timeout_error(f"training {label}", status, "trains", job_id=training_id)
 
         return wait_for(
-            lambda: client.training_status(inputs.bot_id, inputs.language, deadline=deadline.at),
+            lambda: read_status(client, inputs, deadline),
             tracker.observe,
             clock=RUNTIME.clock,
             since=since,

@@ -42,7 +42,8 @@ import pulumi
 from pulumi.dynamic import DiffResult
 
 from .. import settings
-from ..errors import ConfigurationError
+from ..api.models import ExportedVariable
+from ..errors import ConfigurationError, JobFailedError
 from .framework import Deadline, KoreInputs, KoreProvider, KoreResource, Run, known, program
 from .runtime import log, utc_now
 
@@ -232,6 +233,34 @@ def api_variable(key: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+NOT_SECURED = "not secured (isSecured false)"
+
+
+def readback_problems(
+    imported: Mapping[str, Any], exported: Mapping[str, ExportedVariable]
+) -> list[tuple[str, str]]:
+    """(key, what the export shows) for every imported variable the bot does not hold as imported: missing,
+    not secured though declared secured, or (for a variable the export shows) another value. Never a
+    value: they may be secrets."""
+    problems = []
+    for key, entry in sorted(with_defaults(imported).items()):
+        found = exported.get(key)
+        if found is None:
+            problems.append((key, "not in the export"))
+        elif entry["secured"] and not found.secured:
+            problems.append((key, NOT_SECURED))
+        elif not entry["secured"] and not found.secured and not _holds(found, entry):
+            problems.append((key, "another value than the one imported"))
+    return problems
+
+
+def _holds(found: ExportedVariable, entry: Mapping[str, Any]) -> bool:
+    """The exported variable holds the declared value (a locale variable: in each declared language)."""
+    if entry["variable_type"] == "locale":
+        return all(found.locale_values.get(language) == v for language, v in entry["value"].items())
+    return bool(found.value == entry["value"])
+
+
 # -- inputs ------------------------------------------------------------------------------------------------
 
 
@@ -356,11 +385,39 @@ class BotVariablesProvider(KoreProvider[BotVariablesInputs, BotVariablesOutputs,
         if changes.to_import:
             body = [api_variable(key, inputs.variables[key]) for key in changes.to_import]
             message = run.client.import_variables(inputs.bot_id, body, deadline=run.deadline.at)
+            self._read_back(run, {key: inputs.variables[key] for key in changes.to_import})
         log(
             f"{inputs.describe}: {changes.describe() or 'nothing to import'}"
             + (f" ({message})" if message else "")
         )
         return BotVariablesOutputs(**vars(inputs), imported_at=utc_now(), import_message=message)
+
+    @staticmethod
+    def _read_back(run: BotVariablesRun, imported: Mapping[str, Any]) -> None:
+        """What the import did, as the (documented) export shows it: how an import secures a variable is
+        undocumented, and a platform that ignores `isSecured` would store a secret in clear and answer
+        success. Raises, naming keys only, when the bot holds something else than what was imported."""
+        inputs = run.inputs
+        exported = run.client.export_variables(inputs.bot_id, deadline=run.deadline.at)
+        problems = readback_problems(imported, {variable.key: variable for variable in exported})
+        if not problems:
+            return
+        unsecured = [key for key, problem in problems if problem == NOT_SECURED]
+        advice = (
+            " Kore.ai ignored the import's isSecured, a field only its export documents (docs/kore-api.md "
+            "§9.3): the value is stored in clear on the bot and shows in its exports. Secure the variable in "
+            "the builder (Build > Configurations > Environment Variables: the variable's Secure toggle), "
+            "then run `pulumi up` again."
+            if unsecured
+            else " Check the variables in the builder (Build > Configurations > Environment Variables)."
+        )
+        raise inputs.job_error(
+            JobFailedError,
+            "Kore.ai answered the variables import with success, but its export shows "
+            + "; ".join(f"{key}: {problem}" for key, problem in problems)
+            + f". Nothing was recorded, so the next `pulumi up` imports them again.{advice}",
+            job_id=None,
+        )
 
 
 # -- the resource ------------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ from pulumi.output import Unknown
 
 from .. import settings
 from ..api.errors import KoreError
-from ..api.validation import bot_id_problem, host_problem, language_problem, normalize_host
+from ..api.languages import language_problem, undocumented_language
+from ..api.validation import bot_id_problem, host_problem, normalize_host
 from ..errors import ConfigurationError, JobError, JobTimeoutError
 from .polling import Verdict, wait_for
 from .runtime import RUNTIME, log
@@ -537,6 +538,15 @@ class KoreResource(Resource, Generic[_Args]):
             props["host"] = default_host()
         props |= dict.fromkeys(output_keys(provider.outputs_type, provider.inputs_type))
         super().__init__(provider(), resource_name, props, opts)
+        if "language" in props:
+            pulumi.Output.from_input(props["language"]).apply(self._warn_of_an_undocumented_language)
+
+    def _warn_of_an_undocumented_language(self, language: object) -> None:
+        """At preview, on the resource's row: a language code Kore.ai's docs do not list (it may still be
+        the bot's: the platform decides, and its refusal names the language)."""
+        well_formed = isinstance(language, str) and language_problem(language) is None
+        if well_formed and (warning := undocumented_language(str(language))):
+            pulumi.log.warn(warning, resource=self)
 
     @classmethod
     def wire_inputs(cls, resource_name: str, args: _Args) -> dict[str, Any]:

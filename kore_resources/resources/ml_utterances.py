@@ -41,7 +41,7 @@ from .framework import (
     known,
     program,
 )
-from .polling import Verdict, wait_for, word_verdict
+from .polling import LatestJobTracker, Verdict, wait_for, word_verdict
 from .runtime import RUNTIME, log, utc_now
 
 if TYPE_CHECKING:
@@ -68,14 +68,107 @@ def utterances_digest(utterances: Iterable[Utterance]) -> str:
     return "sha256:" + hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
 
 
-def export_verdict(job: MlExportJob, ours: str | None) -> Verdict:
-    """An export status describes the bot's *latest* export: `SUCCESS` of ours (or of one with no id) is
-    done, `FAILED` failed, anything else (IN_PROGRESS, an older export) waits."""
-    if ours is not None and job.job_id not in (None, ours):
-        return Verdict.WAITING
+def describe_drift(
+    on_bot: Iterable[Utterance], imported: Iterable[Utterance] | None, intents: Iterable[str]
+) -> str:
+    """The intents whose utterances differ between the bot and the import, with how many utterances
+    (`Book Flight (1 changed on the bot, 1 gone)`); every intent of the file when what was imported is
+    no longer known utterance by utterance."""
+    if imported is None:
+        return ", ".join(sorted(intents)) or "these intents"
+    bot_lines, file_lines = _lines_by_intent(on_bot), _lines_by_intent(imported)
+    parts = []
+    for intent in sorted(set(bot_lines) | set(file_lines)):
+        added = len(bot_lines.get(intent, set()) - file_lines.get(intent, set()))
+        gone = len(file_lines.get(intent, set()) - bot_lines.get(intent, set()))
+        counts = [f"{added} not in the file" if added else "", f"{gone} gone from the bot" if gone else ""]
+        if added or gone:
+            parts.append(f"{intent} ({', '.join(c for c in counts if c)})")
+    return ", ".join(parts) or "these intents"
+
+
+def _lines_by_intent(utterances: Iterable[Utterance]) -> dict[str, set[str]]:
+    """Each intent's utterances as `utterances_digest` compares them (text and entity tags)."""
+    found: dict[str, set[str]] = {}
+    for u in utterances:
+        found.setdefault(u.intent, set()).add(
+            json.dumps([u.text, [[e.name, e.start, e.end] for e in u.entities]], ensure_ascii=False)
+        )
+    return found
+
+
+def export_verdict(job: MlExportJob) -> Verdict:
+    """What an export's status word says: `SUCCESS` with a download URL is done, `FAILED` (or another
+    failure word) failed, anything else waits."""
     if status_word(job.status) == "success":
         return Verdict.FINISHED if job.download_url else Verdict.WAITING
     return Verdict.FAILED if is_failure_word(job.status) else Verdict.WAITING
+
+
+@dataclass(kw_only=True)
+class ExportTracker(LatestJobTracker[MlExportJob]):
+    """The export status describes the bot's *latest* export and takes no id, and whether its `_id` is the
+    POST's is undocumented (docs/kore-api.md §7.5). So a terminal status is ours when it names the POST's
+    id, or any id but the one read before the POST (`baseline`: an older export); a status that names no
+    id is ours once a running one was seen since the POST, or after the grace period."""
+
+    ours: str | None
+    baseline: str | None
+
+    def is_terminal(self, status: MlExportJob) -> bool:
+        return export_verdict(status) is not Verdict.WAITING
+
+    def is_absent(self, status: MlExportJob) -> bool:
+        # `SUCCESS` without a URL yet (the docs' sample): neither running nor done.
+        return status_word(status.status) == "success" and not status.download_url
+
+    def ended(self, status: MlExportJob, elapsed: float) -> Verdict:
+        if status.job_id is not None:
+            newer = status.job_id == self.ours or status.job_id != self.baseline
+            return export_verdict(status) if newer else Verdict.WAITING
+        if self.seen_running or elapsed >= self.grace_seconds:
+            return export_verdict(status)
+        return Verdict.WAITING
+
+
+@dataclass(frozen=True)
+class ExportedLanguage:
+    """A bot language's ML utterances as the export gave them, or why they cannot be compared."""
+
+    utterances: tuple[Utterance, ...] = ()
+    #: Set when the export cannot be taken for this language's utterances (it answered another language).
+    unusable: str | None = None
+    #: The export's records name no language at all: taken for the language asked for (undocumented).
+    languages_unnamed: bool = False
+
+
+def language_of_export(records: list[Utterance], language: str) -> ExportedLanguage:
+    """This language's utterances of an export. Whether `bot-language` selects the exported language is
+    undocumented (docs/kore-api.md §7.4): an export whose records all name other languages answered
+    another language, and cannot be compared with this one's imports."""
+    named = {u.language for u in records if u.language}
+    if named and language not in named:
+        other = ", ".join(sorted(named))
+        return ExportedLanguage(
+            unusable=(
+                f"the ML export asked for bot language {language!r} (bot-language) answered utterances of "
+                f"{other}: Kore.ai did not export this language (whether bot-language selects the exported "
+                "language is undocumented), so refresh cannot compare this file with the bot and changes "
+                "nothing"
+            )
+        )
+    if not records:
+        return ExportedLanguage(
+            unusable=(
+                f"the ML export asked for bot language {language!r} holds no utterances at all, so whether "
+                "it is this language's cannot be told (whether bot-language selects the exported language is "
+                "undocumented): either the bot's utterances of it were all deleted, or Kore.ai exported "
+                "another language. Refresh cannot compare this file with the bot and changes nothing; the "
+                "training's refresh still sees a model out of sync with the bot's utterances"
+            )
+        )
+    mine = tuple(u for u in records if u.language in (None, language))
+    return ExportedLanguage(utterances=mine, languages_unnamed=not named)
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
@@ -158,7 +251,7 @@ class PlannedExport:
     utterances: tuple[Utterance, ...]
 
 
-def export_utterances(inputs: MlUtterancesInputs, client: KoreClient, deadline: Deadline) -> list[Utterance]:
+def export_utterances(inputs: MlUtterancesInputs, client: KoreClient, deadline: Deadline) -> ExportedLanguage:
     """Export the bot language's utterances, wait for the export, download and read it."""
     describe = f"{inputs.describe}: ML export"
     unchanged = "nothing was changed; run `pulumi refresh` again"
@@ -167,15 +260,17 @@ def export_utterances(inputs: MlUtterancesInputs, client: KoreClient, deadline: 
         return KoreApiError(f"{describe}: the bot's other jobs left no time for it; {unchanged}")
 
     with RUNTIME.one_job_per_bot(inputs.host, inputs.bot_id, deadline.at, turn_timed_out):
+        baseline = latest_export_id(client, inputs, deadline)
         started = client.ml_export(inputs.bot_id, inputs.language, deadline=deadline.at)
 
         def timed_out(last: MlExportJob | None) -> Exception:
             status = (last or started).status
             return KoreApiError(f"{describe} did not finish in time (last status: {status}); {unchanged}")
 
+        tracker = ExportTracker(ours=started.job_id, baseline=baseline)
         verdict, job = wait_for(
             lambda: client.ml_export_status(inputs.bot_id, deadline=deadline.at),
-            lambda status, _elapsed: export_verdict(status, started.job_id),
+            tracker.observe,
             clock=RUNTIME.clock,
             since=RUNTIME.clock.monotonic(),
             deadline=deadline.at,
@@ -184,12 +279,22 @@ def export_utterances(inputs: MlUtterancesInputs, client: KoreClient, deadline: 
             log=lambda message: log(f"{inputs.describe}: {message}"),
             describe=describe,
         )
-    if verdict is Verdict.FAILED or job.download_url is None:
+    if verdict is not Verdict.FINISHED or job.download_url is None:
         raise KoreApiError(
             f"{describe}: Kore.ai reports export {job.job_id or ''} as {job.status!r}; {unchanged}"
         )
     content = client.download(job.download_url, deadline=deadline.at)
-    return [u for u in read_export(content, inputs) if u.language in (None, inputs.language)]
+    return language_of_export(read_export(content, inputs), inputs.language)
+
+
+def latest_export_id(client: KoreClient, inputs: MlUtterancesInputs, deadline: Deadline) -> str | None:
+    """The `_id` the export status reports before our export (None: no export yet, or none named)."""
+    try:
+        return client.ml_export_status(inputs.bot_id, deadline=deadline.at).job_id
+    except KoreApiError as exc:
+        if exc.status in (400, 404):  # a bot never exported has no status to report
+            return None
+        raise
 
 
 def read_export(content: bytes, inputs: MlUtterancesInputs) -> list[Utterance]:
@@ -309,15 +414,38 @@ class MlUtterancesProvider(
         if imported is None:
             return refreshed
         intents, imported_digest = imported
-        on_bot = [u for u in self._bot_utterances(inputs, client, deadline) if u.intent in intents]
+        exported = self._bot_utterances(inputs, client, deadline)
+        if exported.unusable is not None:
+            log(f"{inputs.describe}: {exported.unusable}")
+            return refreshed
+        on_bot = [u for u in exported.utterances if u.intent in intents]
         if utterances_digest(on_bot) != imported_digest:
             refreshed = replace(refreshed, content_hash=hash_records(on_bot, inputs.language))
+            assumed = (
+                f" (the export's records name no language: taken for {inputs.language!r}, the language asked "
+                "for with bot-language, which is undocumented)"
+                if exported.languages_unnamed
+                else ""
+            )
+            what = describe_drift(on_bot, self._imported_utterances(inputs, recorded), intents)
             log(
-                f"{inputs.describe}: the bot's utterances of {', '.join(sorted(intents)) or 'these intents'} "
-                "differ from what this file imported (changed in the builder?); the next `pulumi up` "
-                "imports the file again"
+                f"{inputs.describe}: the bot's utterances of {what} differ from what this file imported "
+                f"(changed in the builder?){assumed}; the next `pulumi up` imports the file again"
             )
         return refreshed
+
+    @staticmethod
+    def _imported_utterances(
+        inputs: MlUtterancesInputs, recorded: MlUtterancesOutputs
+    ) -> list[Utterance] | None:
+        """What the recorded import sent, utterance by utterance: the file, while it still hashes to the
+        recorded content_hash (the state keeps only a digest); else None."""
+        try:
+            if hash_utterances(inputs.file) == recorded.content_hash:
+                return read_utterances(inputs.file)
+        except UtteranceFileError:
+            pass
+        return None
 
     @staticmethod
     def _imported(
@@ -339,7 +467,7 @@ class MlUtterancesProvider(
     @staticmethod
     def _bot_utterances(
         inputs: MlUtterancesInputs, client: KoreClient, deadline: Deadline
-    ) -> list[Utterance]:
+    ) -> ExportedLanguage:
         """The bot language's ML utterances now: one export per bot language and refresh (RUNTIME.memo),
         under the bot's lock (the export status describes the bot's latest export, of any language)."""
         key = ("ml-export", inputs.host, inputs.bot_id, inputs.language)

@@ -58,7 +58,7 @@ class Tracker(Protocol[Status_contra]):
 class LatestJobTracker(Generic[Status]):
     """The status rules of a job whose status call takes no job id and describes the bot's (or bot
     language's) *latest* job, so the first reads after the POST may describe the previous one: trainings and
-    publishes (bot_training.py's docstring has the rules in full). What they share: a running status seen
+    publishes (docs/reliability.md, "When a queued training is done"). What they share: a running status seen
     since the POST means the next terminal one is ours (rule 1), and a terminal status read after the host
     refused a connection (the platform restarted) is not taken for ours: the job is lost (rule 4). What any
     other terminal status means is each job's own (`ended`)."""
@@ -73,6 +73,8 @@ class LatestJobTracker(Generic[Status]):
 
     def observe(self, status: Status, elapsed: float) -> Verdict:
         """`elapsed`: seconds since the POST that started the job was answered."""
+        if self.is_absent(status):
+            return self.absent(elapsed)
         if not self.is_terminal(status):
             self.seen_running = True
             return Verdict.WAITING
@@ -80,6 +82,15 @@ class LatestJobTracker(Generic[Status]):
 
     def is_terminal(self, status: Status) -> bool:
         raise NotImplementedError
+
+    def is_absent(self, status: Status) -> bool:
+        """The read reports no job at all (a training of a bot language never trained): neither running nor
+        ended."""
+        return False
+
+    def absent(self, elapsed: float) -> Verdict:
+        """What a read that reports no job means: ours is not visible yet."""
+        return Verdict.WAITING
 
     def ended(self, status: Status, elapsed: float) -> Verdict:
         """What a terminal status means, the platform not having restarted."""
