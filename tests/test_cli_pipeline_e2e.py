@@ -130,7 +130,7 @@ def test_the_whole_bot_is_promoted_its_definition_only_once_dev_imported_it(proj
                 sandbox.url,
                 bot_id,
                 upstream,
-                definition="definitions/travel",
+                definition={"folder": "definitions/travel", "fullImport": True},
                 variables=variables,
             )
             cli("stack", "init", stack)
