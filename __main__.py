@@ -25,6 +25,7 @@ from kore_resources import (
     BotVariablesArgs,
     MlUtterances,
     MlUtterancesArgs,
+    Provider,
     hash_definition,
     hash_utterances,
     settings,
@@ -127,7 +128,7 @@ def if_done(expected: str) -> Any:
     return exported
 
 
-def bot_variables(bot: BotSpec, bot_id: pulumi.Input[str], after: list[pulumi.Resource]) -> BotVariables:
+def bot_variables(bot: BotSpec, bot_id: pulumi.Input[str], options: pulumi.ResourceOptions) -> BotVariables:
     # A value set with `pulumi config set --secret --path ...` makes the whole bots key secret, and the
     # program cannot tell which value it was: then every value is kept secret.
     secret = bots_config_is_secret()
@@ -148,7 +149,7 @@ def bot_variables(bot: BotSpec, bot_id: pulumi.Input[str], after: list[pulumi.Re
                 for v in bot.variables
             ],
         ),
-        pulumi.ResourceOptions(depends_on=after),
+        options,
     )
 
 
@@ -158,6 +159,11 @@ definition_hashes: dict[str, pulumi.Output[str | None]] = {}
 published_at: dict[str, pulumi.Output[str | None]] = {}
 for bot in bots:
     bot_id = guarded(bot.bot_id)
+    # One plugin process per bot: every bot trains at once, and each bot's jobs stay in one process, whose
+    # per-bot lock and rate budget keep them apart and within Kore.ai's per-bot limits
+    # (README, "A fleet of bots"). It takes the stack's kore: config, so moving a bot onto it replaces
+    # nothing.
+    on_bot = pulumi.ResourceOptions(provider=Provider(bot.name))
     configured: list[pulumi.Resource] = []  # definition, then variables: before the utterances
     publish_triggers: list[pulumi.Input[Any]] = []
     if bot.definition is not None:
@@ -172,6 +178,7 @@ for bot in bots:
                 full_import=bot.definition.full_import,
                 timeout_seconds=bot.definition.timeout_seconds,
             ),
+            on_bot,
         )
         configured.append(definition)
         publish_triggers.append(definition.import_id)
@@ -179,10 +186,14 @@ for bot in bots:
             definition.content_hash, definition.import_status
         ).apply(if_done(IMPORT_SUCCESS))
     if bot.variables:
-        variables = bot_variables(bot, bot_id, list(configured))
+        variables = bot_variables(
+            bot,
+            bot_id,
+            pulumi.ResourceOptions.merge(on_bot, pulumi.ResourceOptions(depends_on=list(configured))),
+        )
         configured.append(variables)
         publish_triggers.append(variables.imported_at)
-    after_config = pulumi.ResourceOptions(depends_on=configured)
+    after_config = pulumi.ResourceOptions.merge(on_bot, pulumi.ResourceOptions(depends_on=configured))
     trainings: list[BotTraining] = []
     for language in bot.languages:
         folder = bot.utterances_folder(language)
@@ -230,6 +241,7 @@ for bot in bots:
                 triggers=[*(training.training_id for training in trainings), *publish_triggers],
                 timeout_seconds=bot.publish.timeout_seconds,
             ),
+            on_bot,
         )
         published_at[bot.name] = publish.published_at
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+PROVIDER = "pulumi:providers:pulumi-python"
 #: Outputs the mocked provider "returns" per dynamic resource type (besides echoing the inputs).
 PIPELINE_OUTPUTS: dict[str, dict[str, Any]] = {
     "pulumi-python:dynamic/kore:MlUtterances": {
@@ -54,10 +55,15 @@ PIPELINE_OUTPUTS: dict[str, dict[str, Any]] = {
 class RecordingMocks(Mocks):
     def __init__(self, upstream: dict[str, Any] | None = None) -> None:
         self.resources: list[dict[str, Any]] = []
+        #: The explicit providers the program made (kore_resources.Provider), with their inputs.
+        self.providers: list[dict[str, Any]] = []
         self.stack_references: list[str] = []
         self.upstream = upstream or {}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == PROVIDER:
+            self.providers.append({"name": args.name, "inputs": dict(args.inputs)})
+            return f"provider-{args.name}", dict(args.inputs)
         if args.typ == STACK_REFERENCE:
             self.stack_references.append(args.name)
             return args.name, {"name": args.name, "outputs": self.upstream, "secretOutputNames": []}
@@ -69,6 +75,7 @@ class RecordingMocks(Mocks):
                     "name": args.name,
                     "inputs": inputs,
                     "has_provider": "__provider" in args.inputs,
+                    "provider": args.provider,
                 }
             )
             return f"{inputs.get('bot_id')}/{args.name}", {**inputs, **PIPELINE_OUTPUTS[args.typ]}
@@ -79,6 +86,7 @@ class RecordingMocks(Mocks):
                 "name": args.name,
                 "inputs": inputs,
                 "has_provider": "__provider" in args.inputs,
+                "provider": args.provider,
             }
         )
         outputs = {
@@ -174,6 +182,7 @@ def main() -> None:
                 json.dumps(
                     {
                         "resources": mocks.resources,
+                        "providers": mocks.providers,
                         "trainingIds": values[0],
                         "utterancesHashes": values[1],
                         "publishedAt": values[2],

@@ -270,9 +270,16 @@ def test_a_stack_recorded_by_an_earlier_release_keeps_working_without_retraining
     cli = Cli(project, tmp_path, {**ENV_CREDENTIALS, "PULUMI_CONFIG_PASSPHRASE": DEMO_PASSPHRASE})
     cli("stack", "init", "local")
     cli("stack", "import", "--file", str(tmp_path / "deployment.json"), "--stack", "local")
-    cli("preview", "--expect-no-changes", "--stack", "local")
-    cli("up", "--yes", "--expect-no-changes", "--stack", "local")
+    # Since 0.3 each bot has a Provider of its own: the first `up` creates it, and moves the bot's
+    # resources onto it with no replace, no update and no call.
+    preview = json.loads(cli("preview", "--json", "--stack", "local").stdout)
+    planned = {
+        step["urn"].rsplit("::", 2)[1]: step["op"] for step in preview["steps"] if step["op"] != "same"
+    }
+    assert planned == {"pulumi:providers:pulumi-python": "create"}, planned
+    cli("up", "--yes", "--stack", "local")
     assert sandbox.calls == []  # nothing retrained, re-imported or re-published
+    cli("preview", "--expect-no-changes", "--stack", "local")
 
     cli("refresh", "--yes", "--stack", "local")  # Read, with the providers pickled by that release
     cli("preview", "--expect-no-changes", "--stack", "local")

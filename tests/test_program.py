@@ -327,3 +327,19 @@ def test_guard_refuses_a_definition_upstream_has_not_imported():
         "has not imported this definition successfully"
     ) in message
     assert "(en)" not in message  # the utterances are what dev trained
+
+
+def test_each_bot_has_a_provider_of_its_own_that_takes_the_stacks_kore_config(results):
+    """One plugin process per bot (README, "A fleet of bots"): every resource of a bot on its provider,
+    which carries the stack's `kore:host` and no credential the stack config does not hold."""
+    for stack in STACKS:
+        result = results[stack]
+        providers = {p["name"]: p["inputs"] for p in result["providers"]}
+        bots = {r["inputs"]["bot_id"] for r in result["resources"]}
+        assert len(providers) == len(bots), stack
+        for name, inputs in providers.items():
+            on_it = [r for r in result["resources"] if r["provider"].endswith(f"::{name}::provider-{name}")]
+            assert on_it and len({r["inputs"]["bot_id"] for r in on_it}) == 1, (stack, name)
+            assert {r["inputs"]["host"] for r in on_it} == {inputs["kore:host"]}, (stack, name)
+            assert "kore:clientSecret" not in inputs  # the stacks leave credentials to the environment
+        assert all(r["provider"] for r in result["resources"]), stack

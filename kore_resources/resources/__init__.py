@@ -6,6 +6,7 @@ from .bot_definition import BotDefinition, BotDefinitionArgs, BotDefinitionProvi
 from .bot_publish import BotPublish, BotPublishArgs, BotPublishProvider
 from .bot_training import BotTraining, BotTrainingArgs, BotTrainingProvider
 from .bot_variables import BotVariable, BotVariables, BotVariablesArgs, BotVariablesProvider
+from .kore_provider import Provider
 from .ml_utterances import MlUtterances, MlUtterancesArgs, MlUtterancesProvider
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "MlUtterances",
     "MlUtterancesArgs",
     "MlUtterancesProvider",
+    "Provider",
     "hash_definition",
 ]

@@ -535,7 +535,8 @@ class KoreResource(Resource, Generic[_Args]):
         props = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}  # type: ignore[arg-type]
         props |= self.wire_inputs(resource_name, args)
         if props.get("host") is None:
-            props["host"] = default_host()
+            # The resource's explicit Provider's host (kore_provider.Provider), else the stack's.
+            props["host"] = getattr(opts.provider if opts else None, "host", None) or default_host()
         props |= dict.fromkeys(output_keys(provider.outputs_type, provider.inputs_type))
         super().__init__(provider(), resource_name, props, opts)
         if "language" in props:
