@@ -105,7 +105,7 @@ importtime` for imports); the table above is the latest run.
   language back to back in virtual time: well over 60 status reads a virtual minute. The sandbox then
   answered 429 and the provider's own budget held reads back, both as they should, and one phase showed a
   10 s lag. The lag rows now run with the sandbox's limits off and a fresh provider budget per training;
-  `tests/test_hardening.py` covers the limits themselves.
+  `tests/api/test_client.py` covers the limits themselves.
 - **Scale: a worker waiting for a bot's lock is lost to the other bots.** The plugin has 4 worker threads
   and the provider trains one language of a bot at a time; a worker that picks up a second language of a
   bot whose first is training blocks until that one ends. When one bot's languages reach the plugin one
@@ -120,7 +120,7 @@ importtime` for imports); the table above is the latest run.
   that the first Check cost over the trivial provider, `requests` (urllib3, charset_normalizer,
   http.cookiejar) was about 0.09 s and PyJWT 0.01 s, yet a `pulumi preview` with nothing changed never
   makes an HTTP call or signs a token. Both are now imported on first use (`provider._session`,
-  `KoreProvider._client`, `auth.mint_jwt`); `tests/test_quality.py` checks that importing the package
+  `KoreProvider._client`, `auth.mint_jwt`); `tests/test_docs.py` checks that importing the package
   loads neither. The rest is kore_resources' own modules (including the pipeline providers, imported by
   `kore_resources/__init__.py`).
 - **Hashing: the per-record work after the parse is what costs.** `json.loads` / `csv.reader` are C;

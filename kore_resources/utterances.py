@@ -1,73 +1,11 @@
-"""Read Kore.ai ML utterance exports and hash what they *mean*, so a bot is retrained exactly when its
-training data changes.
+"""Read Kore.ai ML utterance exports (JSON or CSV, as the builder's ML Utterances Export and
+`POST .../mlexport` produce them, and the ML import takes them back) and hash what they *mean*, so a bot is
+retrained exactly when its training data changes.
 
-Format (what Kore.ai's bot builder exports at Build > Natural Language > Training > ML Utterances >
-Export, and what `POST /api/public/bot/{BotID}/mlexport?type=json|csv` produces; the ML import takes the
-same files back):
-
-JSON: a top-level array with one object per utterance::
-
-    [
-      {"taskName": "Book Ticket", "sentence": "booking ticket13", "type": "DialogIntent",
-       "entities": [], "language": "en"},
-      ...
-    ]
-
-  * `sentence`  - the utterance text (required, string).
-  * `taskName`  - the intent: the dialog / action / alert task or FAQ the utterance trains (required).
-  * `type`      - the kind of that task, e.g. `"DialogIntent"` (optional string).
-  * `language`  - the bot language code, e.g. `"en"`, `"de"` (optional string).
-  * `entities`  - NER tagging (optional array). Each entry: `entityName` (string), `startIndex` and
-    `endIndex` (character offsets in `sentence`).
-
-CSV: a header row, then one row per utterance; RFC 4180 quoting (fields with commas, quotes or line breaks
-are double-quoted)::
-
-    taskName,sentence,type,language
-    Mobile Enquiry,Mobile Enquiry1,DialogIntent,en
-
-  The CSV export carries no NER tagging (no entities).
-
-Sources:
-  * JSON and CSV shapes: Kore.ai's own QA suite for the public ML import API, GitHub `vishnura-Kore/test`,
-    folder `publicAPIs/publicAPIs.Z1ML Utterances Import/UploadFiles/` (under `Karate/src/test/java/` and
-    `target/test-classes/`): `Import_MLUtterances50.json` (array of `{taskName, sentence,
-    type: "DialogIntent", entities: [], language: "en"}`) and `ImportFile_MLUtterances 50.csv` (header
-    `taskName,sentence,type,language`), uploaded to `/api/public/bot/{id}/mlimport` by the features
-    `3.4MLUtterancesImport StatusJSONFile.feature` and `3.3MLUtterances ImportUsingCSVFile.feature`.
-  * Entity spans: the same suite's builder payloads (`POST .../builder/sentences`) tag entities as
-    `{"startIndex": 5, "endIndex": 7, "entityId": "..."}`.
-  * Behaviour: https://community.kore.ai/t/machine-learning-utterances-export-import-behavior/257 (Kore
-    staff, release 6.2.2): export is per bot language; "Export of utterances to JSON will also include NER
-    tagging"; "Export of utterances to CSV will not include NER tagging"; import replaces a task's
-    utterances.
-  * `Koredotcom/docs` `docs/xo/automation/natural-language/training/machine-learning-engine.md`:
-    "Utterances should be unique" (per intent model); utterances over 3,000 characters are not allowed;
-    for descriptive intents "the system considers the punctuation and the case (upper or lower)".
-
-ASSUMPTION: the public Kore docs (docs.kore.ai, developer.kore.ai, Koredotcom/docs, Koredotcom/docs-v2)
-show no sample export file; the shapes above come from Kore's QA import files, and we assume an export
-has the same shape as an import file (export-edit-import round-trips are the documented use).
-ASSUMPTION: in an export, an entity is named by `entityName`; if only `entityId` is present (the builder
-API shape), the id is used as the name. `endIndex` is kept as the export has it (whether it is inclusive
-or exclusive is not documented; the sample files use exclusive offsets).
-ASSUMPTION: a JSON object wrapping the array (e.g. `{"utterances": [...]}`) is not a documented variant
-and is rejected with a clear message rather than guessed at.
-ASSUMPTION: no volatile metadata appears in the observed files. Keys that Kore uses for ids and
-timestamps elsewhere in its APIs (`_id`, `__v`, `streamId`, `taskId`, `createdOn`, ... see `_VOLATILE`)
-are ignored if an export ever carries them: they differ between bots and exports without changing what
-the model learns. Any *other* unknown key or CSV column is kept (in `extra`) and hashed, so a field we
-do not know about can cause an unneeded retraining but never a missed one.
-
-Hash semantics (`hash_utterances`): sha256 over a version tag (`FORMAT_TAG`) and the sorted canonical
-lines of all utterances (see `_canonical_lines`), so it ignores record order, JSON formatting / key
-order / escaping, CSV quoting, CRLF vs LF, a UTF-8 BOM, surrounding whitespace of values, and how the
-utterances are split across the files of a folder; it changes with any utterance's text (case, inner
-whitespace and punctuation included), intent, type, language, entities or unknown fields, and when an
-utterance is added, removed or duplicated (a multiset; see `hash_utterances`). An absent, null or empty
-`type` / `language` are the same. JSON and CSV holding the same information hash the same: a JSON
-export without entities equals the CSV export of the same utterances; entities make them differ, as
-they change training.
+Why not a hash of the files' bytes: formatting, record order, CSV quoting, line endings or how utterances
+are split across files do not change what the model learns, and must not retrain. The formats, their
+sources, the assumptions made where the docs show no export file, and exactly what the hash ignores are
+in docs/kore-api.md, "7.6 The downloaded file and the utterance file format".
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Record what a release writes into a stack's state, as a test fixture (README, "Versions and
-# compatibility"; tests/test_compatibility.py and tests/test_cli_e2e.py replay it):
+# compatibility"; tests/plugin/test_compatibility.py and tests/cli/test_cli_e2e.py replay it):
 #
 #   scripts/record-state-fixture.sh v0.2.0      # writes tests/fixtures/state/v0.2.0/
 #
@@ -55,4 +55,4 @@ mkdir -p "$target"
 cp "$work/deployment.json" "$clone/Pulumi.local.yaml" "$target/"
 cp -R "$clone/utterances" "$clone/definitions" "$target/"
 echo "record-state-fixture: wrote $target; add the release to PROVIDER_PATHS and ADDED_OUTPUTS in" \
-  "tests/test_compatibility.py and to the upgrade test in tests/test_cli_e2e.py"
+  "tests/plugin/test_compatibility.py and to the upgrade test in tests/cli/test_cli_e2e.py"

@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
-# The test command (README: "Run the tests"): unit, sandbox, provider, plugin-protocol, program (mocks),
-# lint and type tests; the CLI end-to-end tests run too where `pulumi` is on PATH and skip elsewhere.
+# The test command (README, "How it is tested"): lint, format and types as steps of their own, then every
+# test tier: unit (no sockets, seconds), sandbox (real HTTP on 127.0.0.1), plugin (the real plugin
+# process), cli (the real pulumi CLI; skipped where there is none, except with CI=true).
 #
-# The suite mostly waits (on sandbox jobs, plugin processes and the CLI) rather than computes, so it runs
-# in TEST_WORKERS pytest-xdist workers (default 2) with work stealing, which keeps both workers busy to
-# the end. Every test takes its ports from the OS and its files from its own temp dirs, so the workers
-# never meet. TEST_WORKERS=0 runs everything in one process (easier to read, and what `-x` and `--pdb`
-# want); extra arguments go to pytest.
+#   scripts/test.sh                # everything, as CI runs it
+#   scripts/test.sh --fast         # the unit tier only, in one process: the quick loop while editing
+#   scripts/test.sh -m plugin -x   # extra arguments go to pytest (the steps before it still run)
+#
+# The tests mostly wait (on sandbox jobs, plugin processes and the CLI) rather than compute, so they run in
+# TEST_WORKERS pytest-xdist workers (default 2) with work stealing. Every test takes its ports from the OS
+# and its files from its own temp dirs, so the workers never meet. TEST_WORKERS=0 runs them in one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+py=venv/bin/python
+
+step() {
+  local name="$1"
+  shift
+  echo "== $name: $*"
+  "$@"
+}
+
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  exec "$py" -m pytest -m unit -p no:xdist "$@"
+fi
+
 workers="${TEST_WORKERS:-2}"
 if ! [[ "$workers" =~ ^[0-9]+$ ]]; then
   echo "test.sh: TEST_WORKERS must be a whole number (0 runs the tests in one process), not '$workers'" >&2
@@ -18,4 +35,9 @@ parallel=()
 if ((workers > 0)); then
   parallel=(-n "$workers" --dist worksteal)
 fi
-exec venv/bin/python -m pytest "${parallel[@]}" "$@"
+
+step lint "$py" -m ruff check .
+step format "$py" -m ruff format --check .
+step types "$py" -m mypy
+step "types (scripts)" "$py" -m mypy scripts
+step tests "$py" -m pytest "${parallel[@]}" "$@"

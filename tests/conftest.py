@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +35,45 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; CI runs every test, so this fails")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+TIERS = ("unit", "sandbox", "plugin", "cli")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test is in exactly one tier (its module's `pytestmark`): `scripts/test.sh --fast` runs the
+    unit tier, and a test in none would never run there, nor be known for what it needs."""
+    wrong = [
+        f"{item.nodeid}: {names or 'no tier'}"
+        for item in items
+        if len(names := [m.name for m in item.iter_markers() if m.name in TIERS]) != 1
+    ]
+    if wrong:
+        raise pytest.UsageError(
+            f"each test needs exactly one tier mark of {', '.join(TIERS)} (pytestmark in its module): "
+            + "; ".join(wrong)
+        )
+
+
+class SocketInUnitTest(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def no_sockets_in_the_unit_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test opens no socket (the tier's promise: fast, and no server to wait for): connecting or
+    binding fails it, naming the tier to move it to."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise SocketInUnitTest(
+            f"{request.node.nodeid} is in the unit tier but opened a socket: mark its module "
+            "pytest.mark.sandbox (or plugin, cli) instead"
+        )
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "bind", refuse)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Drive the real dynamic-provider plugin process over gRPC, the way the Pulumi engine does.
 
-The fast layer below the real CLI (tests/test_cli_*_e2e.py): `python -u -m pulumi.dynamic` started in the
+The fast layer below the real CLI (tests/cli/test_cli_*_e2e.py): `python -u -m pulumi.dynamic` started in the
 project directory (exactly what the CLI's `pulumi-resource-pulumi-python` shim runs), the provider
 serialized with the SDK's own serializer, and the calls sent as the engine v3.274 sends them. What the
 real engine showed (recorded with PULUMI_DEBUG_GRPC, README "How it is tested") and this harness copies:
@@ -26,6 +26,7 @@ is faster; `plugin_factory` gives each pass a process of its own, as the engine 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -61,6 +62,12 @@ def _wire(value: Any) -> Any:
     if isinstance(value, list):
         return [_wire(v) for v in value]
     return value
+
+
+def through_the_plugin(props: dict[str, Any]) -> dict[str, Any]:
+    """Outputs as the dynamic provider plugin serializes them into the state, and as the next call reads
+    them back (pulumi/dynamic/__main__.py: `rpc.serialize_properties`, `rpc.deserialize_properties`)."""
+    return rpc.deserialize_properties(asyncio.run(rpc.serialize_properties(props, {})))
 
 
 def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:

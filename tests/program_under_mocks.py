@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,39 @@ PIPELINE_OUTPUTS: dict[str, dict[str, Any]] = {
         "import_message": "1 Variables imported/updated successfully.",
     },
 }
+
+
+def run_program(
+    stack: str, extra: dict | None = None, env: dict | None = None, upstream: dict | None = None
+) -> subprocess.CompletedProcess[str]:
+    """This module run for `stack` in a subprocess (the Pulumi runtime keeps process-wide state)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("KORE_", "PULUMI_"))}
+    environment.update(env or {})
+    upstream_arg = [json.dumps(upstream)] if upstream is not None else []
+    return subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            stack,
+            json.dumps(extra or {}),
+            *upstream_arg,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        check=False,
+    )
+
+
+def program_result(
+    stack: str, extra: dict | None = None, env: dict | None = None, upstream: dict | None = None
+) -> dict[str, Any]:
+    """What the program registered and exported for `stack`; fails the test if it failed."""
+    result = run_program(stack, extra, env, upstream)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 class RecordingMocks(Mocks):

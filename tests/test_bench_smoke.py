@@ -6,12 +6,16 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from bench.common import Settings, bench_bots
 from bench.lag import run_lag
 from bench.noop import run_noop
 from bench.report import document, table
 from bench.scale import fifo_floor, ideal_floor, ordered_jobs
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock
+
+pytestmark = pytest.mark.sandbox
 
 SMOKE = Settings(
     quick=True,

@@ -13,6 +13,8 @@ import pytest
 
 from cli_harness import repository_files
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "kore_resources"
 SANDBOX = ROOT / "kore-sandbox" / "kore_sandbox"
@@ -91,6 +93,7 @@ for provider in (BotTrainingProvider(), MlUtterancesProvider(), BotPublishProvid
     provider.diff("id", {}, {})
     provider.delete("id", {})
 import kore_resources.api.client, kore_resources.provider, kore_resources.pipeline_providers
+
 print(sorted(m for m in sys.modules if m.startswith("kore_sandbox")))
 """
     result = subprocess.run(

@@ -42,6 +42,8 @@ from kore_sandbox import (
 )
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
 
+pytestmark = pytest.mark.sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 BOT = DEMO_BOTS[0].bot_id
 SIX_FLAGS = {

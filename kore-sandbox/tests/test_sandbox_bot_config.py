@@ -36,6 +36,8 @@ from kore_sandbox import (
 )
 from kore_sandbox.testing import VirtualClock
 
+pytestmark = pytest.mark.sandbox
+
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id
 UNKNOWN_BOT = "st-00000000-0000-4000-8000-00000000beef"

@@ -36,6 +36,8 @@ from kore_sandbox import (
 from kore_sandbox import download as download_module
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock
 
+pytestmark = pytest.mark.sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Kore's own QA import file (tests/fixtures/kore-samples/README.md). Read by the tests that use it, so a
 #: missing fixture fails them.

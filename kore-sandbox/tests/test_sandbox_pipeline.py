@@ -26,6 +26,8 @@ from kore_sandbox import (
 )
 from kore_sandbox.testing import VirtualClock, wait_until
 
+pytestmark = pytest.mark.sandbox
+
 #: Kore's own QA upload files (tests/fixtures/kore-samples/README.md); a missing one fails the tests using it.
 #: (The repository's tests/fixtures: the provider's tests read them too.)
 KORE_SAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "kore-samples"

@@ -37,6 +37,8 @@ from kore_sandbox import (
 )
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock
 
+pytestmark = pytest.mark.sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id

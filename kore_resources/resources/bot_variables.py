@@ -2,33 +2,10 @@
 imported whenever one changes; `pulumi refresh` reads them back, so a value changed in the builder shows
 as drift and the next `pulumi up` puts the declared one back.
 
-Everything about this resource is here: `BotVariable`, `BotVariablesArgs`, the resource class,
-`BotVariablesProvider` and its rules. The API (docs/kore-api.md §9): Bot Variables Import
-(`POST /api/1.1/public/builder/bot/{BotID}/variables/import`) takes the documented array of variable
-objects (`key`, `value`, `hint`, `variableType` env|locale, `scope` prePopulated|askOnInstall|hidden,
-`group`, `localeData` for locale variables) and answers "<n> Variables imported/updated successfully.";
-Bot Variables Export (`.../variables/export`) answers the same objects plus `isSecured`. Both need a
-**bot-level** app (App Builder scopes Import Variables / Export Variables).
-
-What the API allows, and so what this resource does:
-
-- An import upserts by key (the answer says "imported/updated"), so only the variables that are new or
-  changed are sent; an unchanged one is never re-sent, secrets included.
-- **No API deletes a variable.** A variable removed from the program stays on the bot with its value:
-  the preview says so, naming the keys, and `pulumi up` forgets it (delete it in the builder: Build >
-  Configurations > Environment Variables). Removing the whole resource likewise deletes nothing.
-- A secret value (`pulumi.secret(...)`, `config.require_secret`, a `--secret --path` stack config value)
-  or `secured=True` is kept secret in the state: the resource class wraps every secured value as a secret,
-  and the engine keeps the secretness of each value it echoes. No value ever appears in a log line or an
-  error; they name keys only.
-- Secured variables: the export answers `"value": ""` for them (documented), so refresh cannot see their
-  value's drift and keeps what was recorded. How an import marks a variable secured is not documented; it
-  sends `isSecured: true` (the export's field name) for `secured=True`.
-- Refresh compares non-secured `env` values only (a `locale` variable's values are per language in
-  `localeData`; refresh keeps what was recorded). A variable deleted in the builder shows for every kind
-  (env, locale, secured): its key is missing from the export. Refresh marks the recorded entry
-  `deleted_on_bot` (`DELETED_ON_BOT` says why a mark and not a value), and the next `pulumi up` imports
-  it again.
+The API (docs/kore-api.md §9, a **bot-level** app): Bot Variables Import upserts by key, Bot Variables
+Export answers the same objects plus `isSecured`. Why only new and changed variables are sent, why a
+removed one stays on the bot (no API deletes a variable), how secrets stay secret, why every import is
+read back, and what refresh can compare: docs/pipeline.md, "`BotVariables(name, BotVariablesArgs(...))`".
 """
 
 from __future__ import annotations
