@@ -132,6 +132,13 @@ def final_error(call: FailedCall) -> KoreApiError:
         return KoreApiError(f"{prefix} {endpoint.permanent_500}.", **fields)
     if ambiguous:
         return AmbiguousRequestError(prefix + not_resent, outcome=detail, transient=True, **fields)
+    if status == 400 and "streamid" in (api_msg or "").lower():
+        return KoreApiError(
+            f"{prefix} Kore.ai does not know the bot, or the Admin Console app's account does not hold it: "
+            "check the bot id (the resource's bot_id; in the shipped program, the bot's botId in the stack "
+            "config), as the bot's App Settings show it, and that the app belongs to that bot's account.",
+            **fields,
+        )
     if status == 400 and call.language is not None and "lang" in (api_msg or "").lower():
         return KoreApiError(
             f"{prefix} The request named bot language {call.language!r}: enable that language on the bot "

@@ -48,7 +48,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from .. import settings
-from ..api.errors import KoreError
+from ..api.errors import AuthenticationError, KoreError
 from ..api.languages import language_problem, undocumented_language
 from ..api.validation import bot_id_problem, host_problem, normalize_host
 from ..errors import ConfigurationError, JobError, JobTimeoutError
@@ -373,6 +373,23 @@ def naming(inputs: KoreInputs) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def stale_credentials_hint() -> Iterator[None]:
+    """A 401 in a refresh says what a user cannot guess: the engine configured the refresh from the
+    credentials the last `up` recorded, not from the stack config as it is now."""
+    try:
+        yield
+    except AuthenticationError as error:
+        error.args = (
+            f"{error} During `pulumi refresh` the engine configures the provider with the credentials the "
+            "last `pulumi up` recorded, not the stack config as it is now: after fixing kore:clientId or "
+            "kore:clientSecret, run `pulumi refresh --run-program`, or `pulumi up` first (KORE_* environment "
+            "variables are read as they are now).",
+            *error.args[1:],
+        )
+        raise
+
+
 def short_errors(call: _Call) -> _Call:
     """The plugin reports an exception to the engine as its whole traceback, which `pulumi up` prints as
     the resource's error. Re-raising our own errors from here drops the frames inside kore_resources, so
@@ -452,7 +469,7 @@ class KoreProvider(ResourceProvider, Generic[Inputs, Outputs, Prepared]):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         inputs = self.inputs_type.from_props(props)
         deadline = Deadline.after(min(inputs.timeout_seconds, settings.REFRESH_READ_SECONDS))
-        with naming(inputs):
+        with naming(inputs), stale_credentials_hint():
             recorded = from_recorded(self.outputs_type, props)
             refreshed = to_wire(self.refresh(inputs, recorded, self.client(inputs.host), deadline))
         # What a record lacks stays absent unless the refresh read it: a refresh never invents a change.

@@ -159,6 +159,42 @@ def test_missing_credentials_fail_naming_the_config_key_and_the_environment_vari
     assert "travel-en" not in resources(cli, "e2e")
 
 
+def test_after_fixing_a_wrong_secret_refresh_says_to_run_the_program(
+    project: Path, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """The engine configures `pulumi refresh` from the provider config the last `up` recorded, not from the
+    stack config as it is now: after fixing a wrong secret, refresh still answers 401 until the program
+    runs. The message says so, and `refresh --run-program` is the way out."""
+    cli = Cli(project, tmp_path)
+    write_stack(project, "e2e", {"kore:host": sandbox.url, "kore-bots:bots": bots_config(["en"])})
+    cli("stack", "init", "e2e")
+    cli("config", "set", "kore:clientId", CLIENT_ID, "--stack", "e2e")
+    cli("config", "set", "--secret", "kore:clientSecret", SECRET, "--stack", "e2e")
+    cli("up", "--yes", "--stack", "e2e")
+    cli("config", "set", "--secret", "kore:clientSecret", "not-the-secret", "--stack", "e2e")
+    change_an_english_utterance(project)
+    wrong = cli("up", "--yes", "--stack", "e2e", check=False)
+    assert wrong.returncode != 0 and "kore:clientSecret" in wrong.stdout
+    assert len(sandbox.trainings) == 1
+
+    cli("config", "set", "--secret", "kore:clientSecret", SECRET, "--stack", "e2e")
+    stale = cli("refresh", "--yes", "--stack", "e2e", check=False)
+    if stale.returncode == 0:
+        pytest.fail("refresh used the fixed secret: the engine no longer records provider config?")
+    assert "HTTP 401" in stale.stdout
+    assert "run `pulumi refresh --run-program`, or `pulumi up` first" in stale.stdout
+    # The SDK prints a traceback of its own frames; none from inside kore_resources (short_errors).
+    assert (
+        "kore_resources/api" not in stale.stdout
+        and "kore_resources/resources/bot_training" not in stale.stdout
+    )
+    cli("refresh", "--yes", "--run-program", "--stack", "e2e")
+    cli("up", "--yes", "--stack", "e2e")
+    assert len(sandbox.trainings) == 2
+    cli("refresh", "--yes", "--stack", "e2e")  # the up recorded the fixed secret
+    assert "not-the-secret" not in cli.state_files() and SECRET not in cli.state_files()
+
+
 # -- Ctrl-C ------------------------------------------------------------------------------------------------
 
 

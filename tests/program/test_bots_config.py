@@ -48,6 +48,11 @@ def test_pipeline_keys_are_optional_and_parsed():
         ({"publish": ["v"]}, "publish must be an object"),
         ({"publish": {"versionComment": "v"}, "waitForCompletion": False}, "needs waitForCompletion: true"),
         ({"importUtterances": 1}, "importUtterances must be true or false"),
+        (
+            {"timeoutSeconds": 999999999},
+            "timeoutSeconds: 999999999 seconds is more than 7 days, longer than any Kore.ai job takes: the "
+            "timeout is in seconds, not milliseconds",
+        ),
     ],
 )
 def test_bad_pipeline_keys(changes, expected):

@@ -20,6 +20,7 @@ from kore_resources import (
     DefinitionFileError,
     JobFailedError,
     JobTimeoutError,
+    KoreApiError,
     hash_definition,
 )
 from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, Sandbox
@@ -410,3 +411,16 @@ def test_a_file_edited_after_the_program_hashed_it_is_refused_before_any_upload(
     assert planned["content_hash"] in message and hash_of(export) in message
     assert "Nothing was uploaded" in message and planned["definition_file"] in message
     assert sandbox.calls == [] and sandbox.pipeline.files == []
+
+
+def test_an_unknown_bot_names_the_bot_id_and_where_it_is_set(sandbox, export):
+    """An Admin Console app answers an unknown bot 400 'Invalid StreamId' (Kore's QA): one line that says
+    so and where the bot id comes from, as the 401 does for credentials."""
+    unknown = "st-00000000-0000-4000-8000-000000000099"
+    with pytest.raises(KoreApiError) as info:
+        configured().create(definition_inputs(sandbox, export, bot_id=unknown))
+    message = str(info.value)
+    assert (
+        f"bot {unknown}: definition" in message and "Kore.ai answered HTTP 400 'Invalid StreamId'" in message
+    )
+    assert "Kore.ai does not know the bot" in message and "botId in the stack config" in message

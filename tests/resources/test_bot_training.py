@@ -321,3 +321,11 @@ def test_an_answer_without_a_training_status_reports_no_training(payload):
         TrainingStatus.none("HTTP 400 'No training'").describe()
         == "no training reported (HTTP 400 'No training')"
     )
+
+
+@pytest.mark.parametrize("timeout", [999999999, 10**12, 7 * 24 * 3600 + 1])
+def test_a_timeout_of_more_than_a_week_is_refused_as_a_unit_mistake(timeout):
+    [(prop, reason)] = BotTrainingInputs.problems({**GOOD, "timeout_seconds": timeout})
+    assert prop == "timeout_seconds"
+    assert reason.startswith(f"{timeout!r} seconds is more than 7 days") and "not milliseconds" in reason
+    assert BotTrainingInputs.problems({**GOOD, "timeout_seconds": 7 * 24 * 3600}) == []
