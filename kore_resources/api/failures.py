@@ -165,7 +165,7 @@ def _rate_limited(call: FailedCall, prefix: str, fields: dict[str, Any]) -> Rate
 
 
 def _tls_error(call: FailedCall) -> KoreApiError:
-    if _is_plain_http(call.failure.detail):
+    if is_plain_http(call.failure.detail):
         return KoreApiError(
             f"{call.host} does not speak TLS: it answered the https:// connection in plain HTTP. Kore.ai "
             "platforms use https://; a host that speaks plain HTTP (such as the local sandbox) needs an "
@@ -203,7 +203,7 @@ def tls_reason(text: str) -> str:
     return match.group(0).strip() if match else text
 
 
-def _is_plain_http(tls_reason: str) -> bool:
+def is_plain_http(tls_reason: str) -> bool:
     """OpenSSL's words for "the other side sent plain HTTP" (a TLS client talking to an http:// server)."""
     lowered = tls_reason.lower()
     return any(words in lowered for words in ("wrong version number", "record layer failure", "http request"))
