@@ -1,0 +1,58 @@
+"""kore-doctor's place in the layout: it stands on the HTTP layer, the settings and the program's config
+parser, never on the resources, Pulumi's SDK or the sandbox; and its decisions are pure."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCTOR = ROOT / "kore_resources" / "doctor"
+#: What the doctor may import from the package (besides itself).
+ALLOWED = ("kore_resources.api", "kore_resources.settings", "kore_resources.errors", "kore_resources.program")
+#: Of the program, only its config parsing and checks, which import no Pulumi at module level.
+PROGRAM_MODULES = ("kore_resources.program.bots_config", "kore_resources.program.stack_config")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules `path` imports, relative imports resolved."""
+    package = ["kore_resources", "doctor"]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            if node.level and not node.module:  # `from .. import settings`
+                found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def allowed(module: str) -> bool:
+    top = module.split(".", maxsplit=1)[0]
+    if top in sys.stdlib_module_names or top in ("__future__", "requests"):
+        return True
+    if module.startswith("kore_resources.doctor") or module == "kore_resources":
+        return True
+    if module.startswith("kore_resources.program"):
+        return module in PROGRAM_MODULES
+    return module.startswith(ALLOWED)
+
+
+def test_the_doctor_imports_the_http_layer_settings_and_program_config_only() -> None:
+    outside = [
+        f"{path.name} imports {module}"
+        for path in sorted(DOCTOR.glob("*.py"))
+        for module in sorted(imported_modules(path))
+        if not allowed(module)
+    ]
+    assert outside == []
+
+
+def test_the_decisions_make_no_call() -> None:
+    """checks.py turns answers into lines: no HTTP, sockets, processes or clock in it."""
+    names = imported_modules(DOCTOR / "checks.py")
+    assert not names & {"requests", "socket", "subprocess", "time", "threading"}
