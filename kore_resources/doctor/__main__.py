@@ -86,10 +86,14 @@ def parser() -> argparse.ArgumentParser:
     )
     stack = commands.add_argument_group("in a Pulumi project")
     stack.add_argument("-s", "--stack", help="the stack to check (default: the selected stack)")
-    stack.add_argument("-C", "--cwd", type=Path, help="the project directory (default: the current one)")
+    stack.add_argument(
+        "-C", "--cwd", type=Path, metavar="DIR", help="the project directory (default: the current one)"
+    )
     own = commands.add_argument_group("without a stack")
     own.add_argument(
-        "--host", help="the platform's base URL, e.g. https://platform.kore.ai (default: KORE_HOST)"
+        "--host",
+        metavar="URL",
+        help="the platform's base URL, e.g. https://platform.kore.ai (default: KORE_HOST)",
     )
     own.add_argument(
         "--bot",

@@ -140,7 +140,11 @@ def test_the_wheel_holds_the_package_and_no_emulator(wheel: Path) -> None:
     assert len(requirements) == len(runtime)  # requirements.txt is the one source of the runtime dependencies
     assert 'Requires-Dist: kore-sandbox<0.4,>=0.3; extra == "sandbox"' in metadata
     assert "Requires-Python: >=3.11" in metadata and "License-Expression: MIT" in metadata
-    assert f"kore_resources-{__version__}.dist-info/entry_points.txt" not in names
+    # One console script, kore-doctor; the emulator's (kore-sandbox) comes only with its own wheel.
+    entry_points = zipfile.ZipFile(wheel).read(f"kore_resources-{__version__}.dist-info/entry_points.txt")
+    scripts = [line.strip() for line in entry_points.decode().splitlines() if line.strip()]
+    assert scripts == ["[console_scripts]", "kore-doctor = kore_resources.doctor.__main__:main"]
+    assert "kore_resources/doctor/__main__.py" in names
 
 
 def test_the_sandbox_wheel_holds_the_emulator_its_script_and_nothing_of_the_provider(dist: Path) -> None:
