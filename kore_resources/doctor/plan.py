@@ -73,7 +73,10 @@ def plan_from_arguments(
 
     resolved_host, host_problems = resolve_host(config_get, environ)
     bot_app, admin_app, app_problems = resolve_apps(config_get, environ)
-    bots = tuple(BotPlan(bot_id=bot_id, languages=tuple(languages), uses=ALL_USES) for bot_id in bot_ids)
+    unique_languages = tuple(dict.fromkeys(languages))
+    bots = tuple(
+        BotPlan(bot_id=bot_id, languages=unique_languages, uses=ALL_USES) for bot_id in dict.fromkeys(bot_ids)
+    )
     return Plan(
         source=f"{len(bots)} bot{'s' if len(bots) != 1 else ''} given on the command line, every API family",
         host=resolved_host,
