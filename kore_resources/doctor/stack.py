@@ -39,7 +39,12 @@ Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 class StackError(Exception):
-    """The stack's config could not be read; the message says why and what to do."""
+    """The stack's config could not be read: what happened, and what to do."""
+
+    def __init__(self, seen: str, fix: str) -> None:
+        super().__init__(f"{seen}: {fix}")
+        self.seen = seen
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class ConfigValue:
 class StackConfig:
     directory: Path
     project: str
-    stack: str | None
+    stack: str
     values: Mapping[str, ConfigValue]
 
     def get(self, key: str) -> str | None:
@@ -74,7 +79,7 @@ class StackConfig:
 
     @property
     def name(self) -> str:
-        return f"stack {self.stack or '(the selected one)'} of project {self.project}"
+        return f"stack {self.stack} of project {self.project}"
 
 
 def find_project(directory: Path) -> Path | None:
@@ -86,52 +91,43 @@ def project_name(project_file: Path) -> str:
     top-level scalar."""
     match = re.search(r"^name:\s*(['\"]?)([^'\"#\s]+)\1\s*(?:#.*)?$", project_file.read_text(), re.M)
     if not match:
-        raise StackError(f"{project_file} has no top-level `name:`, so the project's config keys are unknown")
+        raise StackError(
+            f"{project_file} has no top-level `name:`", "name the project there, as `pulumi new` writes it"
+        )
     return match.group(2)
 
 
 def read_stack_config(
     directory: Path, stack: str | None, *, pulumi: str = "pulumi", run: Runner = subprocess.run
 ) -> StackConfig:
-    """`pulumi config --json --show-secrets [-s STACK]` in `directory`."""
+    """`pulumi config --json --show-secrets --stack STACK` in `directory` (without STACK: the stack
+    `pulumi stack --show-name` says is selected, so that the report names it)."""
     project_file = find_project(directory)
     if project_file is None:
         raise StackError(
-            f"{directory} has no Pulumi.yaml: run kore-doctor in the project (or -C DIR); {OWN_PROGRAM}"
+            f"{directory} has no Pulumi.yaml", f"run kore-doctor in the project (or -C DIR); {OWN_PROGRAM}"
         )
     project = project_name(project_file)
-    command = [pulumi, "config", "--json", "--show-secrets", *(["--stack", stack] if stack else [])]
-    shown = " ".join(command[1:])
-    try:
-        result = run(
-            command,
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=PULUMI_CONFIG_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise StackError(
-            "the pulumi CLI is not on PATH, so the stack's config cannot be read: install it "
-            f"({INSTALL_PULUMI}); {OWN_PROGRAM}"
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise StackError(
-            f"`pulumi {shown}` did not finish within {PULUMI_CONFIG_TIMEOUT_SECONDS} s: check that the "
-            "backend is reachable (pulumi whoami)"
-        ) from None
+    if stack is None:
+        selected = _pulumi(pulumi, ["stack", "--show-name"], directory, run)
+        stack = selected.stdout.strip()
+        if selected.returncode != 0 or not stack:
+            raise StackError(
+                f"no stack is selected in {directory} ({_said(selected)})",
+                "name one with -s STACK, or select it (pulumi stack select)",
+            )
+    arguments = ["config", "--json", "--show-secrets", "--stack", stack]
+    result = _pulumi(pulumi, arguments, directory, run)
     if result.returncode != 0:
-        said = " ".join(result.stderr.strip().splitlines()[-2:])[:300]  # stderr only: stdout holds secrets
         raise StackError(
-            f"`pulumi {shown}` failed ({said or f'exit {result.returncode}'}): select or create the stack "
-            "(pulumi stack ls), log in to its backend (pulumi login), and set PULUMI_CONFIG_PASSPHRASE for a "
-            "passphrase-encrypted stack"
+            f"`pulumi {' '.join(arguments)}` failed ({_said(result)})",
+            "select or create the stack (pulumi stack ls), log in to its backend (pulumi login), and set "
+            "PULUMI_CONFIG_PASSPHRASE for a passphrase-encrypted stack",
         )
     try:
         raw = json.loads(result.stdout)
     except json.JSONDecodeError:
-        raise StackError(f"`pulumi {shown}` printed no JSON") from None
+        raise StackError(f"`pulumi {' '.join(arguments)}` printed no JSON", "run it to see why") from None
     values = {
         key: ConfigValue(
             value=entry.get("value"), object_value=entry.get("objectValue"), secret=bool(entry.get("secret"))
@@ -142,15 +138,43 @@ def read_stack_config(
     return StackConfig(directory=directory, project=project, stack=stack, values=values)
 
 
+def _pulumi(
+    pulumi: str, arguments: list[str], directory: Path, run: Runner
+) -> subprocess.CompletedProcess[str]:
+    try:
+        return run(
+            [pulumi, *arguments],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=PULUMI_CONFIG_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise StackError(
+            "the pulumi CLI is not on PATH, so the stack's config cannot be read",
+            f"install it ({INSTALL_PULUMI}); {OWN_PROGRAM}",
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise StackError(
+            f"`pulumi {' '.join(arguments)}` did not finish within {PULUMI_CONFIG_TIMEOUT_SECONDS} s",
+            "check that the stack's backend is reachable (pulumi whoami)",
+        ) from None
+
+
+def _said(result: subprocess.CompletedProcess[str]) -> str:
+    """The end of what the CLI wrote to stderr (never stdout: `--show-secrets` prints the secrets there)."""
+    return " ".join(result.stderr.strip().splitlines()[-2:])[:300] or f"exit {result.returncode}"
+
+
 def stack_problem(error: StackError, stack: str | None) -> Plan:
-    seen, _, fix = str(error).partition(": ")
     return Plan(
         source=f"stack {stack or '(the selected one)'}",
         host=None,
         bot_app=None,
         admin_app=None,
         bots=(),
-        problems=(config_problem(seen, fix or seen),),
+        problems=(config_problem(error.seen, error.fix),),
     )
 
 
@@ -181,14 +205,14 @@ def _bots(config: StackConfig) -> tuple[tuple[BotPlan, ...], list[Check]]:
         config_problem(
             f"{config.name} sets neither {bots_key} (the shipped program) nor {template_key} (the template's "
             "program): no bot to check",
-            f"Set {bots_key} in Pulumi.{config.stack or '<stack>'}.yaml (README, \"The program's stack "
+            f"Set {bots_key} in Pulumi.{config.stack}.yaml (README, \"The program's stack "
             f'config"); {OWN_PROGRAM}.',
         )
     ]
 
 
 def _shipped_program_bots(config: StackConfig, key: str) -> tuple[tuple[BotPlan, ...], list[Check]]:
-    stack = config.stack or "<stack>"
+    stack = config.stack
     problems = [
         unknown_keys_problem(config.values, project=config.project),
         *(

@@ -31,6 +31,7 @@ READ_ONLY_POST = "/variables/export"
 class Report:
     code: int
     output: str
+    source: str = ""
     checks: list[dict[str, object]] = field(default_factory=list)
 
     def where(self, **fields: object) -> list[dict[str, object]]:
@@ -73,7 +74,7 @@ def doctor(capsys: pytest.CaptureFixture[str], *args: str) -> Report:
     document = json.loads(capsys.readouterr().out)
     assert document["ok"] == (code == 0)
     assert sum(document["summary"].values()) == len(document["checks"])
-    return Report(code, json.dumps(document, indent=1), document["checks"])
+    return Report(code, json.dumps(document, indent=1), document["source"], document["checks"])
 
 
 def doctor_text(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

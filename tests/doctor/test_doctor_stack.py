@@ -112,8 +112,9 @@ def test_a_stack_made_from_the_template_is_checked_from_its_bot_id_and_languages
 """,
     )
     cli("config", "set", "--secret", "kore:clientSecret", DEMO_BOT_APP.client_secret)
-    report = doctor(capsys, "-C", str(project), "-s", "dev")
+    report = doctor(capsys, "-C", str(project))  # the selected stack, named in the report
     assert report.code == 0, report.output
+    assert report.source == f"stack dev of project {PROJECT}"
     # The template's program only trains: nothing else is asked.
     assert {c["family"] for c in report.checks} == {
         "resolve",
@@ -135,7 +136,7 @@ def test_a_stack_that_cannot_be_read_is_one_problem_naming_what_to_do(
     report = doctor(capsys, "-C", str(project), "-s", "prod")  # never created
     assert report.code == 1
     [problem] = report.checks
-    assert problem["family"] == "config" and "pulumi config --json --show-secrets --stack prod" in str(
-        problem["seen"]
-    )
-    assert "pulumi stack ls" in str(problem["fix"])
+    assert problem["family"] == "config"
+    seen = str(problem["seen"])
+    assert "`pulumi config --json --show-secrets --stack prod` failed" in seen and "prod" in seen
+    assert str(problem["fix"]).startswith("select or create the stack (pulumi stack ls)")
