@@ -9,8 +9,10 @@ import json
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+
 from doctor_helpers import (
     assert_nothing_changed,
     assert_secrets_not_shown,
@@ -19,7 +21,6 @@ from doctor_helpers import (
     html_server,
     use_apps,
 )
-
 from kore_resources.doctor import checks
 from kore_resources.doctor.__main__ import main
 from kore_resources.doctor.model import Answer
@@ -431,3 +432,15 @@ def answer(status: int, message: str, code: int | None = None) -> Answer:
 )
 def test_each_answer_is_read_as_its_kind(seen: Answer, kind: checks.Kind) -> None:
     assert checks.classify(seen) is kind
+
+
+def test_a_project_without_the_pulumi_cli_names_the_install_and_the_stackless_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: kore-bots\nruntime: python\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no pulumi there
+    report = doctor(capsys, "-C", str(tmp_path), "-s", "dev")
+    assert report.code == 1
+    [problem] = report.checks
+    assert "pulumi CLI is not on PATH" in str(problem["seen"])
+    assert "download-install" in str(problem["fix"]) and "--bot BOT_ID" in str(problem["fix"])

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from doctor_helpers import assert_nothing_changed, assert_secrets_not_shown, doctor, use_apps
 
 from cli_harness import Cli
+from doctor_helpers import assert_nothing_changed, assert_secrets_not_shown, doctor, use_apps
 from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, DEMO_BOTS, Sandbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("pulumi_cli")]
