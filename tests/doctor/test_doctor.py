@@ -40,6 +40,8 @@ from kore_sandbox import (
     SandboxBot,
 )
 
+pytestmark = pytest.mark.sandbox
+
 BOT = DEMO_BOTS[0].bot_id
 OTHER_BOT = DEMO_BOTS[1].bot_id
 

@@ -7,6 +7,10 @@ import ast
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCTOR = ROOT / "kore_resources" / "doctor"
 #: What the doctor may import from the package (besides itself).

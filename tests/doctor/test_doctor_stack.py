@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from cli_harness import Cli
+from cli_harness import REQUIRES_PULUMI, Cli
 from doctor_helpers import assert_nothing_changed, assert_secrets_not_shown, doctor, use_apps
 from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, DEMO_BOTS, Sandbox
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("pulumi_cli")]
+pytestmark = [pytest.mark.cli, *REQUIRES_PULUMI]
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "doctor-bots"
