@@ -12,6 +12,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from bench.clock import provider_clock
+from http_stub import FINISHED, Recorder, json_answer
 from kore_resources import BotTrainingProvider
 from kore_resources.api.ratelimit import RateBudget
 from kore_resources.resources.runtime import RUNTIME
@@ -184,3 +185,24 @@ def training_inputs(sandbox: Sandbox, **changes: Any) -> dict[str, Any]:
         "triggers": [],
         **changes,
     }
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """A stub server that answers every request as a finished training (tests/http_stub.py)."""
+    server = Recorder(json_answer(200, FINISHED))
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def pipeline_sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
+    """On the providers' virtual clock: imports take 5 s, publishes 8 s, trainings 20 s after 5 s queued."""
+    with Sandbox(
+        training_seconds=20,
+        queue_seconds=5,
+        import_seconds=5,
+        publish_seconds=8,
+        clock=virtual_clock.monotonic,
+    ) as sb:
+        yield sb

@@ -3,30 +3,16 @@ keys, parsed or refused naming the key."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kore_resources.errors import ConfigurationError
-from kore_resources.program.bots_config import PublishSpec, parse_bots
+from kore_resources.program.bots_config import PublishSpec
+from resource_harness import bots
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 BOT = "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"
-
-
-def bots(**changes):
-    entry = {
-        "name": "travel",
-        "botId": BOT,
-        "languages": ["en"],
-        "utterances": "utterances/travel",
-        **changes,
-    }
-    return parse_bots([entry], key="kore-bots:bots", base_dir=ROOT)
 
 
 def test_pipeline_keys_are_optional_and_parsed():

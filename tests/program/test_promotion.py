@@ -3,18 +3,13 @@ and what it refuses."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kore_resources import PromotionRefusedError
 from kore_resources.errors import ConfigurationError
-from kore_resources.program.bots_config import parse_bots
 from kore_resources.program.promotion import check_promotion, find_refusals, parse_promote_from
 
 pytestmark = pytest.mark.unit
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 BOT = "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"
@@ -66,14 +61,3 @@ def test_check_promotion_message_names_bot_language_both_hashes_and_the_fix():
     )
     assert "bot travel (de)" in message and "has not trained this bot language successfully" in message
     assert "pulumi up -s staging" in message and "nothing was imported, trained or published" in message
-
-
-def bots(**changes):
-    entry = {
-        "name": "travel",
-        "botId": BOT,
-        "languages": ["en"],
-        "utterances": "utterances/travel",
-        **changes,
-    }
-    return parse_bots([entry], key="kore-bots:bots", base_dir=ROOT)

@@ -10,50 +10,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT
+from conftest import BOT, OTHER_BOT
 from kore_resources import (
     BotDefinitionProvider,
     DefinitionFileError,
     hash_definition,
 )
+from resource_harness import TRAVEL, configured, copy_of_travel, files, hash_of
 
 pytestmark = pytest.mark.unit
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-TRAVEL = ROOT / "definitions" / "travel"
-
-
-HOST = "http://127.0.0.1:8089"  # never called: check and diff make no call
 
 
 @pytest.fixture
 def export(tmp_path: Path) -> Path:
     """A copy of definitions/travel (botDefinition.json, config.json, flightStatus.js) to edit."""
-    folder = tmp_path / "travel"
-    shutil.copytree(TRAVEL, folder)
-    return folder
+    return copy_of_travel(tmp_path)
 
 
-def files(folder: Path) -> tuple[Path, Path, list[Path]]:
-    return folder / "botDefinition.json", folder / "config.json", [folder / "flightStatus.js"]
-
-
-def hash_of(folder: Path) -> str:
-    definition, config, functions = files(folder)
-    return hash_definition(definition, config, functions)
-
-
-def configured(config: dict[str, Any] | None = None) -> BotDefinitionProvider:
-    provider = BotDefinitionProvider()
-    provider.configure(
-        ConfigureRequest(Config(dict(CREDENTIALS_CONFIG if config is None else config), "kore-bots"))
-    )
-    return provider
+HOST = "http://127.0.0.1:8089"  # never called: check and diff make no call
 
 
 def definition_inputs(folder: Path, **changes: Any) -> dict[str, Any]:
@@ -219,7 +195,7 @@ def failures(provider: BotDefinitionProvider, news: dict[str, Any]) -> dict[str,
 
 
 def test_check_accepts_the_travel_export_and_fills_in_the_defaults(export):
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     news = definition_inputs(export, host=HOST + "/")
     for key in ("functions_files", "import_options", "timeout_seconds"):
         del news[key]
@@ -270,7 +246,7 @@ def test_check_accepts_the_travel_export_and_fills_in_the_defaults(export):
 )
 def test_check_names_the_invalid_property(export, change, prop, words):
     news = {k: v for k, v in {**definition_inputs(export), **change}.items() if v is not None}
-    found = failures(configured(), news)
+    found = failures(configured(BotDefinitionProvider), news)
     assert list(found) == [prop], found
     assert words in found[prop]
 
@@ -285,7 +261,7 @@ def test_check_reports_every_invalid_property_at_once(export):
         timeout_seconds=-5,
     )
     del news["content_hash"]
-    assert sorted(failures(configured(), news)) == [
+    assert sorted(failures(configured(BotDefinitionProvider), news)) == [
         "bot_id",
         "config_file",
         "content_hash",
@@ -296,7 +272,7 @@ def test_check_reports_every_invalid_property_at_once(export):
 
 
 def test_unknown_values_in_a_preview_are_not_judged(export):
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     for key in (
         "bot_id",
         "definition_file",
@@ -312,7 +288,7 @@ def test_unknown_values_in_a_preview_are_not_judged(export):
 
 
 def test_diff_on_content_hash_options_bot_and_host_and_nothing_else(export, tmp_path):
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     assert BotDefinitionProvider.replace_keys == ("bot_id", "host")
     olds = {
         **definition_inputs(export),

@@ -4,16 +4,14 @@ upload, import, wait, refresh, failures, the Admin Console app."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
-from conftest import BOT, CREDENTIALS_CONFIG
+from conftest import BOT
 from kore_resources import (
     AuthenticationError,
     BotDefinitionProvider,
@@ -25,16 +23,18 @@ from kore_resources import (
 )
 from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, Sandbox
 from kore_sandbox.testing import VirtualClock
+from resource_harness import ISO_UTC, TRAVEL, configured, copy_of_travel, files, hash_of
 
 pytestmark = pytest.mark.sandbox
 
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    """A copy of definitions/travel (botDefinition.json, config.json, flightStatus.js) to edit."""
+    return copy_of_travel(tmp_path)
+
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-TRAVEL = ROOT / "definitions" / "travel"
-
-
-ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 #: How the sandbox's definition imports take on the virtual clock.
@@ -46,31 +46,6 @@ def sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
     """Definition imports stay pending for 5 s of the providers' virtual clock."""
     with Sandbox(definition_import_seconds=IMPORT_SECONDS, clock=virtual_clock.monotonic) as sb:
         yield sb
-
-
-@pytest.fixture
-def export(tmp_path: Path) -> Path:
-    """A copy of definitions/travel (botDefinition.json, config.json, flightStatus.js) to edit."""
-    folder = tmp_path / "travel"
-    shutil.copytree(TRAVEL, folder)
-    return folder
-
-
-def files(folder: Path) -> tuple[Path, Path, list[Path]]:
-    return folder / "botDefinition.json", folder / "config.json", [folder / "flightStatus.js"]
-
-
-def hash_of(folder: Path) -> str:
-    definition, config, functions = files(folder)
-    return hash_definition(definition, config, functions)
-
-
-def configured(config: dict[str, Any] | None = None) -> BotDefinitionProvider:
-    provider = BotDefinitionProvider()
-    provider.configure(
-        ConfigureRequest(Config(dict(CREDENTIALS_CONFIG if config is None else config), "kore-bots"))
-    )
-    return provider
 
 
 def definition_inputs(sandbox: Sandbox | None, folder: Path, **changes: Any) -> dict[str, Any]:
@@ -146,7 +121,7 @@ def test_the_functions_file_names_and_order_count_but_not_their_folders(export, 
 
 def test_create_uploads_each_file_imports_waits_and_returns_full_outputs(sandbox, export, capfd):
     inputs = definition_inputs(sandbox, export)
-    result = configured().create(inputs)
+    result = configured(BotDefinitionProvider).create(inputs)
 
     definition, config, [script] = files(export)
     uploaded = sandbox.pipeline.files
@@ -200,7 +175,7 @@ def test_create_uploads_each_file_imports_waits_and_returns_full_outputs(sandbox
 
 def test_the_import_is_waited_for_on_the_clock(sandbox, export, virtual_clock):
     started = virtual_clock.monotonic()
-    configured().create(definition_inputs(sandbox, export))
+    configured(BotDefinitionProvider).create(definition_inputs(sandbox, export))
     # never recorded while the import was still pending: it read the status until it said success
     assert virtual_clock.monotonic() - started >= IMPORT_SECONDS
     [job] = sandbox.definitions.imports
@@ -224,7 +199,7 @@ def test_import_options_are_sent_and_without_functions_no_bot_functions(sandbox,
         import_options=options,
         content_hash=hash_definition(definition, config, []),
     )
-    result = configured().create(inputs)
+    result = configured(BotDefinitionProvider).create(inputs)
     [job] = sandbox.definitions.imports
     assert job.import_options == options and job.function_file_ids == ()
     assert [f.file_name for f in sandbox.pipeline.files] == ["botDefinition.json", "config.json"]
@@ -240,7 +215,7 @@ def test_relative_files_are_read_from_the_project_directory(sandbox, monkeypatch
         "config_file": "definitions/travel/config.json",
         "functions_files": ["definitions/travel/flightStatus.js"],
     }
-    result = configured().create(definition_inputs(sandbox, TRAVEL, **relative))
+    result = configured(BotDefinitionProvider).create(definition_inputs(sandbox, TRAVEL, **relative))
     assert {k: result.outs[k] for k in relative} == relative
     assert [f.content for f in sandbox.pipeline.files] == [
         (ROOT / p).read_bytes() for p in (*list(relative.values())[:2], *relative["functions_files"])
@@ -248,7 +223,7 @@ def test_relative_files_are_read_from_the_project_directory(sandbox, monkeypatch
 
 
 def test_update_imports_the_new_content_into_the_same_bot(sandbox, export):
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     created = provider.create(definition_inputs(sandbox, export))
     definition = files(export)[0]
     write_json(definition, {**load(definition), "purpose": "employee"}, indent=2)
@@ -269,7 +244,7 @@ def test_a_file_that_became_unreadable_is_refused_before_any_upload(sandbox, exp
     planned = definition_inputs(sandbox, export)
     files(export)[1].write_text("{ not json", encoding="utf-8")
     with pytest.raises(DefinitionFileError) as info:
-        configured().create(planned)
+        configured(BotDefinitionProvider).create(planned)
     assert str(info.value).startswith(f"bot {BOT}: definition ")
     assert f"{files(export)[1]}:1: invalid JSON" in str(info.value)
     assert sandbox.calls == []
@@ -278,7 +253,7 @@ def test_a_file_that_became_unreadable_is_refused_before_any_upload(sandbox, exp
 def test_a_failed_import_raises_naming_the_failed_status_logs_and_records_nothing(sandbox, export):
     sandbox.definitions.fail_next_import(BOT)
     with pytest.raises(JobFailedError) as info:
-        configured().create(definition_inputs(sandbox, export))
+        configured(BotDefinitionProvider).create(definition_inputs(sandbox, export))
     [job] = sandbox.definitions.imports
     assert job.status == "failure"
     message = str(info.value)
@@ -301,7 +276,7 @@ def test_a_failed_part_of_the_export_is_named_from_its_status_log(sandbox, expor
         },
     )
     with pytest.raises(JobFailedError) as info:
-        configured().create(definition_inputs(sandbox, export))
+        configured(BotDefinitionProvider).create(definition_inputs(sandbox, export))
     [job] = sandbox.definitions.imports
     [failed] = [entry for entry in job.status_logs if entry["status"] == "failed"]
     assert (failed["taskType"], failed["taskName"]) == ("BotVariables", "BotVariables")
@@ -314,7 +289,7 @@ def test_an_import_that_never_finishes_times_out_naming_it(sandbox, export, virt
     sandbox.definitions.set_import_seconds(3600)
     started = virtual_clock.monotonic()
     with pytest.raises(JobTimeoutError) as info:
-        configured().create(definition_inputs(sandbox, export, timeout_seconds=250.5))
+        configured(BotDefinitionProvider).create(definition_inputs(sandbox, export, timeout_seconds=250.5))
     assert virtual_clock.monotonic() - started >= 250.5
     assert sum(virtual_clock.sleeps) <= 250.5 + 1e-6
     [job] = sandbox.definitions.imports
@@ -329,16 +304,21 @@ def test_an_admin_console_app_makes_the_import_and_a_bot_level_app_alone_cannot(
         "kore:adminClientId": DEMO_ADMIN_APP.client_id,
         "kore:adminClientSecret": DEMO_ADMIN_APP.client_secret,
     }
-    assert configured(split).create(definition_inputs(sandbox, export)).outs["import_status"] == "success"
+    assert (
+        configured(BotDefinitionProvider, split)
+        .create(definition_inputs(sandbox, export))
+        .outs["import_status"]
+        == "success"
+    )
     bot_only = {"kore:clientId": DEMO_BOT_APP.client_id, "kore:clientSecret": DEMO_BOT_APP.client_secret}
     with pytest.raises(AuthenticationError) as info:
-        configured(bot_only).create(definition_inputs(sandbox, export))
+        configured(BotDefinitionProvider, bot_only).create(definition_inputs(sandbox, export))
     assert "Admin Console" in str(info.value) and BOT in str(info.value)
     assert len(sandbox.definitions.imports) == 1
 
 
 def test_refresh_reads_the_import_status_and_keeps_every_recorded_output(sandbox, export):
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     created = provider.create(definition_inputs(sandbox, export))
     sandbox.clear_calls()
     read = provider.read(created.id, {**created.outs, "__provider": "pickled"})
@@ -355,7 +335,7 @@ def test_refresh_reads_the_import_status_and_keeps_every_recorded_output(sandbox
 def test_refresh_reports_the_status_the_platform_reads_now(sandbox, export):
     """A recorded import whose status now reads otherwise (here: the id of an import that failed) takes
     that status; every other recorded output stays."""
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     created = provider.create(definition_inputs(sandbox, export))
     sandbox.definitions.fail_next_import(BOT)
     with pytest.raises(JobFailedError):
@@ -366,7 +346,7 @@ def test_refresh_reports_the_status_the_platform_reads_now(sandbox, export):
 
 
 def test_an_import_the_platform_no_longer_knows_keeps_the_recorded_status(sandbox, export, capfd):
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     created = provider.create(definition_inputs(sandbox, export))
     forgotten = {**created.outs, "import_id": "bir-00000000-0000-4000-8000-000000000000"}
     capfd.readouterr()
@@ -384,12 +364,12 @@ def test_an_import_the_platform_no_longer_knows_keeps_the_recorded_status(sandbo
 
 def test_a_record_without_an_import_id_refreshes_without_a_call(sandbox, export):
     outs = {**definition_inputs(sandbox, export), "timeout_seconds": 60}
-    assert configured().read(BOT, outs).outs == outs
+    assert configured(BotDefinitionProvider).read(BOT, outs).outs == outs
     assert sandbox.calls == []
 
 
 def test_delete_makes_no_api_call(sandbox, export, capfd):
-    provider = configured()
+    provider = configured(BotDefinitionProvider)
     created = provider.create(definition_inputs(sandbox, export))
     sandbox.clear_calls()
     capfd.readouterr()
@@ -406,7 +386,7 @@ def test_a_file_edited_after_the_program_hashed_it_is_refused_before_any_upload(
     script = files(export)[2][0]
     script.write_text(script.read_text(encoding="utf-8") + "// edited\n", encoding="utf-8")
     with pytest.raises(DefinitionFileError) as info:
-        configured().create(planned)
+        configured(BotDefinitionProvider).create(planned)
     message = str(info.value)
     assert planned["content_hash"] in message and hash_of(export) in message
     assert "Nothing was uploaded" in message and planned["definition_file"] in message
@@ -418,7 +398,7 @@ def test_an_unknown_bot_names_the_bot_id_and_where_it_is_set(sandbox, export):
     so and where the bot id comes from, as the 401 does for credentials."""
     unknown = "st-00000000-0000-4000-8000-000000000099"
     with pytest.raises(KoreApiError) as info:
-        configured().create(definition_inputs(sandbox, export, bot_id=unknown))
+        configured(BotDefinitionProvider).create(definition_inputs(sandbox, export, bot_id=unknown))
     message = str(info.value)
     assert (
         f"bot {unknown}: definition" in message and "Kore.ai answered HTTP 400 'Invalid StreamId'" in message

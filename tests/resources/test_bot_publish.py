@@ -3,13 +3,10 @@ answers, and which publish status is ours."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pulumi.output import Unknown
 
 from kore_resources.api.models import PublishStatus, PublishTicket
-from kore_resources.program.bots_config import parse_bots
 from kore_resources.resources.bot_publish import (
     BotPublishInputs,
     BotPublishProvider,
@@ -23,9 +20,6 @@ pytestmark = pytest.mark.unit
 
 def decide_publish_diff(olds, news):
     return BotPublishProvider().diff("id", olds, news)
-
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 BOT = "st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"
@@ -161,14 +155,3 @@ def test_publish_diff_republishes_when_triggers_change_not_for_the_comment_alone
         "bot_id"
     ]
     assert decide_publish_diff(PUBLISHED, {**PUBLISH, "host": "https://bots.kore.ai"}).replaces == ["host"]
-
-
-def bots(**changes):
-    entry = {
-        "name": "travel",
-        "botId": BOT,
-        "languages": ["en"],
-        "utterances": "utterances/travel",
-        **changes,
-    }
-    return parse_bots([entry], key="kore-bots:bots", base_dir=ROOT)

@@ -4,14 +4,11 @@ publish, wait, refresh, failures."""
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
-from conftest import BOT, CREDENTIALS_CONFIG
+from conftest import BOT
 from kore_resources import (
     AuthenticationError,
     BotPublishProvider,
@@ -19,32 +16,14 @@ from kore_resources import (
     JobTimeoutError,
 )
 from kore_sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
-from kore_sandbox.testing import VirtualClock
+from resource_harness import ISO_UTC, configured
 
 pytestmark = pytest.mark.sandbox
 
-ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-
 
 @pytest.fixture
-def sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
-    """On the providers' virtual clock: imports take 5 s, publishes 8 s, trainings 20 s after 5 s queued."""
-    with Sandbox(
-        training_seconds=20,
-        queue_seconds=5,
-        import_seconds=5,
-        publish_seconds=8,
-        clock=virtual_clock.monotonic,
-    ) as sb:
-        yield sb
-
-
-def configured(cls: type, config: dict[str, Any] | None = None) -> Any:
-    provider = cls()
-    provider.configure(
-        ConfigureRequest(Config(dict(CREDENTIALS_CONFIG if config is None else config), "kore-bots"))
-    )
-    return provider
+def sandbox(pipeline_sandbox: Sandbox) -> Sandbox:
+    return pipeline_sandbox
 
 
 def publish_inputs(sandbox: Sandbox, **changes: Any) -> dict[str, Any]:

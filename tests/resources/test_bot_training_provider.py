@@ -4,7 +4,6 @@ each failure's message as `pulumi up` prints it."""
 
 from __future__ import annotations
 
-import re
 import socket
 import subprocess
 import sys
@@ -29,10 +28,9 @@ from kore_resources.resources.runtime import RUNTIME
 from kore_resources.settings import resolve_credentials
 from kore_sandbox import DEMO_APP, DEMO_JTI_APP, Sandbox
 from kore_sandbox.testing import VirtualClock, wait_until
+from resource_harness import ISO_UTC
 
 pytestmark = pytest.mark.sandbox
-
-ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 @pytest.fixture

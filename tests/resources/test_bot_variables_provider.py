@@ -2,54 +2,34 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
-from conftest import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES
+from conftest import BOT, SAMPLE_UTTERANCES
 from kore_resources import (
     BotVariablesProvider,
 )
 from kore_resources.resources.bot_variables import DELETED_ON_BOT
 from kore_sandbox import Sandbox
-from kore_sandbox.testing import VirtualClock
 from plugin_harness import through_the_plugin
+from resource_harness import configured, write_sample_utterances
 
 pytestmark = pytest.mark.sandbox
 
-UTTERANCES = SAMPLE_UTTERANCES
-
 
 @pytest.fixture
-def sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
-    """On the providers' virtual clock: imports take 5 s, publishes 8 s, trainings 20 s after 5 s queued."""
-    with Sandbox(
-        training_seconds=20,
-        queue_seconds=5,
-        import_seconds=5,
-        publish_seconds=8,
-        clock=virtual_clock.monotonic,
-    ) as sb:
-        yield sb
-
-
-def configured(cls: type, config: dict[str, Any] | None = None) -> Any:
-    provider = cls()
-    provider.configure(
-        ConfigureRequest(Config(dict(CREDENTIALS_CONFIG if config is None else config), "kore-bots"))
-    )
-    return provider
+def sandbox(pipeline_sandbox: Sandbox) -> Sandbox:
+    return pipeline_sandbox
 
 
 @pytest.fixture
 def export(tmp_path: Path) -> Path:
-    path = tmp_path / "ml-utterances.json"
-    path.write_text(json.dumps(UTTERANCES), encoding="utf-8")
-    return path
+    return write_sample_utterances(tmp_path)
+
+
+UTTERANCES = SAMPLE_UTTERANCES
 
 
 def calls(sandbox: Sandbox, method: str | None = None, contains: str = "") -> list[Any]:

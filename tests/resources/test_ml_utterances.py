@@ -11,7 +11,6 @@ from pulumi.output import Unknown
 
 from kore_resources import UtteranceFileError, hash_utterances
 from kore_resources.api.models import MlExportJob, MlImportJob, PublishStatus, UploadedFile
-from kore_resources.program.bots_config import parse_bots
 from kore_resources.resources.ml_utterances import (
     ExportTracker,
     MlUtterancesInputs,
@@ -226,17 +225,6 @@ def test_export_file_is_one_file_recorded_relative_to_the_project(tmp_path, monk
         export_file("utterances/travel/en")
     with pytest.raises(UtteranceFileError, match=r"not a \.json or \.csv"):
         export_file("README.md")
-
-
-def bots(**changes):
-    entry = {
-        "name": "travel",
-        "botId": BOT,
-        "languages": ["en"],
-        "utterances": "utterances/travel",
-        **changes,
-    }
-    return parse_bots([entry], key="kore-bots:bots", base_dir=ROOT)
 
 
 def parsed(tmp_path: Path, records: list[dict]) -> list:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -13,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SAMPLE_UTTERANCES, training_inputs
+from conftest import BOT, OTHER_BOT, SAMPLE_UTTERANCES, training_inputs
 from kore_resources import (
     AuthenticationError,
     BotTrainingProvider,
@@ -29,30 +27,26 @@ from kore_resources import (
 from kore_resources.resources.ml_utterances import utterances_digest
 from kore_resources.utterances import read_utterances
 from kore_sandbox import SCOPE_TRAIN_ML, Sandbox, SandboxApp
-from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
+from kore_sandbox.testing import HANG_SECONDS, wait_until
+from resource_harness import ISO_UTC, configured, write_sample_utterances
 
 pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def sandbox(pipeline_sandbox: Sandbox) -> Sandbox:
+    return pipeline_sandbox
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    return write_sample_utterances(tmp_path)
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-
-
 UTTERANCES = SAMPLE_UTTERANCES
-
-
-@pytest.fixture
-def sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
-    """On the providers' virtual clock: imports take 5 s, publishes 8 s, trainings 20 s after 5 s queued."""
-    with Sandbox(
-        training_seconds=20,
-        queue_seconds=5,
-        import_seconds=5,
-        publish_seconds=8,
-        clock=virtual_clock.monotonic,
-    ) as sb:
-        yield sb
 
 
 @pytest.fixture
@@ -60,21 +54,6 @@ def real_time_sandbox() -> Iterator[Sandbox]:
     """For several threads at once: imports take 0.5 s, trainings 1.2 s after 0.3 s queued, in real time."""
     with Sandbox(training_seconds=1.2, queue_seconds=0.3, import_seconds=0.5, publish_seconds=0.8) as sb:
         yield sb
-
-
-def configured(cls: type, config: dict[str, Any] | None = None) -> Any:
-    provider = cls()
-    provider.configure(
-        ConfigureRequest(Config(dict(CREDENTIALS_CONFIG if config is None else config), "kore-bots"))
-    )
-    return provider
-
-
-@pytest.fixture
-def export(tmp_path: Path) -> Path:
-    path = tmp_path / "ml-utterances.json"
-    path.write_text(json.dumps(UTTERANCES), encoding="utf-8")
-    return path
 
 
 def import_inputs(sandbox: Sandbox, file: Path | str, **changes: Any) -> dict[str, Any]:

@@ -3,14 +3,9 @@ per bot for concurrent operations, and a flapping status endpoint ridden out."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,57 +14,6 @@ from kore_resources.api.ratelimit import RateBudget, Window
 from kore_resources.resources.runtime import RUNTIME
 
 pytestmark = pytest.mark.sandbox
-
-
-class Recorder(ThreadingHTTPServer):
-    """Answers every request with `answer(handler)`, and records method, path and headers."""
-
-    daemon_threads = True
-
-    def __init__(self, answer: Any, *, tls: tuple[Path, Path] | None = None) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.answer = answer
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                recorder.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
-                recorder.answer(self)
-
-            do_POST = do_GET
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        if tls is not None:
-            import ssl
-
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(str(tls[0]), str(tls[1]))
-            self.socket = context.wrap_socket(self.socket, server_side=True)
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Any:
-    def answer(handler: BaseHTTPRequestHandler) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(status)
-        for key, value in {"Content-Type": "application/json", **(headers or {})}.items():
-            handler.send_header(key, value)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    return answer
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    server = Recorder(json_answer(200, {"trainingStatus": "Finished", "isMlInSyncWithSentences": True}))
-    yield server
-    server.shutdown()
 
 
 def test_a_flapping_status_endpoint_does_not_fail_the_training(virtual_sandbox, provider):
