@@ -2,6 +2,8 @@
 # A real Pulumi CLI for the tests and the demo where none is installed, built from Pulumi's own Go modules.
 #
 #   PATH="$(scripts/pulumi-cli.sh):$PATH"     # prints the directory holding the CLI; progress goes to stderr
+#   scripts/pulumi-cli.sh --cached            # prints it only if it is built already (exit 1 if not): no Go,
+#                                             # no build, a fraction of a second (scripts/demo.sh asks this)
 #
 # Users install the official CLI (https://www.pulumi.com/docs/iac/download-install/); this script is for
 # machines that can reach the Go module proxy but not Pulumi's downloads (our CI). It builds, with `go build`:
@@ -42,6 +44,23 @@ installed() {
   [ "$("$bin/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ]
 }
 
+case "${1:-}" in
+  '') ;;
+  --cached)
+    if installed; then
+      printf '%s\n' "$bin"
+      exit 0
+    fi
+    say "no Pulumi CLI v$PULUMI_VERSION is cached in $bin (scripts/pulumi-cli.sh builds it, with Go 1.24+)"
+    exit 1
+    ;;
+  -h | --help)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *) fail "unknown argument '$1'; usage: scripts/pulumi-cli.sh [--cached]" ;;
+esac
+
 if installed; then
   say "using the cached Pulumi CLI v$PULUMI_VERSION in $bin"
   printf '%s\n' "$bin"
@@ -50,6 +69,11 @@ fi
 
 command -v go >/dev/null 2>&1 ||
   fail "go is not on PATH. Building the Pulumi CLI needs Go 1.24 or newer (https://go.dev/dl/); or install the official CLI instead: https://www.pulumi.com/docs/iac/download-install/"
+# `go env GOVERSION` says go1.24.3 (or go1.25rc1); an older Go fails later with a less helpful message.
+go_version=$(go env GOVERSION 2>/dev/null || true)
+if ! [[ "$go_version" =~ ^go1\.([0-9]+) ]] || [ "${BASH_REMATCH[1]}" -lt 24 ]; then
+  fail "$(command -v go) is ${go_version:-of an unknown version}; building the Pulumi CLI needs Go 1.24 or newer (https://go.dev/dl/); or install the official CLI instead: https://www.pulumi.com/docs/iac/download-install/"
+fi
 
 export GOTOOLCHAIN=local GOFLAGS="-mod=mod -buildvcs=false"
 work=$(mktemp -d -t kore-pulumi-cli.XXXXXX)
