@@ -12,15 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v pulumi >/dev/null 2>&1; then
-  cat >&2 <<'MSG'
-The pulumi CLI is not on PATH. Install it, then run this script again:
-  curl -fsSL https://get.pulumi.com | sh        # or: brew install pulumi/tap/pulumi
-  (see https://www.pulumi.com/docs/iac/download-install/)
-MSG
-  exit 1
-fi
-
 port="${KORE_SANDBOX_PORT:-8089}"
 case "$port" in
   '' | *[!0-9]*) echo "KORE_SANDBOX_PORT=$port is not a port number; use e.g. KORE_SANDBOX_PORT=8090" >&2; exit 2 ;;
@@ -42,6 +33,12 @@ if [ "${1:-}" = "stop" ]; then
   rm -f "$pid_file"
   exit 0
 fi
+
+# A real pulumi CLI: the one on PATH, else the one scripts/pulumi-cli.sh built (or builds, with Go), else
+# it says how to get one (scripts/find-pulumi.sh).
+# shellcheck source=scripts/find-pulumi.sh
+source scripts/find-pulumi.sh
+find_pulumi || exit 1
 
 # The same virtualenv the Pulumi program runs in (Pulumi.yaml: runtime.options.virtualenv).
 if [ ! -x venv/bin/python ]; then
