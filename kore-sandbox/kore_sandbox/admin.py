@@ -6,7 +6,8 @@ its faults. No auth; the handler only serves it to loopback clients. Not recorde
     GET    /_sandbox/trainings   {"trainings": [...]}
     POST   /_sandbox/reset       back to the initial state
     GET    /_sandbox/faults      settings and pending faults  DELETE: clear pending faults
-    POST   /_sandbox/faults      set knobs / add faults (see `FAULT_KEYS`); validated first, then applied
+    POST   /_sandbox/faults      set knobs / add faults (see `FAULT_KEYS`); validated first, then applied;
+                                 answers {"changed": [what each key did, in order], **the settings}
     GET    /_sandbox/imports     {"imports": [...]}     ML import requests (pipeline.py)
     GET    /_sandbox/publishes   {"publishes": [...]}   publish requests (pipeline.py)
     GET    /_sandbox/files       {"files": [...]}       uploaded files, without their content
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 
 ADMIN_PREFIX = "/_sandbox"
 
-Action = Callable[[], None]
+#: A validated key's effect; a drift knob's returns what it did (`drift.py`), the others return None.
+Action = Callable[[], object]
 Handler = Callable[["Sandbox", bytes], object]
 
 
@@ -81,25 +83,31 @@ def _clear_faults(sb: Sandbox, _body: bytes) -> object:
 
 
 def apply_faults(sb: Sandbox, raw: bytes) -> dict[str, object]:
-    """POST /_sandbox/faults: validate the whole body, then apply it (all or nothing)."""
+    """POST /_sandbox/faults: validate the whole body, then apply it (all or nothing). The answer says what
+    each key did, in the body's order (`changed`: a drift knob's report, or `{"knob", "set"}` with the
+    value a setting or fault rule took), then the settings as GET shows them."""
     try:
         spec = json.loads(raw or b"{}")
     except ValueError as err:
         raise ValueError(f"body is not JSON: {err}") from None
     if not isinstance(spec, dict):
         raise ValueError("body must be a JSON object")
-    actions: list[Action] = []
+    actions: list[tuple[str, object, Action]] = []
     for key, value in spec.items():
         parser = FAULT_KEYS.get(key)
         if parser is None:
             raise ValueError(f"unknown key {key!r}; known: {', '.join(sorted(FAULT_KEYS))}")
         items = value if isinstance(value, list) and key not in _SCALAR_KEYS else [value]
-        actions.extend(parser(sb, item) for item in items)
+        actions.extend((key, item, parser(sb, item)) for item in items)
     if spec.get("clear") is True:  # clear first, whatever the key order
         sb.clear_faults()
-    for action in actions:
-        action()
-    return sb.settings()
+    changed = [did(key, item, action()) for key, item, action in actions]
+    return {"changed": changed, **sb.settings()}
+
+
+def did(key: str, given: object, result: object) -> object:
+    """What one applied key did: a drift knob's report, else the value the key was set to."""
+    return result if isinstance(result, dict) else {"knob": key, "set": given}
 
 
 def _readings(sb: Sandbox, _body: bytes) -> object:

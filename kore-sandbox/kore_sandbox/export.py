@@ -112,20 +112,34 @@ class UtteranceStore:
     def languages(self) -> list[tuple[str, str]]:
         return [key for key, intents in self._store.items() if any(intents.values())]
 
-    def edit(self, bot_id: str, language: str, intent: str, old_sentence: str, new_sentence: str) -> None:
-        """ASSUMPTION: an edited utterance loses its entity tags (their offsets belong to the old text)."""
+    def edit(self, bot_id: str, language: str, intent: str, old_sentence: str, new_sentence: str) -> int:
+        """Change one utterance's text; how many entity tags it lost. ASSUMPTION: an edited utterance loses
+        its entity tags (their offsets belong to the old text). A ValueError names what is not there."""
         _check_sentence(new_sentence)
-        records = self._store.get((bot_id, language), {}).get(intent)
+        intents = self._store.get((bot_id, language), {})
+        records = intents.get(intent)
         if records is None:
-            raise ValueError(f"bot {bot_id} ({language}) has no intent {intent!r}")
+            if not any(intents.values()):
+                raise ValueError(
+                    f"bot {bot_id} ({language}) has no intent {intent!r}: it has no ML utterances in "
+                    f"{language} at all (nothing was imported into that language yet)"
+                )
+            raise ValueError(
+                f"bot {bot_id} ({language}) has no intent {intent!r}; its intents: {_listed(list(intents))}"
+            )
         for record in records:
             if record["sentence"] == old_sentence:
                 if any(r["sentence"] == new_sentence for r in records if r is not record):
                     raise ValueError(f"intent {intent!r} already has the utterance {new_sentence!r}")
+                entities = record["entities"]
                 record["sentence"] = new_sentence
                 record["entities"] = []
-                return
-        raise ValueError(f"intent {intent!r} of bot {bot_id} ({language}) has no utterance {old_sentence!r}")
+                return len(entities) if isinstance(entities, list) else 0
+        sentences = [str(r["sentence"]) for r in records]
+        raise ValueError(
+            f"intent {intent!r} of bot {bot_id} ({language}) has no utterance {old_sentence!r}; its "
+            f"utterances: {_listed(sentences)}"
+        )
 
     def add(
         self,
@@ -135,15 +149,25 @@ class UtteranceStore:
         sentence: str,
         type_: str = DEFAULT_INTENT_TYPE,
         entities: Sequence[Mapping[str, object]] = (),
-    ) -> None:
-        """ASSUMPTION: an intent cannot hold the same sentence twice (the builder refuses duplicates)."""
+    ) -> bool:
+        """Add an utterance; whether its intent is new. ASSUMPTION: an intent cannot hold the same sentence
+        twice (the builder refuses duplicates)."""
         _check_sentence(sentence)
         if not isinstance(intent, str) or not intent.strip():
             raise ValueError("the intent must be a non-empty string")
-        records = self._store.setdefault((bot_id, language), {}).setdefault(intent, [])
+        intents = self._store.setdefault((bot_id, language), {})
+        created = intent not in intents
+        records = intents.setdefault(intent, [])
         if any(r["sentence"] == sentence for r in records):
             raise ValueError(f"intent {intent!r} already has the utterance {sentence!r}")
         records.append(utterance(intent, sentence, language, type_, list(entities)))
+        return created
+
+
+def _listed(names: Sequence[str], most: int = 8) -> str:
+    """`'a', 'b' and 3 more`: names for an error message, the first `most` of them."""
+    shown = ", ".join(repr(name) for name in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _check_sentence(sentence: object) -> None:

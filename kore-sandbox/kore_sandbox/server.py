@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
+from . import drift
 from .admin import ADMIN_PREFIX, handle_admin
 from .api import ApiRequest, ApiResponse, EndpointFamily, SandboxApi, match_route, requested_language
 from .auth import ApiError, error_body
@@ -414,15 +415,17 @@ class Sandbox(LockedModel[TrainingModel]):
         right away if that has passed)."""
         self._locked(lambda model: model.hold_queue(hold))
 
-    def mark_sentences_changed(self, bot_id: str, language: str | None = None) -> None:
+    def mark_sentences_changed(self, bot_id: str, language: str | None = None) -> dict[str, object]:
         """`isMlInSyncWithSentences` becomes false for the bot language (all its languages if None) until
-        a training queued afterwards finishes successfully."""
+        a training queued afterwards finishes successfully; what it did (`drift.py`)."""
         with self._lock:
             bot = self.bot(bot_id)
             if language is not None and language not in bot.languages:
                 raise ValueError(f"language {language!r} is not enabled for bot {bot_id}")
-            for lang in (language,) if language is not None else bot.languages:
+            languages = (language,) if language is not None else bot.languages
+            for lang in languages:
                 self._model.mark_sentences_changed(bot_id, lang)
+            return drift.sentences_changed(bot, languages)
 
     def inject_error(
         self,
@@ -532,17 +535,27 @@ class Sandbox(LockedModel[TrainingModel]):
         new_sentence: str,
         *,
         dry_run: bool = False,
-    ) -> None:
+    ) -> dict[str, object]:
         """Change one utterance's text (its entity tags are dropped); the bot language's sentences are
         marked changed, so `isMlInSyncWithSentences` reads false until the next successful training.
-        `dry_run`: only raise ValueError if it cannot be done (the drift knobs all take it)."""
+        Every drift knob returns what it did (`drift.py`), and raises ValueError naming what it could not
+        find; `dry_run`: only that, changing nothing."""
         with self._lock:
             self._settle()
-            lang = self._enabled(self.bot(bot_id), language)
+            bot = self.bot(bot_id)
+            lang = self._enabled(bot, language)
             store = copy.deepcopy(self._utterances) if dry_run else self._utterances
-            store.edit(bot_id, lang, intent, old_sentence, new_sentence)
+            dropped = store.edit(bot_id, lang, intent, old_sentence, new_sentence)
             if not dry_run:
                 self._model.mark_sentences_changed(bot_id, lang)
+            return drift.edited_utterance(
+                bot,
+                language=lang,
+                intent=intent,
+                old_sentence=old_sentence,
+                new_sentence=new_sentence,
+                entities_dropped=dropped,
+            )
 
     def add_utterance(
         self,
@@ -554,25 +567,35 @@ class Sandbox(LockedModel[TrainingModel]):
         intent_type: str = "DialogIntent",
         entities: Iterable[Mapping[str, object]] = (),
         dry_run: bool = False,
-    ) -> None:
+    ) -> dict[str, object]:
         """Add an utterance (its export `type` is `intent_type`) to an intent, created if new; marks the
         sentences changed like edit_utterance."""
         with self._lock:
             self._settle()
-            lang = self._enabled(self.bot(bot_id), language)
+            bot = self.bot(bot_id)
+            lang = self._enabled(bot, language)
             store = copy.deepcopy(self._utterances) if dry_run else self._utterances
-            store.add(bot_id, lang, intent, sentence, intent_type, list(entities))
+            new_intent = store.add(bot_id, lang, intent, sentence, intent_type, list(entities))
             if not dry_run:
                 self._model.mark_sentences_changed(bot_id, lang)
+            return drift.added_utterance(
+                bot,
+                language=lang,
+                intent=intent,
+                sentence=sentence,
+                intent_type=intent_type,
+                new_intent=new_intent,
+            )
 
-    def fail_training(self, training_id: str, *, dry_run: bool = False) -> None:
+    def fail_training(self, training_id: str, *, dry_run: bool = False) -> dict[str, object]:
         """A training that finished reads `Failed` from now on, until a newer training of its bot language
         starts and finishes (state.TrainingModel.fail_training)."""
         with self._lock:
             if dry_run:
-                self._model.check_fail_training(training_id)
+                training, changed = self._model.check_fail_training(training_id)
             else:
-                self._model.fail_training(training_id)
+                training, changed = self._model.fail_training(training_id)
+            return drift.failed_training(self.bot(training.bot_id), training, changed)
 
     def variables(self, bot_id: str) -> list[dict[str, object]]:
         """The bot's variables as an export lists them, but with the real values of secured ones."""
@@ -589,30 +612,35 @@ class Sandbox(LockedModel[TrainingModel]):
 
     def set_variable(
         self, bot_id: str, key: str, value: str, *, language: str | None = None, dry_run: bool = False
-    ) -> None:
+    ) -> dict[str, object]:
         """A new value for a variable, "changed in the builder" (a locale variable's value in `language`;
         an unknown key creates an env variable)."""
         with self._lock:
             self._settle()
-            self.bot(bot_id)
+            bot = self.bot(bot_id)
             model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
-            model.set_variable(bot_id, key, value, language)
+            old = model.set_variable(bot_id, key, value, language)
+            return drift.set_variable(bot, key=key, language=language, old_value=old, new_value=value)
 
-    def secure_variable(self, bot_id: str, key: str, secured: bool = True, *, dry_run: bool = False) -> None:
+    def secure_variable(
+        self, bot_id: str, key: str, secured: bool = True, *, dry_run: bool = False
+    ) -> dict[str, object]:
         """Secure a variable ("toggled in the builder"): its value is exported as `""` from now on."""
         with self._lock:
             self._settle()
-            self.bot(bot_id)
+            bot = self.bot(bot_id)
             model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
-            model.secure_variable(bot_id, key, secured)
+            was = model.secure_variable(bot_id, key, secured)
+            return drift.secured_variable(bot, key=key, secured=secured, was_secured=was)
 
-    def delete_variable(self, bot_id: str, key: str, *, dry_run: bool = False) -> None:
+    def delete_variable(self, bot_id: str, key: str, *, dry_run: bool = False) -> dict[str, object]:
         """Delete a variable ("deleted in the builder"): the export no longer lists it."""
         with self._lock:
             self._settle()
-            self.bot(bot_id)
+            bot = self.bot(bot_id)
             model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
-            model.delete_variable(bot_id, key)
+            deleted = model.delete_variable(bot_id, key)
+            return drift.deleted_variable(bot, key=key, variable_type=str(deleted["variableType"]))
 
     @staticmethod
     def _enabled(bot: SandboxBot, language: str | None) -> str:
@@ -750,10 +778,12 @@ class Sandbox(LockedModel[TrainingModel]):
             return self._api.train_limiter.limit, self._api.status_limiter.limit
 
     def bot(self, bot_id: str) -> SandboxBot:
+        """The bot, or ValueError naming the bots this sandbox serves."""
         with self._lock:
             bot = self._api.bots.get(bot_id)
+            known = ", ".join(f"{b.bot_id} ({b.name})" for b in self._api.bots.values())
         if bot is None:
-            raise ValueError(f"unknown bot {bot_id!r}")
+            raise ValueError(f"unknown bot {bot_id!r}; this sandbox serves {known or 'no bot'}")
         return bot
 
     def add_fault(self, fault: Fault) -> None:

@@ -413,21 +413,26 @@ class TrainingModel:
         self._seq += 1
         self._sentences_changed[(bot_id, language)] = self._seq
 
-    def fail_training(self, training_id: str) -> None:
-        """A training that finished successfully reads `Failed` from now on (drift: "it failed later").
+    def fail_training(self, training_id: str) -> tuple[TrainingRecord, bool]:
+        """A training that finished successfully reads `Failed` from now on (drift: "it failed later"); the
+        training, and whether this changed it (False: it had failed already).
 
         ASSUMPTION: the train status then reports `Failed` (out of sync with the sentences) for that bot
         language until a newer training starts (`Inprogress`) and finishes. Only the latest started
         training of its bot language can be failed this way: the status describes no other one.
         """
         training = self._failable(training_id)
-        if training.outcome == "Finished":
+        changed = training.outcome == "Finished"
+        if changed:
             training.outcome = "Failed"
             training.failed_later = True
+        return self._snapshot(training, self._clock()), changed
 
-    def check_fail_training(self, training_id: str) -> None:
-        """Raise ValueError if `fail_training(training_id)` would (and change nothing)."""
-        self._failable(training_id)
+    def check_fail_training(self, training_id: str) -> tuple[TrainingRecord, bool]:
+        """Raise ValueError if `fail_training(training_id)` would (and change nothing); else what it would
+        return."""
+        training = self._failable(training_id)
+        return self._snapshot(training, self._clock()), training.outcome == "Finished"
 
     def _failable(self, training_id: str) -> _Training:
         now = self._refresh_now()

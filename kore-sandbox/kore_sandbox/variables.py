@@ -294,8 +294,9 @@ class VariablesModel:
     def bots(self) -> list[str]:
         return [bot for bot, variables in self._variables.items() if variables]
 
-    def set_variable(self, bot_id: str, key: str, value: str, language: str | None = None) -> None:
-        """ "Changed in the builder": a new value for a variable (a locale variable's value in `language`).
+    def set_variable(self, bot_id: str, key: str, value: str, language: str | None = None) -> str | None:
+        """ "Changed in the builder": a new value for a variable (a locale variable's value in `language`);
+        the value it had (None: the variable, or that language's value, is new).
         ASSUMPTION: an unknown key creates an `env`, `prePopulated` variable, as the builder can."""
         if not isinstance(value, str):
             raise ValueError(f"the value of {key!r} must be a string")
@@ -309,33 +310,44 @@ class VariablesModel:
             stored[key] = parse_variable(
                 {"key": key, "value": value, "variableType": "env", "scope": "prePopulated"}
             ) | {"isSecured": False}
-            return
+            return None
         if variable["variableType"] == "env":
             if language is not None:
                 raise ValueError(f"variable {key!r} is an env variable: it has no per-language value")
+            previous = str(variable["value"])
             variable["value"] = value
-            return
+            return previous
         if language is None:
             raise ValueError(f"variable {key!r} is a locale variable: name the language of the value")
         locales = variable["localeData"]
         assert isinstance(locales, dict)
-        entry = locales.setdefault(language, {"value": "", "hint": "", "audioTag": ""})
-        entry["value"] = value
+        entry = locales.get(language)
+        old = None if entry is None else str(entry["value"])
+        locales.setdefault(language, {"value": "", "hint": "", "audioTag": ""})["value"] = value
+        return old
 
-    def secure_variable(self, bot_id: str, key: str, secured: bool = True) -> None:
-        """ "Toggled in the builder": the variable's value is secured (exported as `""`) or not."""
+    def secure_variable(self, bot_id: str, key: str, secured: bool = True) -> bool:
+        """ "Toggled in the builder": the variable's value is secured (exported as `""`) or not; whether it
+        was secured before."""
         variable = self._variables.get(bot_id, {}).get(key)
         if variable is None:
-            raise ValueError(f"bot {bot_id} has no variable {key!r}")
+            raise ValueError(self._missing(bot_id, key))
+        was = bool(variable["isSecured"])
         variable["isSecured"] = bool(secured)
+        return was
 
-    def delete_variable(self, bot_id: str, key: str) -> None:
+    def delete_variable(self, bot_id: str, key: str) -> dict[str, object]:
         """ "Deleted in the builder" (Manage Variables > More > Delete): the variable is gone, so the export
-        no longer lists it; whatever its kind."""
+        no longer lists it; whatever its kind. The variable as it was."""
         stored = self._variables.get(bot_id, {})
         if key not in stored:
-            raise ValueError(f"bot {bot_id} has no variable {key!r}")
-        del stored[key]
+            raise ValueError(self._missing(bot_id, key))
+        return stored.pop(key)
+
+    def _missing(self, bot_id: str, key: str) -> str:
+        keys = list(self._variables.get(bot_id, {}))
+        known = f"its variables: {', '.join(map(repr, keys))}" if keys else "it has no variables at all"
+        return f"bot {bot_id} has no variable {key!r}; {known}"
 
     def has_variable(self, bot_id: str, key: str) -> bool:
         return key in self._variables.get(bot_id, {})
