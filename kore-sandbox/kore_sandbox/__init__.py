@@ -34,6 +34,7 @@ from .export import (
     UtteranceStore,
 )
 from .faults import Fault
+from .persistence import StateFileError
 from .pipeline import (
     SCOPE_ML_IMPORT,
     SCOPE_PUBLISH,
@@ -125,6 +126,7 @@ __all__ = [
     "SandboxApi",
     "SandboxApp",
     "SandboxBot",
+    "StateFileError",
     "TrainingModel",
     "TrainingRecord",
     "UploadedFile",

@@ -9,6 +9,7 @@ import sys
 import time
 from types import FrameType
 
+from .persistence import StateFileError
 from .readings import DEFAULT_READINGS, READINGS, check_reading
 from .server import Sandbox, is_loopback_host
 
@@ -99,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="play another answer to an open question (repeatable; the readings are listed below)",
     )
+    p.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="keep what the bots hold (trainings, utterances, variables, imports, publishes, files) in PATH "
+        "across restarts: loaded at start if it exists, saved after every change (default: in memory only)",
+    )
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     return p
 
@@ -124,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
             definition_import_seconds=args.definition_import_seconds,
             export_seconds=args.export_seconds,
             readings=dict(args.reading),
+            state_file=args.state_file,
         ).start()
+    except StateFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except OSError as err:
         hint = (
             "; another program is listening there: stop it, or pick another port with --port (e.g. "
@@ -147,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    lines = [f"Kore.ai sandbox listening on {sandbox.url}"]
+    lines = [f"Kore.ai sandbox listening on {sandbox.url}", sandbox.state_line]
     kind_names = {"bot": "bot-level", "admin": "Admin Console"}
     for app in sandbox.apps:
         jti = "  [Enforce JTI]" if app.enforce_jti else ""

@@ -1,7 +1,7 @@
 """The `/_sandbox/` admin API: lets another process (the demo, CLI tests) observe the sandbox and drive
 its faults. No auth; the handler only serves it to loopback clients. Not recorded in the call log.
 
-    GET    /_sandbox/info        apps (never secrets), bots, readings, settings
+    GET    /_sandbox/info        apps (never secrets), bots, readings, settings, state_file
     GET    /_sandbox/calls       {"calls": [...]}            DELETE: clear the call log
     GET    /_sandbox/trainings   {"trainings": [...]}
     POST   /_sandbox/reset       back to the initial state

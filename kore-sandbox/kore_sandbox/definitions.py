@@ -27,6 +27,7 @@ from typing import Literal
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
 from .auth import CODE_AUTH, MSG_INVALID_CREDENTIALS, ApiError, require_scope
 from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
+from .persistence import Fields
 from .pipeline import (
     MSG_INVALID_FILE_ID,
     MSG_INVALID_REQUEST_ID,
@@ -293,6 +294,63 @@ class DefinitionModel:
         self.clear_failures()
         self.import_seconds = self._initial
 
+    # -- the state file (persistence.py) ---------------------------------------------------------------
+    def dump_state(self) -> dict[str, object]:
+        """The import jobs (with what each brought) and which import each bot holds, JSON-able."""
+        return {
+            "jobs": [
+                {
+                    "import_id": j.import_id,
+                    "bot_id": j.bot_id,
+                    "bot_name": j.bot_name,
+                    "created_by": j.created_by,
+                    "times": j.times.dump_state(),
+                    "definition_file_id": j.definition_file_id,
+                    "config_file_id": j.config_file_id,
+                    "function_file_ids": list(j.function_file_ids),
+                    "import_options": j.import_options,
+                    "outcome": j.outcome,
+                    "logs": j.logs,
+                    "result": None if j.result is None else _dump_result(j.result),
+                    "variables": list(j.variables),
+                    "applied": j.applied,
+                }
+                for j in self._jobs.values()
+            ],
+            "imported": {bot_id: result.import_id for bot_id, result in self._imported.items()},
+        }
+
+    def load_state(self, state: Fields, shift: float) -> None:
+        """What `dump_state` wrote, its sandbox-clock times moved by `shift`."""
+        for j in state.objects("jobs"):
+            outcome = j.text("outcome")
+            if outcome not in ("success", "failure"):
+                raise ValueError(f"{j.where}.outcome is {outcome!r}, not success or failure")
+            result = j.optional_object("result")
+            job = _Job(
+                import_id=j.text("import_id"),
+                bot_id=j.text("bot_id"),
+                bot_name=j.text("bot_name"),
+                created_by=j.text("created_by"),
+                times=JobTimes.load_state(j.object("times"), shift),
+                definition_file_id=j.text("definition_file_id"),
+                config_file_id=j.text("config_file_id"),
+                function_file_ids=j.texts("function_file_ids"),
+                import_options=j.optional_record("import_options"),
+                outcome="success" if outcome == "success" else "failure",
+                logs=j.records("logs"),
+                result=None if result is None else _load_result(result),
+                variables=tuple(j.records("variables")),
+                applied=j.flag("applied"),
+            )
+            self._jobs[job.import_id] = job
+        imported = state.object("imported")
+        for bot_id in state.record("imported"):
+            job_of = self._jobs.get(imported.text(bot_id))
+            if job_of is None or job_of.result is None:
+                raise ValueError(f"{imported.where}.{bot_id} names no successful import of this file")
+            self._imported[bot_id] = job_of.result
+
     def settings(self) -> dict[str, object]:
         return {
             "definition_import_seconds": self.import_seconds,
@@ -463,6 +521,33 @@ class DefinitionModel:
         if with_stream:  # the status answer carries streamId (KAR reads it); the POST sample does not
             body["streamId"] = job.bot_id
         return body
+
+
+def _dump_result(result: ImportedDefinition) -> dict[str, object]:
+    return {
+        "bot_id": result.bot_id,
+        "import_id": result.import_id,
+        "definition": result.definition,
+        "config": result.config,
+        "functions": [f.to_json() for f in result.functions],
+        "import_options": result.import_options,
+        "imported_wall": result.imported_wall,
+    }
+
+
+def _load_result(state: Fields) -> ImportedDefinition:
+    return ImportedDefinition(
+        bot_id=state.text("bot_id"),
+        import_id=state.text("import_id"),
+        definition=state.record("definition"),
+        config=state.record("config"),
+        functions=tuple(
+            BotFunctionFile(f.text("file_id"), f.text("file_name"), f.text("text"))
+            for f in state.objects("functions")
+        ),
+        import_options=state.optional_record("import_options"),
+        imported_wall=state.number("imported_wall"),
+    )
 
 
 # -- the requests ------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from typing import Literal
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, SandboxApi, path_groups
 from .auth import ApiError, require_scope
 from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
+from .persistence import Fields
 from .readings import Readings
 from .state import ANY_APP_KIND, Clock, FailureRules, SecondsKnob, Snapshot, check_seconds
 
@@ -86,6 +87,25 @@ class UtteranceStore:
 
     def reset(self) -> None:
         self._store.clear()
+
+    # -- the state file (persistence.py) ---------------------------------------------------------------
+    def dump_state(self) -> list[dict[str, object]]:
+        """Each bot language's utterances by intent, in order, JSON-able."""
+        return [
+            {"bot_id": bot, "language": language, "intents": [[i, r] for i, r in intents.items()]}
+            for (bot, language), intents in self._store.items()
+        ]
+
+    def load_state(self, state: Fields, key: str) -> None:
+        """What `dump_state` wrote, under `key` of `state`."""
+        for entry in state.objects(key):
+            intents: dict[str, list[dict[str, object]]] = {}
+            for i, pair in enumerate(entry.items("intents")):
+                where = f"{entry.where}.intents[{i}]"
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+                    raise ValueError(f"{where} is not [intent, utterances]")
+                intents[pair[0]] = Fields({"utterances": pair[1]}, where).records("utterances")
+            self._store[(entry.text("bot_id"), entry.text("language"))] = intents
 
     def replace_intents(self, bot_id: str, language: str, records: Sequence[Mapping[str, object]]) -> None:
         """A successful ML import: the file's intents get the file's utterances, others stay (C257)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, Never, Protocol, Self, TypeVar, overload
 
+from .persistence import Fields
 from .state import Clock
 
 
@@ -43,6 +44,24 @@ class JobTimes:
 
     def running(self, now: float) -> bool:
         return now < self.done_at
+
+    def dump_state(self) -> dict[str, float]:
+        return {
+            "started_at": self.started_at,
+            "started_wall": self.started_wall,
+            "done_at": self.done_at,
+            "done_wall": self.done_wall,
+        }
+
+    @classmethod
+    def load_state(cls, state: Fields, shift: float) -> JobTimes:
+        """What `dump_state` wrote, the sandbox-clock times moved by `shift` (persistence.py)."""
+        return cls(
+            started_at=state.number("started_at") + shift,
+            started_wall=state.number("started_wall"),
+            done_at=state.number("done_at") + shift,
+            done_wall=state.number("done_wall"),
+        )
 
     def percentage(self, now: float, succeeded: bool) -> int:
         """`percentageComplete`. ASSUMPTION: progress grows linearly; a failed job stops short of 100."""

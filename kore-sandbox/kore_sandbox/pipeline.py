@@ -18,6 +18,7 @@ Not thread-safe by themselves: `server.Sandbox` calls the model and the API unde
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
@@ -33,6 +34,7 @@ from typing import Literal
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, path_groups
 from .auth import ApiError, require_scope
 from .jobs import JobClocks, JobControls, JobTimes, LockedSetting, iso_time, user_id
+from .persistence import Fields
 from .readings import Readings
 from .state import (
     ANY_APP_KIND,
@@ -303,6 +305,110 @@ class PipelineModel:
         self._publishes.clear()
         self.clear_failures()
         self.import_seconds, self.publish_seconds = self._initial
+
+    # -- the state file (persistence.py) ---------------------------------------------------------------
+    def dump_state(self) -> dict[str, object]:
+        """Files (their content in base64), ML imports and publishes, JSON-able. An import whose effect is
+        applied keeps no utterance records: they are in the bot's utterances now."""
+        return {
+            "files": [
+                {
+                    "file_id": f.file_id,
+                    "file_name": f.file_name,
+                    "extension": f.extension,
+                    "file_context": f.file_context,
+                    "content": base64.b64encode(f.content).decode("ascii"),
+                    "client_id": f.client_id,
+                    "uploaded_wall": f.uploaded_wall,
+                    "stored_name": f.stored_name,
+                }
+                for f in self._files.values()
+            ],
+            "imports": [
+                {
+                    "import_id": j.import_id,
+                    "bot_id": j.bot_id,
+                    "language": j.language,
+                    "file_id": j.file_id,
+                    "file_name": j.file_name,
+                    "created_by": j.created_by,
+                    "times": j.times.dump_state(),
+                    "outcome": j.outcome,
+                    "message": j.message,
+                    "applied": j.applied,
+                    "records": [] if j.applied else list(j.records),
+                }
+                for j in self._imports.values()
+            ],
+            "publishes": [
+                {
+                    "publish_id": j.publish_id,
+                    "bot_id": j.bot_id,
+                    "version_comment": j.version_comment,
+                    "initiate_training": j.initiate_training,
+                    "created_by": j.created_by,
+                    "times": j.times.dump_state(),
+                    "outcome": j.outcome,
+                    "languages": list(j.languages),
+                    "initial": j.initial,
+                }
+                for chain in self._publishes.values()
+                for j in chain
+            ],
+        }
+
+    def load_state(self, state: Fields, shift: float) -> None:
+        """What `dump_state` wrote, its sandbox-clock times moved by `shift`."""
+        for f in state.objects("files"):
+            try:
+                content = base64.b64decode(f.text("content"), validate=True)
+            except ValueError:
+                raise ValueError(f"{f.where}.content is not base64") from None
+            upload = UploadedFile(
+                file_id=f.text("file_id"),
+                file_name=f.text("file_name"),
+                extension=f.text("extension"),
+                file_context=f.text("file_context"),
+                content=content,
+                client_id=f.text("client_id"),
+                uploaded_wall=f.number("uploaded_wall"),
+                stored_name=f.text("stored_name"),
+            )
+            self._files[upload.file_id] = upload
+        for j in state.objects("imports"):
+            outcome = j.text("outcome")
+            if outcome not in ("success", "failure"):
+                raise ValueError(f"{j.where}.outcome is {outcome!r}, not success or failure")
+            job = _Import(
+                import_id=j.text("import_id"),
+                bot_id=j.text("bot_id"),
+                language=j.text("language"),
+                file_id=j.text("file_id"),
+                file_name=j.text("file_name"),
+                created_by=j.text("created_by"),
+                times=JobTimes.load_state(j.object("times"), shift),
+                outcome="success" if outcome == "success" else "failure",
+                message=j.text("message"),
+                applied=j.flag("applied"),
+                records=tuple(j.records("records")),
+            )
+            self._imports[job.import_id] = job
+        for j in state.objects("publishes"):
+            outcome = j.text("outcome")
+            if outcome not in ("successful", "failed"):
+                raise ValueError(f"{j.where}.outcome is {outcome!r}, not successful or failed")
+            publish = _Publish(
+                publish_id=j.text("publish_id"),
+                bot_id=j.text("bot_id"),
+                version_comment=j.text("version_comment"),
+                initiate_training=j.optional_flag("initiate_training"),
+                created_by=j.text("created_by"),
+                times=JobTimes.load_state(j.object("times"), shift),
+                outcome="successful" if outcome == "successful" else "failed",
+                languages=j.texts("languages"),
+                initial=j.flag("initial"),
+            )
+            self._publishes.setdefault(publish.bot_id, []).append(publish)
 
     def settings(self) -> dict[str, object]:
         return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
+import os
 import random
 import sys
 import threading
@@ -15,6 +16,8 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
@@ -37,6 +40,15 @@ from .export import (
 )
 from .faults import Fault, FaultKind, FaultQueue
 from .jobs import LockedModel, LockedSetting
+from .persistence import (
+    StoredState,
+    check_state_path,
+    not_loadable,
+    read_state_file,
+    state_document,
+    state_line,
+    write_state_file,
+)
 from .pipeline import PipelineApi, PipelineControls, PipelineModel
 from .readings import Readings
 from .state import (
@@ -101,6 +113,20 @@ class _Knobs:
 
 
 @dataclass
+class _StateKeeping:
+    """The state file's bookkeeping: what was loaded, the JSON last taken to write, how many states were
+    taken and which of them is on disk (writes happen in that order), the last write error."""
+
+    path: Path | None
+    loaded: StoredState | None = None
+    written: str | None = None
+    taken: int = 0
+    stored: int = 0
+    error: str | None = None
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
 class _Incoming:
     method: str
     path: str
@@ -116,6 +142,8 @@ class Sandbox(LockedModel[TrainingModel]):
     `start()` also starts the download host for ML export files on `download_host` (127.0.0.2, any free
     port; another port of `host` if that address cannot be bound): `.ml_export.download_base_url`.
     `readings` switches open questions to another plausible answer (`readings.py`, `set_reading`).
+    `state_file` keeps what the bots hold across restarts (`persistence.py`): loaded here if it exists
+    (StateFileError, naming the file, if it cannot be), written after every change and at `stop()`.
     """
 
     def __init__(
@@ -142,6 +170,7 @@ class Sandbox(LockedModel[TrainingModel]):
         export_seconds: float = 1.0,
         download_host: str = "127.0.0.2",
         readings: Mapping[str, object] | None = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         for address in (host, download_host):
             if not is_loopback_host(address):
@@ -231,6 +260,9 @@ class Sandbox(LockedModel[TrainingModel]):
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._address: tuple[str, int] | None = None
+        self._state = _StateKeeping(None if state_file is None else Path(state_file))
+        if self._state.path is not None:
+            self._load_state(self._state.path)
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -278,6 +310,7 @@ class Sandbox(LockedModel[TrainingModel]):
         self._connections.shut_down()
         if thread is not None:
             thread.join(timeout=5)
+        self._save_state()
 
     def __enter__(self) -> Sandbox:
         return self if self._server is not None else self.start()
@@ -425,7 +458,7 @@ class Sandbox(LockedModel[TrainingModel]):
             languages = (language,) if language is not None else bot.languages
             for lang in languages:
                 self._model.mark_sentences_changed(bot_id, lang)
-            return drift.sentences_changed(bot, languages)
+            return self._drifted(drift.sentences_changed(bot, languages))
 
     def inject_error(
         self,
@@ -548,7 +581,7 @@ class Sandbox(LockedModel[TrainingModel]):
             dropped = store.edit(bot_id, lang, intent, old_sentence, new_sentence)
             if not dry_run:
                 self._model.mark_sentences_changed(bot_id, lang)
-            return drift.edited_utterance(
+            report = drift.edited_utterance(
                 bot,
                 language=lang,
                 intent=intent,
@@ -556,6 +589,7 @@ class Sandbox(LockedModel[TrainingModel]):
                 new_sentence=new_sentence,
                 entities_dropped=dropped,
             )
+            return self._drifted(report, dry_run)
 
     def add_utterance(
         self,
@@ -578,7 +612,7 @@ class Sandbox(LockedModel[TrainingModel]):
             new_intent = store.add(bot_id, lang, intent, sentence, intent_type, list(entities))
             if not dry_run:
                 self._model.mark_sentences_changed(bot_id, lang)
-            return drift.added_utterance(
+            report = drift.added_utterance(
                 bot,
                 language=lang,
                 intent=intent,
@@ -586,6 +620,7 @@ class Sandbox(LockedModel[TrainingModel]):
                 intent_type=intent_type,
                 new_intent=new_intent,
             )
+            return self._drifted(report, dry_run)
 
     def fail_training(self, training_id: str, *, dry_run: bool = False) -> dict[str, object]:
         """A training that finished reads `Failed` from now on, until a newer training of its bot language
@@ -595,7 +630,7 @@ class Sandbox(LockedModel[TrainingModel]):
                 training, changed = self._model.check_fail_training(training_id)
             else:
                 training, changed = self._model.fail_training(training_id)
-            return drift.failed_training(self.bot(training.bot_id), training, changed)
+            return self._drifted(drift.failed_training(self.bot(training.bot_id), training, changed), dry_run)
 
     def variables(self, bot_id: str) -> list[dict[str, object]]:
         """The bot's variables as an export lists them, but with the real values of secured ones."""
@@ -620,7 +655,8 @@ class Sandbox(LockedModel[TrainingModel]):
             bot = self.bot(bot_id)
             model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
             old = model.set_variable(bot_id, key, value, language)
-            return drift.set_variable(bot, key=key, language=language, old_value=old, new_value=value)
+            report = drift.set_variable(bot, key=key, language=language, old_value=old, new_value=value)
+            return self._drifted(report, dry_run)
 
     def secure_variable(
         self, bot_id: str, key: str, secured: bool = True, *, dry_run: bool = False
@@ -631,7 +667,8 @@ class Sandbox(LockedModel[TrainingModel]):
             bot = self.bot(bot_id)
             model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
             was = model.secure_variable(bot_id, key, secured)
-            return drift.secured_variable(bot, key=key, secured=secured, was_secured=was)
+            report = drift.secured_variable(bot, key=key, secured=secured, was_secured=was)
+            return self._drifted(report, dry_run)
 
     def delete_variable(self, bot_id: str, key: str, *, dry_run: bool = False) -> dict[str, object]:
         """Delete a variable ("deleted in the builder"): the export no longer lists it."""
@@ -640,7 +677,14 @@ class Sandbox(LockedModel[TrainingModel]):
             bot = self.bot(bot_id)
             model = copy.deepcopy(self._variables_model) if dry_run else self._variables_model
             deleted = model.delete_variable(bot_id, key)
-            return drift.deleted_variable(bot, key=key, variable_type=str(deleted["variableType"]))
+            report = drift.deleted_variable(bot, key=key, variable_type=str(deleted["variableType"]))
+            return self._drifted(report, dry_run)
+
+    def _drifted(self, report: dict[str, object], dry_run: bool = False) -> dict[str, object]:
+        """A drift knob's report, its change in the state file first (unless a dry run)."""
+        if not dry_run:
+            self._save_state()
+        return report
 
     @staticmethod
     def _enabled(bot: SandboxBot, language: str | None) -> str:
@@ -686,6 +730,7 @@ class Sandbox(LockedModel[TrainingModel]):
             self._utterances.reset()
             self._export_model.reset()
             self._downloads.clear()
+        self._save_state()
 
     # -- internals used by the handler -----------------------------------------------------------------
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -701,13 +746,105 @@ class Sandbox(LockedModel[TrainingModel]):
         self._definition_model.settle()
 
     def _handle_api(self, req: ApiRequest) -> ApiResponse:
+        """The answer to one API request; a change it made is in the state file before it is sent."""
         with self._lock:
             self._settle()  # finished imports change the training status first
-            for family in self._families:
-                response = family.handle(req)
-                if response is not None:
-                    return response
-            return self._api.handle(req)  # the train endpoints, and the 404 for every unknown path
+            response = next(
+                (answer for family in self._families if (answer := family.handle(req)) is not None), None
+            )
+            if response is None:
+                response = self._api.handle(req)  # the train endpoints, and the 404 for every unknown path
+        self._save_state()
+        return response
+
+    # -- the state file (persistence.py) -----------------------------------------------------------------
+    @property
+    def state_file(self) -> Path | None:
+        """Where the state is kept across restarts (None: in memory only)."""
+        return self._state.path
+
+    @property
+    def state_line(self) -> str:
+        """One line on the state: in memory only, starting empty, or loaded from the file (and what)."""
+        with self._lock:
+            counts = {
+                "trainings": len(self._model.records()),
+                "ML imports": len(self._pipeline_model.imports()),
+                "definition imports": len(self._definition_model.imports()),
+                "publishes": len(self._pipeline_model.publishes()),
+                "uploaded files": len(self._pipeline_model.files()),
+                "bot languages with utterances": len(self._utterances.languages()),
+                "bots with variables": len(self._variables_model.bots()),
+            }
+        return state_line(self._state.path, self._state.loaded, counts)
+
+    def _load_state(self, path: Path) -> None:
+        check_state_path(path)
+        stored = read_state_file(path)
+        if stored is None:
+            return
+        shift = stored.shift(self._clock(), self._wall_clock())
+        models = stored.models
+        try:
+            self._model.load_state(models.object("trainings"), shift)
+            self._utterances.load_state(models, "utterances")
+            self._variables_model.load_state(models.object("variables"))
+            self._pipeline_model.load_state(models.object("pipeline"), shift)
+            self._definition_model.load_state(models.object("definitions"), shift)
+        except (ValueError, TypeError) as err:
+            raise not_loadable(path, err) from None
+        self._state.loaded = stored
+
+    def _state_models(self) -> str:
+        """What the state file keeps, as JSON (the caller holds the lock)."""
+        self._settle()
+        return json.dumps(
+            {
+                "trainings": self._model.dump_state(),
+                "utterances": self._utterances.dump_state(),
+                "variables": self._variables_model.dump_state(),
+                "pipeline": self._pipeline_model.dump_state(),
+                "definitions": self._definition_model.dump_state(),
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+
+    def _save_state(self) -> None:
+        """Write the state file if the state changed since it was last written. Taken under the lock, in
+        order; written outside it, never an older state over a newer one. A write that fails is reported
+        on stderr (once per reason) and tried again at the next change; the sandbox goes on serving."""
+        keeping = self._state
+        if keeping.path is None:
+            return
+        with self._lock:
+            models = self._state_models()
+            if models == keeping.written:
+                return
+            keeping.written = models
+            keeping.taken += 1
+            taken = keeping.taken
+            wall = self._wall_clock()
+            document = state_document(
+                models,
+                saved_clock=self._clock(),
+                saved_wall=wall,
+                saved_at=datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        with keeping.write_lock:
+            if taken <= keeping.stored:
+                return  # a newer state was written meanwhile
+            try:
+                write_state_file(keeping.path, document)
+            except OSError as err:
+                with self._lock:
+                    keeping.written = None  # the next save tries again
+                reason = f"could not save the state to {keeping.path}: {err}"
+                if reason != keeping.error:
+                    print(f"kore-sandbox: {reason}", file=sys.stderr, flush=True)
+                keeping.error = reason
+                return
+            keeping.stored, keeping.error = taken, None
 
     def _find_download(self, token: str) -> DownloadFile | None:
         with self._lock:
@@ -817,6 +954,7 @@ class Sandbox(LockedModel[TrainingModel]):
         with self._lock:
             return {
                 "url": self.url if self._address else None,
+                "state_file": None if self._state.path is None else str(self._state.path),
                 "apps": [a.describe() for a in self._api.apps.values()],
                 "bots": [b.describe() for b in self._api.bots.values()],
                 "readings": self._readings.as_dict(),
@@ -873,6 +1011,7 @@ class _Handler(DispatchingHandler):
             self._send_json(403, error_body("the /_sandbox/ API is for loopback clients only", 403))
             return
         status, payload = handle_admin(self.server.sandbox, req.method, req.path, body)
+        self.server.sandbox._save_state()  # a drift knob, a reset: in the state file before the answer
         self._send_json(status, payload)
 
     def _api(self, req: _Incoming, at: tuple[float, float]) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from .persistence import Fields, shifted
 from .readings import Readings
 
 Clock = Callable[[], float]
@@ -463,6 +464,74 @@ class TrainingModel:
         self._sentences_changed.clear()
         self._hang = False
         self._hold = False
+
+    # -- the state file (persistence.py) ---------------------------------------------------------------
+    def dump_state(self) -> dict[str, object]:
+        """Every training and the sentence changes, JSON-able; times on this model's clock."""
+        return {
+            "seq": self._seq,
+            "sentences_changed": [
+                {"bot_id": bot, "language": language, "seq": seq}
+                for (bot, language), seq in self._sentences_changed.items()
+            ],
+            "trainings": [
+                {
+                    "training_id": t.training_id,
+                    "bot_id": t.bot_id,
+                    "language": t.language,
+                    "seq": t.seq,
+                    "queued_at": t.queued_at,
+                    "queued_wall": t.queued_wall,
+                    "queue_seconds": t.queue_seconds,
+                    "training_seconds": t.training_seconds,
+                    "outcome": t.outcome,
+                    "hung": t.hung,
+                    "released_at": t.released_at,
+                    "held": t.held,
+                    "unheld_at": t.unheld_at,
+                    "queued_behind": t.queued_behind,
+                    "finished_wall": t.finished_wall,
+                    "failed_later": t.failed_later,
+                }
+                for t in self._order
+            ],
+        }
+
+    def load_state(self, state: Fields, shift: float) -> None:
+        """What `dump_state` wrote, its times moved by `shift` onto this clock. A hung or held training is
+        released now: the knobs that hung or held it are configuration, and a restart resets them."""
+        now = self._clock()
+        self._seq = state.integer("seq")
+        for changed in state.objects("sentences_changed"):
+            key = (changed.text("bot_id"), changed.text("language"))
+            self._sentences_changed[key] = changed.integer("seq")
+        for item in state.objects("trainings"):
+            outcome = item.text("outcome")
+            if outcome not in ("Finished", "Failed"):
+                raise ValueError(f"{item.where}.outcome is {outcome!r}, not Finished or Failed")
+            hung, held = item.flag("hung"), item.flag("held")
+            training = _Training(
+                training_id=item.text("training_id"),
+                bot_id=item.text("bot_id"),
+                language=item.text("language"),
+                seq=item.integer("seq"),
+                queued_at=item.number("queued_at") + shift,
+                queued_wall=item.number("queued_wall"),
+                queue_seconds=check_seconds("queue_seconds", item.number("queue_seconds")),
+                training_seconds=check_seconds("training_seconds", item.number("training_seconds")),
+                outcome="Finished" if outcome == "Finished" else "Failed",
+                hung=False,
+                released_at=now if hung else shifted(item.optional_number("released_at"), shift),
+                held=False,
+                unheld_at=now if held else shifted(item.optional_number("unheld_at"), shift),
+                queued_behind=item.optional_text("queued_behind"),
+                finished_wall=item.optional_number("finished_wall"),
+                failed_later=item.flag("failed_later"),
+            )
+            self._chains.setdefault((training.bot_id, training.language), []).append(training)
+            self._order.append(training)
+        self._reschedule_all()
+        self._refresh(now)
 
     # -- API operations -----------------------------------------------------------------------------
     def queue_training(self, bot_id: str, language: str) -> TrainingRecord:

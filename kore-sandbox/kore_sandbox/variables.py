@@ -25,6 +25,7 @@ from typing import Literal
 
 from .api import ApiRequest, ApiResponse, EndpointFamily, Route, path_groups
 from .auth import ApiError, require_scope
+from .persistence import Fields
 from .pipeline import MSG_VALIDATION
 from .readings import Readings
 from .state import APP_KIND_BOT, SandboxBot
@@ -257,6 +258,42 @@ class VariablesModel:
     def reset(self) -> None:
         self._variables.clear()
         self._collections.clear()
+
+    # -- the state file (persistence.py) ---------------------------------------------------------------
+    def dump_state(self) -> dict[str, object]:
+        """Each bot's variables as stored (real values, in creation order) and collections, JSON-able."""
+        return {
+            "variables": {bot: list(variables.values()) for bot, variables in self._variables.items()},
+            "collections": {
+                bot: {
+                    "variables": list(parsed.variables),
+                    "collections": list(parsed.collections),
+                    "collection_values": list(parsed.collection_values),
+                }
+                for bot, parsed in self._collections.items()
+            },
+        }
+
+    def load_state(self, state: Fields) -> None:
+        """What `dump_state` wrote. Each variable is checked as an import would check it."""
+        variables = state.object("variables")
+        for bot in state.record("variables"):
+            stored = self._variables.setdefault(bot, {})
+            for i, variable in enumerate(variables.records(bot)):
+                try:
+                    parsed = parse_variable({k: v for k, v in variable.items() if k != "isSecured"})
+                except VariableError as err:
+                    raise ValueError(f"{variables.where}.{bot}[{i}]: {err}") from None
+                secured = Fields(variable, f"{variables.where}.{bot}[{i}]").flag("isSecured")
+                stored[str(parsed["key"])] = parsed | {"isSecured": secured}
+        collections = state.object("collections")
+        for bot in state.record("collections"):
+            parsed_import = collections.object(bot)
+            self._collections[bot] = VariablesImport(
+                tuple(parsed_import.records("variables")),
+                tuple(parsed_import.records("collections")),
+                tuple(parsed_import.records("collection_values")),
+            )
 
     # -- API operations -------------------------------------------------------------------------------
     def import_variables(self, bot_id: str, parsed: VariablesImport) -> int:
