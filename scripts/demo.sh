@@ -5,10 +5,16 @@
 #
 #   scripts/demo.sh            # pulumi up --yes on the local stack
 #   scripts/demo.sh preview    # any other pulumi command and flags, e.g. preview --diff, refresh, destroy --yes
-#   scripts/demo.sh stop       # stop the sandbox (it keeps running between runs, like a platform)
+#   scripts/demo.sh stop       # stop every sandbox the demo started (each keeps running between runs, like a
+#                              # platform, and keeps its state in .pulumi-state across a stop or a reboot)
 #
-# KORE_SANDBOX_PORT=8090 scripts/demo.sh runs the sandbox on another port (default 8089) and points the
-# local stack's kore:host at it (`pulumi config set kore:host`, in Pulumi.local.yaml).
+# KORE_SANDBOX_PORT=8090 scripts/demo.sh runs the sandbox on another port (default 8089). Another port is
+# another sandbox, so it gets a stack of its own, `local-port-8090` (its config, copied from the local
+# stack with kore:host pointed at that port, is Pulumi.local-port-8090.yaml, which git ignores), and its own
+# state, log and pid files in .pulumi-state: nothing committed changes, and the local stack stays as it is.
+#
+# Without `pulumi` on PATH it uses the CLI scripts/pulumi-cli.sh built, or builds it when Go is there
+# (scripts/find-pulumi.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,19 +26,55 @@ if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
   echo "KORE_SANDBOX_PORT=$port is out of range; use a port from 1 to 65535, e.g. KORE_SANDBOX_PORT=8090" >&2
   exit 2
 fi
+port=$((10#$port))  # 08090 is port 8090, and the same files
 
-url="http://127.0.0.1:$port"
 mkdir -p .pulumi-state
-pid_file=.pulumi-state/sandbox.pid
+
+# Whether `pid` is a sandbox this demo started (not a process that took its number after a reboot).
+is_demo_sandbox() {
+  local pid=$1 args
+  kill -0 "$pid" 2>/dev/null || return 1
+  args=$(ps -p "$pid" -o args= 2>/dev/null || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+  [[ "$args" == *kore_sandbox* ]]
+}
+
 if [ "${1:-}" = "stop" ]; then
-  if [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null; then
-    echo "Stopped the demo's sandbox."
-  else
+  # Every sandbox the demo started, on any port: one pid file each (sandbox.pid for port 8089, else
+  # sandbox-<port>.pid). Each saves its state as it stops; wait until it has.
+  stopped=0
+  for pid_file in .pulumi-state/sandbox.pid .pulumi-state/sandbox-*.pid; do
+    [ -f "$pid_file" ] || continue
+    pid=$(cat "$pid_file")
+    name=${pid_file##*/sandbox}
+    name=${name%.pid}
+    on_port=${name#-}
+    if is_demo_sandbox "$pid" && kill "$pid" 2>/dev/null; then
+      waited=0
+      while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 300 ]; do  # 30 s: it stops in a fraction of one
+        sleep 0.1
+        waited=$((waited + 1))
+      done
+      echo "Stopped the demo's sandbox on port ${on_port:-8089} (pid $pid); its state is kept in .pulumi-state."
+      stopped=$((stopped + 1))
+    fi
+    rm -f "$pid_file"
+  done
+  if [ "$stopped" -eq 0 ]; then
     echo "No sandbox of this demo is running."
   fi
-  rm -f "$pid_file"
   exit 0
 fi
+
+# One sandbox per port, each with its own stack and files; port 8089 keeps the names it always had.
+url="http://127.0.0.1:$port"
+if [ "$port" -eq 8089 ]; then
+  stack=local suffix=""
+else
+  stack="local-port-$port" suffix="-$port"
+fi
+pid_file=".pulumi-state/sandbox$suffix.pid"
+log=".pulumi-state/sandbox$suffix.log"
+state_file=".pulumi-state/sandbox-state$suffix.json"
 
 # A real pulumi CLI: the one on PATH, else the one scripts/pulumi-cli.sh built (or builds, with Go), else
 # it says how to get one (scripts/find-pulumi.sh).
@@ -52,13 +94,13 @@ venv/bin/python -m pip install --quiet --disable-pip-version-check -r requiremen
 export PULUMI_PYTHON_CMD="$PWD/venv/bin/python"
 
 # The sandbox stands for the Kore.ai platform, so it outlives one run: the first run starts it in the
-# background and later runs use it (a refresh then reads what earlier runs deployed). `scripts/demo.sh stop`
+# background and later runs use it (a refresh then reads what earlier runs deployed). It keeps its bots'
+# state in $state_file, beside the stack's, so a stop or a reboot loses nothing. `scripts/demo.sh stop`
 # stops it.
 if venv/bin/python scripts/demo_sandbox.py running "$url"; then
   echo "Using the Kore.ai sandbox already running at $url (stop it with: scripts/demo.sh stop)"
 else
-  log=.pulumi-state/sandbox.log
-  nohup venv/bin/python -m kore_sandbox --port "$port" >"$log" 2>&1 &
+  nohup venv/bin/python -m kore_sandbox --port "$port" --state-file "$state_file" >"$log" 2>&1 &
   echo $! >"$pid_file"
   until grep -q "listening on" "$log"; do
     if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
@@ -83,19 +125,25 @@ export KORE_CLIENT_SECRET=sandbox-demo-secret-not-for-production
 export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
 # The local stack's secrets are encrypted with this passphrase (Pulumi.local.yaml): the demo's own.
 export PULUMI_CONFIG_PASSPHRASE=local-demo
-pulumi stack select --create local --non-interactive
-
-host="http://127.0.0.1:$port"
-if [ "$(pulumi config get kore:host --stack local 2>/dev/null || true)" != "$host" ]; then
-  echo "Pointing the local stack at the sandbox: pulumi config set kore:host $host (Pulumi.local.yaml)"
-  pulumi config set kore:host "$host" --stack local
+if [ "$stack" = local ]; then
+  pulumi stack select --create local --non-interactive
+elif ! pulumi stack select "$stack" --non-interactive >/dev/null 2>&1; then
+  # A sandbox on another port is another platform: a stack of its own, with the local stack's config
+  # (secrets re-encrypted for it) and kore:host on that port, in a config file git ignores.
+  echo "A stack for the sandbox on port $port: $stack (config: Pulumi.$stack.yaml, not committed)"
+  rm -f "Pulumi.$stack.yaml"  # left from a stack whose state was deleted: start it afresh
+  pulumi stack select --create local --non-interactive >/dev/null  # the stack the config is copied from
+  pulumi stack init "$stack" --copy-config-from local --non-interactive
+fi
+if [ "$stack" != local ] && [ "$(pulumi config get kore:host --stack "$stack" 2>/dev/null || true)" != "$url" ]; then
+  pulumi config set kore:host "$url" --stack "$stack"
 fi
 
 if [ $# -eq 0 ]; then
   set -- up --yes
 fi
 status=0
-pulumi "$@" --stack local || status=$?
+pulumi "$@" --stack "$stack" || status=$?
 
 echo "The sandbox logged $(venv/bin/python scripts/demo_sandbox.py count "$url") API calls during this run."
 exit "$status"

@@ -1,6 +1,7 @@
 """The demo's handle on its sandbox, over the sandbox's admin API on loopback (scripts/demo.sh uses it).
 
-python scripts/demo_sandbox.py running URL   # exit 0 when a Kore.ai sandbox answers at URL
+python scripts/demo_sandbox.py running URL   # exit 0 when a Kore.ai sandbox answers at URL (and a note on
+                                             # stderr when it keeps no state file)
 python scripts/demo_sandbox.py clear URL     # forget the API calls logged so far
 python scripts/demo_sandbox.py count URL     # print how many API calls were logged since
 """
@@ -25,7 +26,16 @@ def main(command: str, url: str) -> int:
             info = admin(url, "info")
         except (OSError, urllib.error.URLError, ValueError):
             return 1
-        return 0 if isinstance(info, dict) and "bots" in info else 1
+        if not isinstance(info, dict) or "bots" not in info:
+            return 1
+        if info.get("state_file") is None:
+            print(
+                f"Note: the sandbox at {url} keeps no state file (started by hand, or by an older "
+                "scripts/demo.sh): what its bots hold is lost when it stops. Stop it (scripts/demo.sh stop "
+                "stops those the demo started), and scripts/demo.sh starts one that keeps it.",
+                file=sys.stderr,
+            )
+        return 0
     if command == "clear":
         admin(url, "calls", "DELETE")
         return 0
