@@ -1,11 +1,14 @@
 """The README's main command, `scripts/demo.sh`, from a fresh checkout with the real `pulumi` CLI: every claim
-of the README's "The two commands" section, in the order a user tries them."""
+of the README's "The two commands" section, in the order a user tries them. As a newcomer runs it: no
+`pulumi` on PATH (the demo finds the CLI that scripts/pulumi-cli.sh cached) and no Go (it cannot build one),
+a sandbox that keeps its state across `stop`, and a second port that changes nothing git tracks."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -14,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from cli_harness import COMMAND_TIMEOUT, PULUMI, REQUIRES_PULUMI, free_port, fresh_checkout
+from cli_harness import COMMAND_TIMEOUT, IN_CI, PULUMI, REQUIRES_PULUMI, ROOT, free_port, fresh_checkout
 
 pytestmark = [pytest.mark.cli, *REQUIRES_PULUMI]
 
@@ -26,10 +29,53 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(
 )  # Pulumi.local.yaml's secret (encrypted there)
 
 
+#: What a newcomer's PATH lacks: the demo must find the cached CLI, and cannot build one.
+MISSING_TOOLS = ("pulumi", "go", "gofmt")
+
+
+def path_without(tools: tuple[str, ...], shims: Path) -> str:
+    """PATH without `tools`: a folder that holds one of them is replaced by `shims`, which links every
+    other program of that folder (python3, git, ps stay reachable)."""
+    shims.mkdir(exist_ok=True)
+    folders: list[str] = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        place = Path(folder)
+        if not folder or not place.is_dir():
+            continue
+        if not any((place / tool).exists() for tool in tools):
+            folders.append(folder)
+            continue
+        for program in place.iterdir():
+            link = shims / program.name
+            if program.name not in tools and not link.exists() and os.access(program, os.X_OK):
+                link.symlink_to(program)
+        if str(shims) not in folders:
+            folders.append(str(shims))
+    return os.pathsep.join(folders)
+
+
+def cached_cli(cache: Path) -> Path | None:
+    """A cache like the one scripts/pulumi-cli.sh keeps, at `cache` (for KORE_PULUMI_CLI_CACHE), holding
+    the CLI it cached on this machine (linked); None when it has cached none."""
+    asked = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "pulumi-cli.sh"), "--cached"],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    if asked.returncode != 0:
+        return None
+    built = Path(asked.stdout.strip())
+    (cache / built.name).symlink_to(built, target_is_directory=True)
+    return cache
+
+
 class Demo:
     def __init__(self, checkout: Path, tmp_path: Path) -> None:
         self.checkout = checkout
         self.port = free_port()
+        self.stack = f"local-port-{self.port}"  # another port than 8089: a stack of its own
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("KORE_", "PULUMI_"))}
         self.env.update(
             {
@@ -38,6 +84,17 @@ class Demo:
                 "TMPDIR": str(tmp_path),  # the sandbox's log lands with the test
             }
         )
+        cache = tmp_path / "cli-cache"
+        cache.mkdir()
+        #: Whether the demo runs as a newcomer's would: no pulumi and no Go on PATH, a CLI in the cache.
+        self.newcomer = cached_cli(cache) is not None
+        if self.newcomer:
+            self.env["PATH"] = path_without(MISSING_TOOLS, tmp_path / "shims")
+            self.env["KORE_PULUMI_CLI_CACHE"] = str(cache)
+        elif IN_CI:
+            pytest.fail(
+                "CI builds the CLI with scripts/pulumi-cli.sh: `scripts/pulumi-cli.sh --cached` finds none"
+            )
 
     def __call__(self, *args: str, port: str | None = None, expect: int = 0) -> str:
         """Run scripts/demo.sh (with KORE_SANDBOX_PORT=`port` instead of the demo's); its output."""
@@ -65,7 +122,7 @@ class Demo:
             "PULUMI_CONFIG_PASSPHRASE": DEMO_PASSPHRASE,
         }
         return subprocess.run(
-            [PULUMI or "pulumi", *args, "--stack", "local", "--non-interactive"],
+            [PULUMI or "pulumi", *args, "--stack", self.stack, "--non-interactive"],
             cwd=self.checkout,
             env=env,
             capture_output=True,
@@ -101,9 +158,32 @@ def planned(output: str) -> dict[str, str]:
     return steps
 
 
+def git(checkout: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=Newcomer", "-c", "user.email=newcomer@example.com", *args],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=True,
+    ).stdout
+
+
+def answers(port: int) -> bool:
+    """Whether a sandbox answers on `port`."""
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/_sandbox/info", timeout=30).ok
+    except requests.ConnectionError:
+        return False
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
-    demo = Demo(fresh_checkout(tmp_path), tmp_path)
+    checkout = fresh_checkout(tmp_path)
+    git(checkout, "init", "--quiet")  # a clone: `git status` tells what the demo changed
+    git(checkout, "add", "--all")
+    git(checkout, "commit", "--quiet", "--message", "clone")
+    demo = Demo(checkout, tmp_path)
     yield demo
     demo("stop")  # the sandbox outlives each run, like a platform
 
@@ -122,9 +202,17 @@ def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
     )
     assert "use a port from 1 to 65535, e.g. KORE_SANDBOX_PORT=8090" in demo(port="70000", expect=2)
 
-    # First run: creates ./venv, starts the sandbox, imports the definition and the variables, then the
-    # utterances, trains both languages, publishes.
+    # First run: creates ./venv, starts the sandbox (empty: no state file yet), imports the definition and
+    # the variables, then the utterances, trains both languages, publishes.
     first = demo()
+    if demo.newcomer:
+        assert shutil.which("pulumi", path=demo.env["PATH"]) is None
+        assert shutil.which("go", path=demo.env["PATH"]) is None
+        assert "pulumi is not on PATH: using the Pulumi CLI that scripts/pulumi-cli.sh built" in first
+    state_file = f".pulumi-state/sandbox-state-{demo.port}.json"
+    assert (
+        f"state: no state file at {state_file} yet: starting empty; saved there after every change" in first
+    )
     assert (demo.checkout / "venv" / "bin" / "python").exists()
     assert re.search(r"definition definitions/travel/botDefinition.json: import \S+ finished", first)
     assert "variables: new: flightApi, flightApiKey" in first
@@ -145,6 +233,28 @@ def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
     again = demo()
     assert re.search(r"Resources:\s+\d+ unchanged", again) and "to update" not in again
     assert api_calls(again) == 0
+
+    # Another port is another sandbox with a stack of its own: nothing git tracks changes, the first
+    # stack stays as it is, and `stop` stops both sandboxes.
+    second = free_port()
+    other = demo("preview", port=str(second))
+    assert f"A stack for the sandbox on port {second}: local-port-{second}" in other
+    assert re.search(r"Resources:\s+\+ 8 to create", other), other
+    assert git(demo.checkout, "status", "--porcelain") == ""
+    assert answers(demo.port) and answers(second)
+    stopped = demo("stop")
+    for port in (demo.port, second):
+        assert f"Stopped the demo's sandbox on port {port} (pid " in stopped
+        assert not answers(port)
+    assert demo("stop").strip() == "No sandbox of this demo is running."
+
+    # The stopped sandbox starts again with what its bots held (as after a reboot): a refresh finds
+    # every import, variable, training and publish as the stack recorded them.
+    reloaded = demo("refresh", "--yes")
+    assert f"state: loaded from {state_file} (saved " in reloaded
+    assert re.search(r"Resources:\s+8 unchanged", reloaded), reloaded
+    assert "no longer knows" not in reloaded and "deleted" not in reloaded
+    assert planned(demo("preview", "--diff")) == {}
 
     # Drift, as the README shows it: its curl's edit "in the builder", then refresh, preview, up.
     edit = json.loads(re.search(r"-d '(\{\"edit_utterance\".*?)'", README, re.S).group(1))  # type: ignore[union-attr]
