@@ -1,4 +1,4 @@
-# Sourced by scripts/demo.sh: `find_pulumi` puts a real `pulumi` CLI on PATH.
+# Sourced by scripts/demo.sh and scripts/new-project.sh: `find_pulumi` puts a real `pulumi` CLI on PATH.
 #
 #   source scripts/find-pulumi.sh
 #   find_pulumi || exit 1
@@ -37,7 +37,8 @@ The pulumi CLI is not on PATH, and none is built here. Get one either way, then 
   - the official CLI: curl -fsSL https://get.pulumi.com | sh   (or: brew install pulumi/tap/pulumi;
     https://www.pulumi.com/docs/iac/download-install/), or
   - build it from Pulumi's Go modules with Go 1.24 or newer on PATH (https://go.dev/dl/):
-    scripts/pulumi-cli.sh   (minutes the first time; scripts/demo.sh then finds it by itself)
+    scripts/pulumi-cli.sh   (minutes the first time; scripts/demo.sh and scripts/new-project.sh then
+    find it by themselves)
 MSG
   return 1
 }

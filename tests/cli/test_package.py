@@ -1,8 +1,9 @@
 """kore-resources as users install it: the built wheels (the provider's, which holds no emulator, and
 kore-sandbox's) in a fresh virtualenv outside the repository, installed as users do
 (`pip install "kore-resources[sandbox]"` from an index that serves both), a program that uses it against
-the sandbox that `kore-sandbox` starts, `pip install .` and `pip install "kore-resources @ git+<url>"`, and
-the `pulumi new` template rendered by the real CLI and deployed with the wheel.
+the sandbox that `kore-sandbox` starts, `pip install .` and `pip install "kore-resources @ git+<url>"`, the
+`pulumi new` template rendered by the real CLI and deployed with the wheel, and the README's one command for
+a new project from a checkout (`scripts/new-project.sh`), previewed and deployed against its sandbox.
 
 Everything runs outside the repository's directory, so nothing can come from the source tree by accident.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_harness import COMMAND_TIMEOUT, PULUMI, Cli
+from cli_harness import COMMAND_TIMEOUT, PULUMI, Cli, free_port, fresh_checkout
 from conftest import CREDENTIALS_CONFIG, SECRET
 from kore_resources import __version__
 from kore_sandbox import DEMO_BOTS
@@ -78,19 +79,20 @@ def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class KoreSandbox:
-    """`kore-sandbox --port 0`, the sandbox wheel's console script, in the background."""
+    """`kore-sandbox --port 0` (or `port`), the sandbox wheel's console script, in the background."""
 
-    def __init__(self, venv: Path, cwd: Path) -> None:
+    def __init__(self, venv: Path, cwd: Path, port: int = 0, *options: str) -> None:
         self.process = subprocess.Popen(
             [
                 str(venv / "bin" / "kore-sandbox"),
                 "--port",
-                "0",
+                str(port),
                 "--training-seconds",
                 "0.5",
                 "--queue-seconds",
                 "0.1",
                 "--quiet",
+                *options,
             ],
             cwd=cwd,
             stdout=subprocess.PIPE,
@@ -255,3 +257,55 @@ def test_the_template_renders_and_deploys_with_the_wheel(
     outputs = json.loads(cli("stack", "output", "--json").stdout)
     assert set(outputs["trainingIds"]) == {"en"} and outputs["trainingIds"]["en"]
     cli("up", "--yes", "--expect-no-changes")
+
+
+@pytest.mark.e2e
+def test_one_command_makes_a_project_of_this_checkout_that_deploys_against_its_sandbox(
+    pulumi_cli: str, tmp_path: Path
+) -> None:
+    """From a clone, `scripts/new-project.sh DIR` (the README's command) makes a project from the template
+    whose venv holds this checkout's kore-resources and the sandbox, on a file backend in the project with
+    a passphrase of its own; with the environment file it wrote, `pulumi preview` and `pulumi up` work
+    against that sandbox started as it says."""
+    checkout = fresh_checkout(tmp_path)
+    port = free_port()
+    project = tmp_path / "projects" / "my-bot"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KORE_", "PULUMI_"))}
+    env.update({"KORE_SANDBOX_PORT": str(port), "PULUMI_SKIP_UPDATE_CHECK": "true"})
+    made = run("bash", checkout / "scripts" / "new-project.sh", project, cwd=tmp_path, env=env).stdout
+    sandbox_command = f"venv/bin/kore-sandbox --port {port} --state-file .pulumi-state/sandbox-state.json &"
+    for step in (f"cd {project}", ". ./pulumi-env.sh", sandbox_command, "pulumi preview", "pulumi up"):
+        assert step in made, f"{step!r} is not among the next commands:\n{made}"
+    assert f"backend:  file://{project}/.pulumi-state (a folder of the project)" in made
+    assert f"secrets:  passphrase, a new random one in {project}/.pulumi-state/passphrase" in made
+
+    requirements = (project / "requirements.txt").read_text(encoding="utf-8")
+    assert f"kore-resources[sandbox] @ {checkout.as_uri()}\n" in requirements
+    assert f"kore-sandbox @ {(checkout / 'kore-sandbox').as_uri()}\n" in requirements
+    assert (project / ".pulumi-state" / "passphrase").stat().st_mode & 0o077 == 0
+    assert ".pulumi-state/" in (project / ".gitignore").read_text(encoding="utf-8")
+    where = run(
+        project / "venv" / "bin" / "python",
+        "-c",
+        "import kore_resources, kore_sandbox; print(kore_resources.__file__, kore_sandbox.__file__)",
+        cwd=tmp_path,
+    ).stdout.split()
+    assert all(path.startswith(str(project / "venv")) for path in where), where  # installed, not the source
+    stack = (project / "Pulumi.dev.yaml").read_text(encoding="utf-8")
+    assert f"kore:host: http://127.0.0.1:{port}" in stack and "sandbox-demo-secret" not in stack  # encrypted
+
+    def pulumi(*args: str) -> str:
+        """`pulumi ARGS` in the project, in a shell that sourced pulumi-env.sh (as the next commands say)."""
+        command = '. ./pulumi-env.sh && exec pulumi "$@" --non-interactive'
+        return run("bash", "-c", command, "pulumi", *args, cwd=project, env=env).stdout
+
+    sandbox = KoreSandbox(project / "venv", project, port, "--state-file", ".pulumi-state/sandbox-state.json")
+    try:
+        assert "+ 2 to create" in pulumi("preview")
+        pulumi("up", "--yes")
+        outputs = json.loads(pulumi("stack", "output", "--json"))
+        assert set(outputs["trainingIds"]) == {"en"} and outputs["trainingIds"]["en"]
+        pulumi("up", "--yes", "--expect-no-changes")
+    finally:
+        sandbox.stop()
+    assert (project / ".pulumi-state" / "sandbox-state.json").is_file()
