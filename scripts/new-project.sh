@@ -42,6 +42,7 @@ if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
 fi
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
+trap 'echo "new-project: stopped before the end; $dir is incomplete: remove it and run this again" >&2' ERR
 name="${name:-$(basename "$dir")}"
 [[ "$name" =~ ^[A-Za-z0-9_.-]{1,100}$ ]] ||
   fail "'$name' is not a Pulumi project name (letters, digits, _, . and -); pass --name NAME"
@@ -66,12 +67,12 @@ env_lines=()
 mkdir -p "$dir/.pulumi-state"
 if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
   export PULUMI_BACKEND_URL="file://$dir/.pulumi-state"
-  env_lines+=("export PULUMI_BACKEND_URL='$PULUMI_BACKEND_URL'")
+  env_lines+=("$(printf 'export PULUMI_BACKEND_URL=%q' "$PULUMI_BACKEND_URL")")
   backend="$PULUMI_BACKEND_URL (a folder of the project)"
 else
   backend="$PULUMI_BACKEND_URL (yours: PULUMI_BACKEND_URL)"
 fi
-if [ -n "$provider" ]; then
+if [ -n "$provider" ] && [ "$provider" != passphrase ]; then
   secrets="$provider (yours: --secrets-provider)"
 elif [ -n "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
   secrets="passphrase (yours: PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)"
@@ -79,17 +80,17 @@ else
   passphrase_file="$dir/.pulumi-state/passphrase"
   (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$passphrase_file")
   export PULUMI_CONFIG_PASSPHRASE_FILE="$passphrase_file"
-  env_lines+=("export PULUMI_CONFIG_PASSPHRASE_FILE='$passphrase_file'")
+  env_lines+=("$(printf 'export PULUMI_CONFIG_PASSPHRASE_FILE=%q' "$passphrase_file")")
   secrets="passphrase, a new random one in $passphrase_file (keep it: without it the stack's secrets are lost)"
 fi
 case "$cli_dir" in
   "${KORE_PULUMI_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kore-resources/pulumi-cli}"/*)
-    env_lines+=("export PATH='$cli_dir':\"\$PATH\"  # the CLI scripts/pulumi-cli.sh built") ;;
+    env_lines+=("$(printf 'export PATH=%q:"$PATH"  # the CLI scripts/pulumi-cli.sh built' "$cli_dir")") ;;
 esac
 # The official CLI runs the program in Pulumi.yaml's virtualenv by itself; the one scripts/pulumi-cli.sh
 # builds needs to be told (README, "How it is tested"). Harmless for the official one.
 export PULUMI_PYTHON_CMD="$dir/venv/bin/python"
-env_lines+=("export PULUMI_PYTHON_CMD='$PULUMI_PYTHON_CMD'")
+env_lines+=("$(printf 'export PULUMI_PYTHON_CMD=%q' "$PULUMI_PYTHON_CMD")")
 export PULUMI_SKIP_UPDATE_CHECK="${PULUMI_SKIP_UPDATE_CHECK:-true}"
 
 # This checkout's packages: no index here serves kore-resources or kore-sandbox.
@@ -134,7 +135,7 @@ local Kore.ai sandbox on $host (bot travel-dev, language en).
             botId st-7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e02, languages ["en"] (Pulumi.$stack.yaml)
 
 Next:
-  cd $dir
+  cd $(printf %q "$dir")
   . ./pulumi-env.sh        # in each new shell: the backend, the passphrase, the CLI and its Python
   venv/bin/kore-sandbox --port $port --state-file .pulumi-state/sandbox-state.json &
                            # the local Kore.ai (or in another terminal; scripts/demo.sh's serves too)
