@@ -16,6 +16,8 @@ import requests
 from kore_sandbox import DEMO_APP, DEMO_BOTS, Sandbox
 from kore_sandbox.testing import VirtualClock
 
+pytestmark = pytest.mark.sandbox
+
 BOT = DEMO_BOTS[0]
 #: The README's drift example, on the repository's sample utterances (utterances/travel/en).
 EDIT = {

@@ -22,6 +22,8 @@ from kore_sandbox import DEMO_APP, DEMO_BOTS, Sandbox, StateFileError, persisten
 from kore_sandbox.persistence import FORMAT, write_state_file
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
 
+pytestmark = pytest.mark.sandbox
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 SAMPLE = REPOSITORY / "utterances" / "travel" / "en" / "ml-utterances.json"
 DEFINITION = REPOSITORY / "definitions" / "travel"
