@@ -5,6 +5,7 @@
 #
 #   scripts/demo.sh            # pulumi up --yes on the local stack
 #   scripts/demo.sh preview    # any other pulumi command and flags, e.g. preview --diff, refresh, destroy --yes
+#   eval "$(scripts/demo.sh env)"   # the demo's settings in this shell, for bare pulumi commands
 #   scripts/demo.sh stop       # stop every sandbox the demo started (each keeps running between runs, like a
 #                              # platform, and keeps its state in .pulumi-state across a stop or a reboot)
 #
@@ -82,6 +83,27 @@ state_file=".pulumi-state/sandbox-state$suffix.json"
 source scripts/find-pulumi.sh
 find_pulumi || exit 1
 
+# The sandbox's demo JWT app. Against a real host use `pulumi config set --secret kore:clientSecret`.
+export KORE_CLIENT_ID=cs-3b1f6a52-8c0d-4e57-9a11-6f2d0c9e7b44
+export KORE_CLIENT_SECRET=sandbox-demo-secret-not-for-production
+export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
+# The local stack's secrets are encrypted with this passphrase (Pulumi.local.yaml): the demo's own.
+export PULUMI_CONFIG_PASSPHRASE=local-demo
+# The official CLI runs the program in Pulumi.yaml's virtualenv by itself; the CLI that
+# scripts/pulumi-cli.sh builds for our CI is told so by its `pulumi` wrapper, or by this.
+export PULUMI_PYTHON_CMD="$PWD/venv/bin/python"
+
+if [ "${1:-}" = "env" ]; then
+  # The demo's settings as shell lines, for pulumi commands of one's own: eval "$(scripts/demo.sh env)".
+  echo "# the settings scripts/demo.sh runs pulumi with; in your shell: eval \"\$(scripts/demo.sh env)\""
+  for name in PATH PULUMI_BACKEND_URL PULUMI_CONFIG_PASSPHRASE KORE_CLIENT_ID KORE_CLIENT_SECRET PULUMI_PYTHON_CMD; do
+    printf 'export %s=%q\n' "$name" "${!name}"
+  done
+  [ -x venv/bin/python ] || echo "# ./venv does not exist yet: run scripts/demo.sh once first" >&2
+  [ "$stack" = local ] || echo "# this port's stack: pulumi stack select $stack"
+  exit 0
+fi
+
 # The same virtualenv the Pulumi program runs in (Pulumi.yaml: runtime.options.virtualenv).
 if [ ! -x venv/bin/python ]; then
   python3 -m venv venv
@@ -98,9 +120,6 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ] ||
   venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e ./kore-sandbox
   printf '%s\n' "$wanted" >"$stamp"
 fi
-# The official CLI runs the program in Pulumi.yaml's virtualenv by itself; the CLI that
-# scripts/pulumi-cli.sh builds for our CI needs to be told (README, "How it is tested").
-export PULUMI_PYTHON_CMD="$PWD/venv/bin/python"
 
 # The sandbox stands for the Kore.ai platform, so it outlives one run: the first run starts it in the
 # background and later runs use it (a refresh then reads what earlier runs deployed). It keeps its bots'
@@ -111,7 +130,7 @@ if venv/bin/python scripts/demo_sandbox.py running "$url"; then
 else
   nohup venv/bin/python -m kore_sandbox --port "$port" --state-file "$state_file" >"$log" 2>&1 &
   echo $! >"$pid_file"
-  until grep -q "listening on" "$log"; do
+  until grep -qs "listening on" "$log"; do
     if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
       cat "$log" >&2
       rm -f "$pid_file"
@@ -128,12 +147,6 @@ else
 fi
 venv/bin/python scripts/demo_sandbox.py clear "$url"
 
-# The sandbox's demo JWT app. Against a real host use `pulumi config set --secret kore:clientSecret`.
-export KORE_CLIENT_ID=cs-3b1f6a52-8c0d-4e57-9a11-6f2d0c9e7b44
-export KORE_CLIENT_SECRET=sandbox-demo-secret-not-for-production
-export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
-# The local stack's secrets are encrypted with this passphrase (Pulumi.local.yaml): the demo's own.
-export PULUMI_CONFIG_PASSPHRASE=local-demo
 if [ "$stack" = local ]; then
   pulumi stack select --create local --non-interactive
 elif ! pulumi stack select "$stack" --non-interactive >/dev/null 2>&1; then

@@ -22,7 +22,9 @@
 # there. The CLI (the engine: plans, state, secrets, plugins) and both scripts are v3.274.1. One difference
 # follows (README, "How it is tested"): this language host does not receive Pulumi.yaml's
 # `runtime.options.virtualenv` from a v3 CLI of today, so it runs the program with `PULUMI_PYTHON_CMD` (or
-# the first `python3` on PATH); the tests and the demo point PULUMI_PYTHON_CMD at the project's venv.
+# the first `python3` on PATH). So the cached `pulumi` is a small wrapper around the engine binary
+# (`pulumi-engine`): unless PULUMI_PYTHON_CMD is set, it points it at the virtualenv that the project's
+# Pulumi.yaml names, as the official CLI would use, and says what to do when that virtualenv is missing.
 set -euo pipefail
 
 PULUMI_VERSION=3.274.1        # >= the pulumi Python SDK in requirements.txt (3.272)
@@ -31,7 +33,56 @@ CLIPBOARD_REPLACE="github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e
 
 cache_root="${KORE_PULUMI_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kore-resources/pulumi-cli}"
 bin="$cache_root/v$PULUMI_VERSION-python-host-v$LANGUAGE_HOST_SDK_VERSION"
-tools=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
+tools=(pulumi pulumi-engine pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
+
+# The cached `pulumi`: the engine, run with the Python of the virtualenv Pulumi.yaml names (see above).
+write_wrapper() {  # write_wrapper <file>
+  cat >"$1" <<'WRAPPER'
+#!/usr/bin/env bash
+# kore-resources' build of the Pulumi CLI (scripts/pulumi-cli.sh): the engine is pulumi-engine beside this
+# file. Its Python language host (v3.68.0) does not read Pulumi.yaml's runtime.options.virtualenv, so unless
+# PULUMI_PYTHON_CMD is set, this points it at the Python of the virtualenv the project's Pulumi.yaml names.
+engine="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/pulumi-engine"
+if [ -z "${PULUMI_PYTHON_CMD:-}" ]; then
+  dir=$PWD
+  args=("$@")
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[i]}" in
+      -C | --cwd) dir="${args[i + 1]:-$dir}" ;;
+      --cwd=*) dir="${args[i]#--cwd=}" ;;
+    esac
+  done
+  dir=$(cd "$dir" 2>/dev/null && pwd) || dir=$PWD
+  while [ "$dir" != / ] && [ ! -f "$dir/Pulumi.yaml" ]; do dir=$(dirname "$dir"); done
+  if [ -f "$dir/Pulumi.yaml" ]; then
+    venv=$(sed -n 's/^[[:space:]][[:space:]]*virtualenv:[[:space:]]*["'\'']\{0,1\}\([^"'\''#[:space:]]*\).*/\1/p' \
+      "$dir/Pulumi.yaml" | head -n 1)
+    if [ -n "$venv" ]; then
+      case "$venv" in /*) ;; *) venv="$dir/$venv" ;; esac
+      if [ -x "$venv/bin/python" ]; then
+        export PULUMI_PYTHON_CMD="$venv/bin/python"
+      else
+        echo "pulumi (built by kore-resources' scripts/pulumi-cli.sh): $dir/Pulumi.yaml names the virtualenv" \
+          "$venv, which has no bin/python, so the program would run without its requirements. Create it" \
+          "(python3 -m venv $venv && $venv/bin/pip install -r $dir/requirements.txt; in a kore-resources" \
+          "checkout, scripts/demo.sh does), or set PULUMI_PYTHON_CMD to a Python that has them." >&2
+      fi
+    fi
+  fi
+fi
+exec "$engine" "$@"
+WRAPPER
+  chmod 0755 "$1"
+}
+
+# A cache built before the wrapper holds the engine as `pulumi`: wrap it in place (no rebuild). The engine
+# is linked under its new name first and the wrapper renamed over `pulumi`, so a CLI run meanwhile works.
+wrap_cached() {
+  [ -x "$bin/pulumi" ] && [ ! -e "$bin/pulumi-engine" ] || return 0
+  head -c 4 "$bin/pulumi" | grep -q 'ELF' || return 0
+  ln "$bin/pulumi" "$bin/pulumi-engine" 2>/dev/null || cp -p "$bin/pulumi" "$bin/pulumi-engine"
+  write_wrapper "$bin/pulumi.wrapper" && mv -f "$bin/pulumi.wrapper" "$bin/pulumi"
+}
 
 say() { printf 'pulumi-cli: %s\n' "$*" >&2; }
 fail() { printf 'pulumi-cli: error: %s\n' "$*" >&2; exit 1; }
@@ -43,6 +94,8 @@ installed() {
   done
   [ "$("$bin/pulumi" version 2>/dev/null)" = "v$PULUMI_VERSION" ]
 }
+
+wrap_cached
 
 case "${1:-}" in
   '') ;;
@@ -113,7 +166,8 @@ build() {  # build <module dir> <output> <version stamp> <package>
 }
 
 started=$SECONDS
-build "$work/cli" "$work/bin/pulumi" "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+build "$work/cli" "$work/bin/pulumi-engine" "$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+write_wrapper "$work/bin/pulumi"
 build "$work/host" "$work/bin/pulumi-language-python" "$LANGUAGE_HOST_SDK_VERSION" \
   github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
 

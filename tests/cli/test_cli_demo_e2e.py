@@ -114,6 +114,20 @@ class Demo:
         )
         return output
 
+    def shell(self, script: str) -> str:
+        """`script` run by bash in the checkout, as a user types it; its output."""
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=self.checkout,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        assert result.returncode == 0, f"{script}: exit {result.returncode}\n{result.stdout}{result.stderr}"
+        return result.stdout + result.stderr
+
     def pulumi(self, *args: str) -> str:
         """The CLI on the demo's own backend, to read what it recorded."""
         env = {
@@ -234,12 +248,20 @@ def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
     assert re.search(r"Resources:\s+\d+ unchanged", again) and "to update" not in again
     assert api_calls(again) == 0
 
+    # A bare pulumi command, with the demo's settings in the shell (README): no PULUMI_PYTHON_CMD needed,
+    # the CLI runs the program in Pulumi.yaml's virtualenv (the cached CLI's `pulumi` wrapper sees to it).
+    bare = demo.shell(
+        'eval "$(scripts/demo.sh env)" && unset PULUMI_PYTHON_CMD && '
+        f"pulumi preview --expect-no-changes --stack {demo.stack}"
+    )
+    assert re.search(r"Resources:\s+9 unchanged", bare), bare
+
     # Another port is another sandbox with a stack of its own: nothing git tracks changes, the first
     # stack stays as it is, and `stop` stops both sandboxes.
     second = free_port()
     other = demo("preview", port=str(second))
     assert f"A stack for the sandbox on port {second}: local-port-{second}" in other
-    assert re.search(r"Resources:\s+\+ 8 to create", other), other
+    assert re.search(r"Resources:\s+\+ 9 to create", other), other
     assert git(demo.checkout, "status", "--porcelain") == ""
     assert answers(demo.port) and answers(second)
     stopped = demo("stop")
@@ -252,7 +274,7 @@ def test_the_demo_does_what_the_readme_says(demo: Demo) -> None:
     # every import, variable, training and publish as the stack recorded them.
     reloaded = demo("refresh", "--yes")
     assert f"state: loaded from {state_file} (saved " in reloaded
-    assert re.search(r"Resources:\s+8 unchanged", reloaded), reloaded
+    assert re.search(r"Resources:\s+9 unchanged", reloaded), reloaded
     assert "no longer knows" not in reloaded and "deleted" not in reloaded
     assert planned(demo("preview", "--diff")) == {}
 
