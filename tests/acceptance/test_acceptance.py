@@ -5,7 +5,8 @@ program (tests/acceptance/program), against the sandbox (by default, started her
 `up` creates everything; a second `up` changes nothing and calls nothing; one edited utterance updates that
 file's import, that language's training and the publish, nothing else; `refresh` finds no drift;
 `destroy` calls nothing. Every exchange goes through a recording proxy and lands, redacted, in a recording
-(`KORE_ACCEPTANCE_RECORDING`).
+(`KORE_ACCEPTANCE_RECORDING`), which scripts/compare-recording.py compares with the sandbox's answers
+(test_compare_recording.py).
 """
 
 from __future__ import annotations
