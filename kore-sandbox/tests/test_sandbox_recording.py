@@ -34,6 +34,8 @@ from kore_sandbox.recording import (
 from kore_sandbox.recording_proxy import RecordingProxy, forwarded_headers, rewritten_links, target_problem
 from kore_sandbox.testing import wait_until
 
+pytestmark = pytest.mark.sandbox
+
 BOT = DEMO_BOTS[0].bot_id
 UUID = "7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"
 

@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from acceptance_target import (
     API_URL,
+    BOT_ID,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    HOST,
+    ROOT,
     STACK,
     AcceptanceRun,
     Target,
@@ -37,7 +44,7 @@ from kore_sandbox import Sandbox
 from kore_sandbox.recording import Recording
 from kore_sandbox.recording_proxy import RecordingProxy
 
-pytestmark = [pytest.mark.acceptance, *REQUIRES_PULUMI]
+pytestmark = [pytest.mark.acceptance, pytest.mark.cli, *REQUIRES_PULUMI]
 
 BOT = "/api/public/bot/{bot_id}"
 
@@ -161,3 +168,29 @@ def lifecycle(run: AcceptanceRun, sandbox: Sandbox | None) -> dict[str, str]:
     assert run.resources() == {}
     run.cli("stack", "rm", "--yes", "--stack", STACK)
     return ids_in(after) | ids_in(created)
+
+
+def test_a_misconfigured_tenant_is_a_pytest_error_not_a_skip() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KORE_ACCEPTANCE_", "PYTEST_XDIST"))}
+    env |= {HOST: "https://platform.kore.ai", CLIENT_ID: "cs-x", CLIENT_SECRET: "never-printed"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/acceptance/test_acceptance.py::test_the_whole_lifecycle_against_the_target",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "1 error" in output and "skipped" not in output
+    assert f"{BOT_ID} is not set" in output
+    assert "never-printed" not in output

@@ -20,7 +20,7 @@ from kore_sandbox.recording import Exchange, Recording
 from kore_sandbox.testing import wait_until
 from test_acceptance import run_recorded
 
-pytestmark = pytest.mark.acceptance
+pytestmark = [pytest.mark.acceptance, pytest.mark.cli]
 
 COMPARE = ROOT / "scripts" / "compare-recording.py"
 BOT = "/api/public/bot/{bot_id}"
