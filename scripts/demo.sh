@@ -128,7 +128,10 @@ fi
 if venv/bin/python scripts/demo_sandbox.py running "$url"; then
   echo "Using the Kore.ai sandbox already running at $url (stop it with: scripts/demo.sh stop)"
 else
-  nohup venv/bin/python -m kore_sandbox --port "$port" --state-file "$state_file" >"$log" 2>&1 &
+  # Emptied here, not by the redirection below: that one happens in the background, and until it has, the
+  # wait would read the last run's "listening on" and go on before this sandbox listens.
+  : >"$log"
+  nohup venv/bin/python -m kore_sandbox --port "$port" --state-file "$state_file" >>"$log" 2>&1 &
   echo $! >"$pid_file"
   until grep -qs "listening on" "$log"; do
     if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
