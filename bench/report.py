@@ -63,19 +63,21 @@ EXPLANATIONS: dict[str, str] = {
     """,
     "6": """
         **Scale.** 40 bots x 3 languages, all with new utterances, 10 s trainings (plus 1 s queued), as one
-        `pulumi up`: Check + Diff for all, then every Update sent at once (the CLI's `--parallel` is
-        unbounded by default). The plugin serves 4 calls at a time in arrival order and the provider trains
-        one language of a bot at a time. The floor is 30 rounds of 11 s: 4 trainings at a time, never two of
-        one bot. **Scaled time, not real time:** the plugin process runs `bench.scaled_plugin`, which gives
-        the provider a `bench.clock.ScaledClock` (virtual time runs 10x faster than CLOCK_MONOTONIC, which
-        all processes share) also used by the sandbox here, so the run takes under a minute per order
-        instead of six to eight. The in-process `VirtualClock` cannot be used: it needs to see every
-        sleeping thread, and they are in another process. Scaling magnifies every real overhead (HTTP, CPU
-        contention on 2 cores) ten times in virtual seconds, so the ratios are pessimistic; `6v` checks them
-        by running 4 bots x 3 languages in real time and scaled. `bot-major` order sends each bot's
-        languages one after the other (a program looping over bots, then languages); `language-major` sends
-        every bot's first language first. `6m` is the plugin process's peak RSS (VmHWM) against the trivial
-        provider's plugin after the same calls.
+        `pulumi up` on the default provider: Check + Diff for all, then every Update sent at once, as the
+        engine does with `--parallel` of at least 120. (The engine's `--parallel` is not unbounded: it
+        defaults to 4 x GOMAXPROCS, 8 on two cores, and `PULUMI_PARALLEL` sets it too; at the default, at
+        most 8 Updates are outstanding at once, row 7c.) The plugin serves 4 calls at a time in arrival
+        order and the provider trains one language of a bot at a time. The floor is 30 rounds of 11 s: 4
+        trainings at a time, never two of one bot. **Scaled time, not real time:** the plugin process runs
+        `bench.scaled_plugin`, which gives the provider a `bench.clock.ScaledClock` (virtual time runs 10x
+        faster than CLOCK_MONOTONIC, which all processes share) also used by the sandbox here, so the run
+        takes under a minute per order instead of six to eight. The in-process `VirtualClock` cannot be
+        used: it needs to see every sleeping thread, and they are in another process. Scaling magnifies
+        every real overhead (HTTP, CPU contention on 2 cores) ten times in virtual seconds, so the ratios
+        are pessimistic; `6v` checks them by running 4 bots x 3 languages in real time and scaled.
+        `bot-major` order sends each bot's languages one after the other (a program looping over bots, then
+        languages); `language-major` sends every bot's first language first. `6m` is the plugin process's
+        peak RSS (VmHWM) against the trivial provider's plugin after the same calls.
     """,
 }
 
@@ -89,7 +91,8 @@ importtime` for imports); the table above is the latest run.
   writes with Nagle's algorithm on, so a client that sent its next request straight away (the virtual
   clock's polls; a plugin worker moving to its next resource) waited for a delayed ACK: 45 ms per status
   call instead of 4, which also made the virtual-clock lags 0.1 s worse than the real-time ones. One line
-  in `kore-sandbox/kore_sandbox/server.py` (`disable_nagle_algorithm = True`). Real Kore.ai is not affected.
+  in `kore-sandbox/kore_sandbox/transport.py` (`disable_nagle_algorithm = True`). Real Kore.ai is not
+  affected.
 - **Completion lag (fixed).** The provider used to read the status every 10% of the time since the train
   call, counted from when the previous read *returned*. That bounded the lag by 10% of *queue + training*
   plus one response time, not 10% of the training alone: with the sandbox's 1 s queue the worst phase of

@@ -1,11 +1,13 @@
 """6. Scale: many bots x languages all changed, through the plugin process, as one `pulumi up` would.
 
-The engine sends every Update at once (`pulumi up --parallel` is unbounded by default); the plugin serves
-4 calls at a time (its gRPC ThreadPoolExecutor) in arrival order, and the provider trains one language of a
-bot at a time (a per-bot lock, held by a worker thread while it waits). Time: the plugin runs
-`bench.scaled_plugin`, which gives the provider a `ScaledClock` shared with the sandbox here, so a 10 s
-training takes 1 s of real time at scale 10 (see bench/clock.py for what that costs in accuracy). One
-small configuration also runs in real time to check the scaled result.
+Every Update is sent at once, as the engine does with `pulumi up --parallel` at least the number of
+resources (its default is 4 x GOMAXPROCS, 8 on two cores, `PULUMI_PARALLEL` sets it too: then at most 8 are
+outstanding, see bench/fleet.py, row 7c); the plugin serves 4 calls at a time (its gRPC ThreadPoolExecutor)
+in arrival order, and the provider trains one language of a bot at a time (a per-bot lock, held by a worker
+thread while it waits). Time: the plugin runs `bench.scaled_plugin`, which gives the provider a
+`ScaledClock` shared with the sandbox here, so a 10 s training takes 1 s of real time at scale 10 (see
+bench/clock.py for what that costs in accuracy). One small configuration also runs in real time to check the
+scaled result.
 """
 
 from __future__ import annotations
