@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import PROJECT_DIR, Row, Settings, progress
+from bench.fleet import run_fleet
 from bench.hashing import run_hashing
 from bench.lag import run_lag
 from bench.noop import run_noop, run_startup
@@ -29,6 +30,7 @@ SECTIONS: dict[str, Callable[[Settings], list[Row]]] = {
     "lag": lambda s: run_lag(s)[0],
     "startup": run_startup,
     "scale": _scale,
+    "fleet": lambda s: run_fleet(s)[0],
 }
 
 

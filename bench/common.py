@@ -42,6 +42,12 @@ class Settings:
     scale_training_seconds: float = 10.0
     scale_time_factor: float = 10.0
     scale_orders: tuple[str, ...] = ("bot-major", "language-major")
+    fleet_bots: int = 20
+    fleet_languages: int = 3
+    fleet_training_seconds: float = 4.0
+    fleet_queue_seconds: float = 0.5
+    fleet_rounds: int = 2
+    fleet_compare: bool = True
 
     @classmethod
     def for_run(cls, quick: bool) -> Settings:
@@ -56,6 +62,11 @@ class Settings:
             startup_rounds=2,
             scale_bots=8,
             scale_orders=("bot-major",),
+            fleet_bots=6,
+            fleet_languages=2,
+            fleet_training_seconds=2.0,
+            fleet_rounds=1,
+            fleet_compare=False,
         )
 
 

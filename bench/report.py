@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
@@ -78,6 +79,30 @@ EXPLANATIONS: dict[str, str] = {
         `bot-major` order sends each bot's languages one after the other (a program looping over bots, then
         languages); `language-major` sends every bot's first language first. `6m` is the plugin process's
         peak RSS (VmHWM) against the trivial provider's plugin after the same calls.
+    """,
+    "7": """
+        **Fleet.** Through the real `pulumi` CLI, no harness: the shipped program (`__main__.py`, a
+        `kore_resources.Provider` per bot) on a copy of the project as tests/cli_harness.copy_project makes
+        it, with a stack of 20 bots x 3 languages on the sandbox (each bot its own utterances folder;
+        `importUtterances: false`, no definition, variables or publish) and every bot language's utterances
+        changed, so one `up` is 60 trainings of 4 s (plus 0.5 s queued) and nothing else. The engine starts
+        one plugin process (`python -u -m pulumi.dynamic`, 4 calls at a time) per provider resource, and
+        runs at most `--parallel` resource operations at once: 4 x GOMAXPROCS by default (8 on two cores;
+        `PULUMI_PARALLEL` sets it too). `7a` is `pulumi up --yes --parallel 64`, preview included, as a user
+        runs it. Its floor is what the sandbox itself needs, each bot's three trainings one after another
+        and all bots at once (3 x 4.5 s), plus the same stack's no-op `pulumi up --yes --parallel 64`, run
+        right after each measured `up`: the engine's, the program's and the plugins' fixed cost. `7b` is the
+        same `up` on a bench-only copy of the program whose bots all use the default provider (one plugin),
+        `7c` the shipped program at the default `--parallel`; both against 7a's floor. `7n` is what a
+        plugin per bot adds to every `up`, even a no-op: the per-bot stack's no-op `up` against the
+        default-provider stack's. `7m` sums the peak RSS (VmHWM, read from /proc every 0.2 s) of the per-bot
+        plugins alive at once during 7a, against the default provider's one plugin after 7b. Where the time
+        went comes from the sandbox's call log and /proc: from the CLI's start to the first train call, how
+        far apart the bots' first train calls were, how long after the sandbox finished a training the
+        provider's status read saw it (the first read comes 1 s after the train call, then every 8% of the
+        time waited, at least 1 s apart), from that read to the bot's next train call (the per-bot lock's
+        hand-off and the status read before each POST), how many trainings ran at once, and how far apart
+        the plugin processes were started. The stacks are created first with short trainings, not measured.
     """,
 }
 
@@ -167,6 +192,7 @@ def machine() -> str:
         kib = int(Path("/proc/meminfo").read_text().split()[1])
         mem = f", {kib / 2**20:.0f} GiB RAM"
     versions = ", ".join(f"{name} {_version(name)}" for name in ("pulumi", "grpcio", "dill", "requests"))
+    versions += f", pulumi CLI {_cli_version()}"
     return (
         f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}; {versions}. A shared machine: other work ran alongside, which "
@@ -178,6 +204,16 @@ def _version(name: str) -> str:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _cli_version() -> str:
+    cli = shutil.which("pulumi")
+    if cli is None:
+        return "not on PATH"
+    try:
+        return subprocess.run([cli, "version"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
         return "?"
 
 
@@ -229,13 +265,14 @@ commit {_commit()}); do not edit by hand.
 
     venv/bin/python -m bench                 # full suite, a few minutes: rewrites docs/performance.md
     venv/bin/python -m bench --quick         # reduced sizes, under a minute
-    venv/bin/python -m bench --only noop,lag # sections: noop, hashing, lag, startup, scale
+    venv/bin/python -m bench --only noop,lag # sections: noop, hashing, lag, startup, scale, fleet
 
 `--quick` and `--only` write to bench/results/performance-quick.md (not committed) unless given `--out`.
 
-Nothing to install beyond requirements-dev.txt: the suite starts the Kore.ai sandbox and the plugin
-processes itself, on 127.0.0.1. `tests/test_bench_smoke.py` runs a small slice in CI (correctness only,
-no timing assertions).
+Nothing to install beyond requirements-dev.txt and, for the fleet section (row 7), the `pulumi` CLI on
+PATH (`PATH="$(scripts/pulumi-cli.sh):$PATH"` builds one where Pulumi's downloads are out of reach): the
+suite starts the Kore.ai sandbox, the plugin processes and the CLI itself, on 127.0.0.1.
+`tests/test_bench_smoke.py` runs a small slice in CI (correctness only, no timing assertions).
 
 ## Machine
 
