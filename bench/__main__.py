@@ -36,7 +36,7 @@ SECTIONS: dict[str, Callable[[Settings], list[Row]]] = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="reduced sizes: well under a minute")
+    parser.add_argument("--quick", action="store_true", help="reduced sizes: about a minute")
     parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument(
         "--out", type=Path, help="where to write the report (default: see docs/performance.md)"

@@ -294,8 +294,8 @@ commit {_commit()}); do not edit by hand.
 
 ## How to run
 
-    venv/bin/python -m bench                 # full suite, a few minutes: rewrites docs/performance.md
-    venv/bin/python -m bench --quick         # reduced sizes, under a minute
+    venv/bin/python -m bench                 # full suite, about ten minutes: rewrites docs/performance.md
+    venv/bin/python -m bench --quick         # reduced sizes, about a minute
     venv/bin/python -m bench --only noop,lag # sections: noop, hashing, lag, startup, scale, fleet
 
 `--quick` and `--only` write to bench/results/performance-quick.md (not committed) unless given `--out`.
