@@ -23,7 +23,8 @@ EXPLANATIONS: dict[str, str] = {
         the SDK's: protobuf Struct (de)serialization of the properties and a new asyncio event loop per
         Check. BotTraining's own check (validation, host normalization) and diff cost some tens of
         microseconds per resource. `1b` is the size of `__provider` in state and on every call: both
-        providers are pickled by reference (module and class name), so it stays under 100 bytes.
+        providers are pickled by reference (module and class name), so it stays about 100 bytes, whatever
+        the size of the code.
     """,
     "2": """
         **Hashing.** `hash_utterances` on one generated export (JSON array of `{taskName, sentence, type,
