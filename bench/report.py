@@ -146,36 +146,37 @@ importtime` for imports); the table above is the latest run.
   order (tried: the registration order under `set_mocks` varied from run to run). The provider cannot
   give the worker back while it waits (the plugin's gRPC servicer is synchronous, four threads).
 - **Fleet: with a provider per bot and `--parallel 64`, 60 trainings take about 1.1x the floor; most of the
-  floor is the engine's fixed cost, which a plugin per bot makes larger.** Two runs of the section while
-  writing it (one on a loaded machine): `7a` 1.07x and 1.11x, the default provider (`7b`) 2.8x and 3.5x, a
-  provider per bot at the default `--parallel` (`7c`) 2.6x and 3.2x. Where 7a's 32 s went (from the
-  sandbox's call log, on the sandbox's clock): 12.6-13 s from the CLI's start to the first train call (the
+  floor is the engine's fixed cost, which a plugin per bot makes larger.** Three runs of the section while
+  writing it (one on a loaded machine): `7a` 1.07x to 1.11x, the default provider (`7b`) 2.8x to 4.4x, a
+  provider per bot at the default `--parallel` (`7c`) 2.6x to 3.3x. Where 7a's 30-33 s went (from the
+  sandbox's call log, on the sandbox's clock): 11.7-13 s from the CLI's start to the first train call (the
   language host's dependency check, the program run twice, the preview's and the update's 20 plugin
-  processes each, Check and Diff of 80 resources), every bot's first train call within 1.8-2.5 s of it (the
+  processes each, Check and Diff of 80 resources), every bot's first train call within 1.7-2.5 s of it (the
   engine's Check and Diff, then each plugin's first call: importing requests, minting a JWT; 20 processes on
-  2 cores), 13.5 s that the sandbox needs, 3 x 0.5 s of polling lag, 3 x 8-10 ms from one of a bot's
-  trainings seen finished to its next train call, and 2.5 s from the last training seen to the CLI's exit.
-  The no-op `up` that the floor counts takes 15-19 s, about what the measured `up` spends before its first
-  train call and after its last training, so what 7a pays over the floor is the polling lag and the spread
-  of the bots' first train calls. *Polling:* the provider reads the status 1 s after the train call and then
-  every 8% of the time waited, at least 1 s apart, so a training of 4.5 s (queue included) is seen at 5 s:
-  0.5 s late, 1.5 s for a bot's three, 5% of 7a. Reading sooner would break the 60 status calls a minute
-  that Kore.ai allows, and for trainings of minutes the lag is under 8% of the training (row 3), so the
-  provider is left as it is. A training that finishes before the first read is accepted only after the 10 s
-  grace period (docs/reliability.md, rule 3): with 0.2 s trainings, creating the default-provider stack took
-  212 s instead of 42 s, which is why the bench creates its stacks with 1.5 s trainings; real trainings are
-  never that short. *The per-bot lock* costs nothing beyond keeping a bot's trainings in turn (which the
-  floor counts): a bot's three Updates wait in its own plugin (3 of its 4 workers) and the next one starts
-  within 10 ms. On the default provider the same lock holds the one plugin's workers: about 3 trainings at
-  once on average out of 4, so 60 trainings take about 70 s more than 7a. *`--parallel`:* the engine runs at
-  most 8 operations at once by default (4 x GOMAXPROCS on two cores) and hands them out in about the order
-  the program registers them, a bot's languages together; the slots of a bot's languages waiting for its
-  lock are idle, so `7c` trains 4 at once on average (at most 5) and takes 2.3x to 3x as long as 7a: a fleet
-  needs `--parallel` of at least its bots x languages. *Plugin start-up* is what the per-bot providers cost
-  every `up`, even a no-op (`7n`, 5.5x to 6.3x: 15-19 s against 3 s): the engine started the 20 plugins of
-  the preview and the 20 of the update one after another, 0.2-0.37 s apart, and each unpickles the provider
-  (importing kore_resources) for its first Check. Memory (`7m`): 55-63 MiB per plugin, about 1.2 GiB for the
-  20 at once, against about 61 MiB for the default provider's one plugin after all 60 trainings.
+  2 cores), 13.5 s that the sandbox needs, 3 x 0.5 s of polling lag, 3 x 5-10 ms from one of a bot's
+  trainings seen finished to its next train call, and 1.2-2.6 s from the last training seen to the CLI's
+  exit. The no-op `up` that the floor counts takes 13-19 s (once 32 s, on the loaded machine), about what
+  the measured `up` spends before its first train call and after its last training, so what 7a pays over the
+  floor is the polling lag and the spread of the bots' first train calls. *Polling:* the provider reads the
+  status 1 s after the train call and then every 8% of the time waited, at least 1 s apart, so a training of
+  4.5 s (queue included) is seen at 5 s: 0.5 s late, 1.5 s for a bot's three, 5% of 7a. Reading sooner would
+  break the 60 status calls a minute that Kore.ai allows, and for trainings of minutes the lag is under 8%
+  of the training (row 3), so the provider is left as it is. A training that finishes before the first read
+  is accepted only after the 10 s grace period (docs/reliability.md, rule 3): with 0.2 s trainings, creating
+  the default-provider stack took 212 s instead of 42 s, which is why the bench creates its stacks with 1.5
+  s trainings; real trainings are never that short. *The per-bot lock* costs nothing beyond keeping a bot's
+  trainings in turn (which the floor counts): a bot's three Updates wait in its own plugin (3 of its 4
+  workers) and the next one starts within 10 ms. On the default provider the same lock holds the one
+  plugin's workers: 2.6 to 3 trainings at once on average out of 4, so 60 trainings take 70-90 s more than
+  7a. *`--parallel`:* the engine runs at most 8 operations at once by default (4 x GOMAXPROCS on two cores)
+  and hands them out in about the order the program registers them, a bot's languages together; the slots of
+  a bot's languages waiting for its lock are idle, so `7c` trains 4 at once on average (at most 5) and takes
+  2.3x to 3x as long as 7a: a fleet needs `--parallel` of at least its bots x languages. *Plugin start-up*
+  is what the per-bot providers cost every `up`, even a no-op (`7n`, 5x to 6.3x against 2.6-4.7 s): the
+  engine started the 20 plugins of the preview and the 20 of the update one after another, 0.17-0.37 s
+  apart, and each unpickles the provider (importing kore_resources) for its first Check. Memory (`7m`):
+  54-63 MiB per plugin, about 1.2 GiB for the 20 at once, against about 61 MiB for the default provider's
+  one plugin after all 60 trainings.
 - **Start-up: `import requests` was most of what kore_resources added (fixed).** Of the ~0.15-0.2 s
   that the first Check cost over the trivial provider, `requests` (urllib3, charset_normalizer,
   http.cookiejar) was about 0.09 s and PyJWT 0.01 s, yet a `pulumi preview` with nothing changed never
