@@ -149,9 +149,9 @@ importtime` for imports); the table above is the latest run.
   floor is the engine's fixed cost, which a plugin per bot makes larger.** Three runs of the section while
   writing it (one on a loaded machine): `7a` 1.07x to 1.11x, the default provider (`7b`) 2.8x to 4.4x, a
   provider per bot at the default `--parallel` (`7c`) 2.6x to 3.3x. Where 7a's 30-33 s went (from the
-  sandbox's call log, on the sandbox's clock): 11.7-13 s from the CLI's start to the first train call (the
+  sandbox's call log, on the sandbox's clock): 11.5-13 s from the CLI's start to the first train call (the
   language host's dependency check, the program run twice, the preview's and the update's 20 plugin
-  processes each, Check and Diff of 80 resources), every bot's first train call within 1.7-2.5 s of it (the
+  processes each, Check and Diff of 80 resources), every bot's first train call within 1.6-2.5 s of it (the
   engine's Check and Diff, then each plugin's first call: importing requests, minting a JWT; 20 processes on
   2 cores), 13.5 s that the sandbox needs, 3 x 0.5 s of polling lag, 3 x 5-10 ms from one of a bot's
   trainings seen finished to its next train call, and 1.2-2.6 s from the last training seen to the CLI's
