@@ -17,6 +17,7 @@ uncompressed (`Accept-Encoding: identity`) so that their shapes can be read.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import ssl
@@ -232,45 +233,30 @@ class _ProxyHandler(DispatchingHandler):
         proxy = self.server.proxy
         step = proxy.step
         split = urlsplit(self.path)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
         headers = list(self.headers.items())
-        language = self.headers.get("bot-language")
         body = self._body()
         if body is None:
             return
+        # What the request was, recorded whether or not the target answered.
+        asked = functools.partial(
+            exchange_of,
+            step=step,
+            method=self.command,
+            path=split.path,
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            language=self.headers.get("bot-language"),
+        )
         try:
             status, answer_headers, answer = proxy.forward(self.command, self.path, dict(headers), body)
         except (OSError, http.client.HTTPException) as exc:
-            proxy._record(
-                exchange_of(
-                    step=step,
-                    method=self.command,
-                    path=split.path,
-                    query=query,
-                    language=language,
-                    status=None,
-                    answer_headers=[],
-                    answer=b"",
-                )
-            )
+            proxy._record(asked(status=None, answer_headers=[], answer=b""))
             self.close_connection = True
             message = f"recording proxy: {proxy.target} did not answer ({type(exc).__name__})"
             self._send(
                 502, "application/json", json.dumps({"errors": [{"msg": message, "code": 502}]}).encode()
             )
             return
-        proxy._record(
-            exchange_of(
-                step=step,
-                method=self.command,
-                path=split.path,
-                query=query,
-                language=language,
-                status=status,
-                answer_headers=answer_headers,
-                answer=answer,
-            )
-        )
+        proxy._record(asked(status=status, answer_headers=answer_headers, answer=answer))
         content_type = next(
             (v for n, v in answer_headers if n.lower() == "content-type"), "application/octet-stream"
         )

@@ -215,7 +215,7 @@ def credentials_fix(subject: Subject, *, token_accepted: bool) -> str:
 def settled(answer: Answer, subject: Subject, family: str, *, token_accepted: bool = False) -> Check | None:
     """The line for an answer that means the same on every call (no answer, a redirect, a rate limit, a
     server error, another server, refused credentials), or None for the family to read it."""
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     kind = classify(answer)
     if kind is Kind.NO_ANSWER:
         return subject.check(
@@ -344,7 +344,7 @@ def answers_check(host: str, answer: Answer) -> Check | None:
         return subject.check(
             PROBLEM,
             "answers",
-            f"{answer.call} answered {answer.describe()}, a redirect to {answer.location or '?'}",
+            f"{answer.seen}, a redirect to {answer.location or '?'}",
             REDIRECT_FIX,
         )
     if answer.envelope:
@@ -386,9 +386,7 @@ def token_check(host: str, app: App, answers: Sequence[Answer]) -> Check:
     subject = Subject(host, app=app)
     accepted = token_accepted(answers)
     if accepted is not None:
-        return subject.check(
-            OK, "token", f"accepted: {accepted.call} answered {accepted.describe()}", basis="observed"
-        )
+        return subject.check(OK, "token", f"accepted: {accepted.seen}", basis="observed")
     refused = [a for a in answers if classify(a) is Kind.CREDENTIALS]
     if refused and len(refused) == len(answers):
         return subject.check(
@@ -409,7 +407,7 @@ def bot_import_check(host: str, app: App, answer: Answer, *, accepted_elsewhere:
     checked before the id). The path names no bot, so this says nothing about which bots the app reaches."""
     subject = Subject(host, app=app)
     kind = classify(answer)
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     if kind in (Kind.REFUSED, Kind.SUCCESS):
         return subject.check(
             OK,
@@ -418,8 +416,6 @@ def bot_import_check(host: str, app: App, answer: Answer, *, accepted_elsewhere:
             "Kore's QA, not documented)",
             basis="observed",
         )
-    if kind is Kind.SCOPE:
-        return subject.check(PROBLEM, BOT_IMPORT.key, seen, scope_fix(BOT_IMPORT, app), "observed")
     if kind is Kind.CREDENTIALS and not accepted_elsewhere:
         return subject.blocked(BOT_IMPORT.key, "Kore.ai refused this app's token (see token)")
     if kind is Kind.CREDENTIALS:
@@ -431,7 +427,7 @@ def bot_import_check(host: str, app: App, answer: Answer, *, accepted_elsewhere:
             scope_fix(BOT_IMPORT, app),
             "undocumented",
         )
-    return settled(answer, subject, BOT_IMPORT.key) or unexpected(answer, subject, BOT_IMPORT.key)
+    return otherwise(answer, subject, BOT_IMPORT, scope_basis="observed")
 
 
 def upload_check(host: str, app: App) -> Check:
@@ -449,7 +445,7 @@ def upload_check(host: str, app: App) -> Check:
 def reach_check(subject: Subject, answer: Answer, *, token_accepted: bool) -> Check:
     """Whether the bot is reachable with the app that will call it, from the first call naming the bot."""
     kind = classify(answer)
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     if kind is Kind.SUCCESS:
         return subject.check(OK, "reach", f"{seen}: the bot answers this app", basis="documented")
     if kind in (Kind.SCOPE, Kind.REFUSED):
@@ -479,18 +475,18 @@ def train_check(subject: Subject, answers: Sequence[Answer]) -> Check:
     """Train ML, from the training status of every language (train and its status share the scope)."""
     for answer in answers:
         if classify(answer) is Kind.SUCCESS:
-            seen = f"{answer.call} answered {answer.describe()}: the app may train"
+            seen = f"{answer.seen}: the app may train"
             return subject.check(OK, TRAIN.key, seen, basis="documented")
     for answer in answers:
         if classify(answer) is Kind.SCOPE:
-            seen = f"{answer.call} answered {answer.describe()}"
+            seen = answer.seen
             return subject.check(PROBLEM, TRAIN.key, seen, scope_fix(TRAIN, _app(subject)), "documented")
     first = answers[0]
     if classify(first) is Kind.REFUSED:
         return subject.check(
             OK,
             TRAIN.key,
-            f"{first.call} answered {first.describe()}: past the scope check, so the app may train",
+            f"{first.seen}: past the scope check, so the app may train",
             basis="undocumented",
         )
     return settled(first, subject, TRAIN.key) or unexpected(first, subject, TRAIN.key)
@@ -503,7 +499,7 @@ def language_check(subject: Subject, answer: Answer) -> Check:
     assert subject.language is not None and subject.bot is not None
     language, bot = subject.language, subject.bot
     kind = classify(answer)
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     if kind is Kind.SUCCESS:
         status = answer.body.get("trainingStatus") if isinstance(answer.body, dict) else None
         if isinstance(status, str) and status:
@@ -553,7 +549,7 @@ def ml_import_check(subject: Subject, answer: Answer) -> Check:
     """Utterances Import, by ML import status with a made-up id: 400 'Invalid request ID' past the scope
     check (as Kore's QA observed on Bot Import Status; not documented for this call), 401 scope without."""
     kind = classify(answer)
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     if kind in (Kind.REFUSED, Kind.SUCCESS):
         return subject.check(
             OK,
@@ -562,15 +558,13 @@ def ml_import_check(subject: Subject, answer: Answer) -> Check:
             "in Kore's QA, not documented)",
             basis="observed",
         )
-    if kind is Kind.SCOPE:
-        return subject.check(PROBLEM, ML_IMPORT.key, seen, scope_fix(ML_IMPORT, _app(subject)), "observed")
-    return settled(answer, subject, ML_IMPORT.key) or unexpected(answer, subject, ML_IMPORT.key)
+    return otherwise(answer, subject, ML_IMPORT, scope_basis="observed")
 
 
 def ml_export_check(subject: Subject, answer: Answer) -> Check:
     """Utterances Export, by the export status (no id): 200, or 400 'no export yet' (undocumented)."""
     kind = classify(answer)
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     if kind is Kind.SUCCESS:
         status = answer.body.get("status") if isinstance(answer.body, dict) else None
         latest = f"the latest export is {status}" if isinstance(status, str) else "answered"
@@ -582,15 +576,13 @@ def ml_export_check(subject: Subject, answer: Answer) -> Check:
             f"{seen}: past the scope check; the bot has no export yet (the docs do not show this answer)",
             basis="undocumented",
         )
-    if kind is Kind.SCOPE:
-        return subject.check(PROBLEM, ML_EXPORT.key, seen, scope_fix(ML_EXPORT, _app(subject)), "observed")
-    return settled(answer, subject, ML_EXPORT.key) or unexpected(answer, subject, ML_EXPORT.key)
+    return otherwise(answer, subject, ML_EXPORT, scope_basis="observed")
 
 
 def variables_export_check(subject: Subject, answer: Answer) -> Check:
     """Export Variables, by the variables export: a POST that only reads. Its values are never shown."""
     kind = classify(answer)
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     if kind is Kind.SUCCESS:
         count = len(answer.body) if isinstance(answer.body, list) else None
         listed = f"{count} variable{'s' if count != 1 else ''}" if count is not None else "the variables"
@@ -600,8 +592,6 @@ def variables_export_check(subject: Subject, answer: Answer) -> Check:
             f"the export lists {listed} (values not shown): the app may export",
             basis="documented",
         )
-    if kind is Kind.SCOPE:
-        return subject.check(PROBLEM, VARIABLES.key, seen, scope_fix(VARIABLES, _app(subject)), "documented")
     if kind is Kind.REFUSED:
         return subject.check(
             PROBLEM,
@@ -609,7 +599,7 @@ def variables_export_check(subject: Subject, answer: Answer) -> Check:
             seen,
             "The refresh of the variables makes this call: fix what Kore.ai says.",
         )
-    return settled(answer, subject, VARIABLES.key) or unexpected(answer, subject, VARIABLES.key)
+    return otherwise(answer, subject, VARIABLES, scope_basis="documented")
 
 
 def publish_status_check(subject: Subject, answer: Answer, *, reached_for_training: bool = False) -> Check:
@@ -617,7 +607,7 @@ def publish_status_check(subject: Subject, answer: Answer, *, reached_for_traini
     app (no `kore:adminClientId`) reaches the bot for training, so a refusal of it here is about the kind
     of app, not the bot."""
     kind = classify(answer)
-    seen = f"{answer.call} answered {answer.describe()}"
+    seen = answer.seen
     if reached_for_training and kind in (Kind.CREDENTIALS, Kind.UNKNOWN_STREAM):
         return subject.check(
             PROBLEM,
@@ -630,11 +620,7 @@ def publish_status_check(subject: Subject, answer: Answer, *, reached_for_traini
         status = answer.body.get("status") if isinstance(answer.body, dict) else None
         latest = f"the latest publish is {status}" if isinstance(status, str) else "answered"
         return subject.check(OK, PUBLISH_STATUS.key, f"{latest}: the app may read it", basis="documented")
-    if kind is Kind.SCOPE:
-        return subject.check(
-            PROBLEM, PUBLISH_STATUS.key, seen, scope_fix(PUBLISH_STATUS, _app(subject)), "observed"
-        )
-    return settled(answer, subject, PUBLISH_STATUS.key) or unexpected(answer, subject, PUBLISH_STATUS.key)
+    return otherwise(answer, subject, PUBLISH_STATUS, scope_basis="observed")
 
 
 def variables_import_check(subject: Subject) -> Check:
@@ -664,11 +650,21 @@ def admin_reach_unknown(subject: Subject) -> Check:
     )
 
 
+def otherwise(answer: Answer, subject: Subject, family: Family, *, scope_basis: Basis) -> Check:
+    """What every family reads the same way once its own answers are read: its scope refused (the fix names
+    the scope for the kind of app; `scope_basis` says how we know the answer means that), an answer
+    `settled` reads, or one the docs do not explain."""
+    if classify(answer) is Kind.SCOPE:
+        seen = answer.seen
+        return subject.check(PROBLEM, family.key, seen, scope_fix(family, _app(subject)), scope_basis)
+    return settled(answer, subject, family.key) or unexpected(answer, subject, family.key)
+
+
 def unexpected(answer: Answer, subject: Subject, family: str) -> Check:
     return subject.check(
         PROBLEM,
         family,
-        f"{answer.call} answered {answer.describe()}, which the docs do not explain for this call",
+        f"{answer.seen}, which the docs do not explain for this call",
         "The deploy makes a call of this family too: fix what Kore.ai's message says, or check kore:host.",
         "undocumented",
     )

@@ -137,6 +137,11 @@ class Answer:
             text += f" (code {self.code})"
         return text
 
+    @property
+    def seen(self) -> str:
+        """`the train call answered HTTP 401 ...`: how a report line starts."""
+        return f"{self.call} answered {self.describe()}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Check:
