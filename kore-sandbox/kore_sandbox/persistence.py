@@ -29,6 +29,9 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+Choice = TypeVar("Choice", bound=str)
 
 #: What the file's `format` says; another value is refused (a file of another kore-sandbox version).
 FORMAT = "kore-sandbox-state/1"
@@ -69,6 +72,14 @@ class Fields:
 
     def text(self, key: str) -> str:
         return str(self._typed(key, (str,), "a string", False))
+
+    def choice(self, key: str, choices: tuple[Choice, ...]) -> Choice:
+        """A string field that must be one of `choices` (an outcome: "success" or "failure")."""
+        value = self.text(key)
+        for choice in choices:
+            if value == choice:
+                return choice
+        raise ValueError(f"{self.where}.{key} is {value!r}, not {' or '.join(choices)}")
 
     def optional_text(self, key: str) -> str | None:
         value = self._typed(key, (str,), "a string or null", True)

@@ -376,9 +376,6 @@ class PipelineModel:
             )
             self._files[upload.file_id] = upload
         for j in state.objects("imports"):
-            outcome = j.text("outcome")
-            if outcome not in ("success", "failure"):
-                raise ValueError(f"{j.where}.outcome is {outcome!r}, not success or failure")
             job = _Import(
                 import_id=j.text("import_id"),
                 bot_id=j.text("bot_id"),
@@ -387,16 +384,13 @@ class PipelineModel:
                 file_name=j.text("file_name"),
                 created_by=j.text("created_by"),
                 times=JobTimes.load_state(j.object("times"), shift),
-                outcome="success" if outcome == "success" else "failure",
+                outcome=j.choice("outcome", ("success", "failure")),
                 message=j.text("message"),
                 applied=j.flag("applied"),
                 records=tuple(j.records("records")),
             )
             self._imports[job.import_id] = job
         for j in state.objects("publishes"):
-            outcome = j.text("outcome")
-            if outcome not in ("successful", "failed"):
-                raise ValueError(f"{j.where}.outcome is {outcome!r}, not successful or failed")
             publish = _Publish(
                 publish_id=j.text("publish_id"),
                 bot_id=j.text("bot_id"),
@@ -404,7 +398,7 @@ class PipelineModel:
                 initiate_training=j.optional_flag("initiate_training"),
                 created_by=j.text("created_by"),
                 times=JobTimes.load_state(j.object("times"), shift),
-                outcome="successful" if outcome == "successful" else "failed",
+                outcome=j.choice("outcome", ("successful", "failed")),
                 languages=j.texts("languages"),
                 initial=j.flag("initial"),
             )

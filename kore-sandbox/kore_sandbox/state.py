@@ -506,9 +506,6 @@ class TrainingModel:
             key = (changed.text("bot_id"), changed.text("language"))
             self._sentences_changed[key] = changed.integer("seq")
         for item in state.objects("trainings"):
-            outcome = item.text("outcome")
-            if outcome not in ("Finished", "Failed"):
-                raise ValueError(f"{item.where}.outcome is {outcome!r}, not Finished or Failed")
             hung, held = item.flag("hung"), item.flag("held")
             training = _Training(
                 training_id=item.text("training_id"),
@@ -519,7 +516,7 @@ class TrainingModel:
                 queued_wall=item.number("queued_wall"),
                 queue_seconds=check_seconds("queue_seconds", item.number("queue_seconds")),
                 training_seconds=check_seconds("training_seconds", item.number("training_seconds")),
-                outcome="Finished" if outcome == "Finished" else "Failed",
+                outcome=item.choice("outcome", ("Finished", "Failed")),
                 hung=False,
                 released_at=now if hung else shifted(item.optional_number("released_at"), shift),
                 held=False,
