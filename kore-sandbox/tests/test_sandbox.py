@@ -26,6 +26,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
+from documented import BOT, CREDENTIALS
 
 from kore_sandbox import (
     DEMO_APP,
@@ -45,7 +46,6 @@ from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
 pytestmark = pytest.mark.sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-BOT = DEMO_BOTS[0].bot_id
 SIX_FLAGS = {
     "isMlInSyncWithSentences",
     "isMlInSyncWithSynonyms",
@@ -61,7 +61,6 @@ FINISHED_EXTRA = {
     "isMlInSyncWithBTUtterances",
     "trainDetails",
 }
-CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
 
 
 def token(app: SandboxApp = DEMO_APP, *, secret: str | None = None, alg: str = "HS256", **claims: Any) -> str:
@@ -93,11 +92,6 @@ def status(sb: Sandbox, bot: str = BOT, **params: str) -> requests.Response:
 def sb() -> Iterator[Sandbox]:
     with Sandbox(training_seconds=0.3, queue_seconds=0.15) as sandbox:
         yield sandbox
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import jwt
 import pytest
 import requests
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION
 
 from kore_sandbox import (
     APP_KIND_ADMIN,
@@ -21,7 +19,6 @@ from kore_sandbox import (
     DEMO_ADMIN_APP,
     DEMO_APP,
     DEMO_BOT_APP,
-    DEMO_BOTS,
     DEMO_JTI_APP,
     SCOPE_BOT_IMPORT,
     SCOPE_EXPORT_VARIABLES,
@@ -34,21 +31,15 @@ from kore_sandbox import (
     SandboxApp,
     SandboxBot,
 )
-from kore_sandbox.testing import VirtualClock
+from kore_sandbox.testing import VirtualClock, token
 
 pytestmark = pytest.mark.sandbox
 
-BOT = DEMO_BOTS[0].bot_id
-OTHER_BOT = DEMO_BOTS[1].bot_id
 UNKNOWN_BOT = "st-00000000-0000-4000-8000-00000000beef"
-VALIDATION = {"errors": [{"msg": "Validation errors/ Invalid arguments", "code": 412}]}
-CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
-SCOPE = {"errors": [{"msg": "Permission denied. Scope is incorrect!", "code": 4002}]}
 INVALID_STREAM = {"errors": [{"msg": "Invalid StreamId", "code": 400}]}
 INVALID_FILE = {"errors": [{"msg": "Invalid file id", "code": 400}]}
 INVALID_REQUEST = {"errors": [{"msg": "Invalid request ID", "code": 400}]}
 SERVER_ERROR = {"errors": [{"msg": "Internal Server Error", "code": 500}]}
-ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 DEFINITION = {
     "_id": "st-source",
@@ -77,18 +68,6 @@ LOCALE = {
     "localeData": {"en": {"value": "Hello", "hint": ""}, "de": {"value": "Hallo"}},
 }
 HIDDEN = {"key": "api_key", "value": "s3cret", "variableType": "env", "scope": "hidden", "group": "keys"}
-
-
-def token(app: SandboxApp = DEMO_APP) -> str:
-    claims: dict[str, object] = {"appId": app.client_id}
-    if app.enforce_jti:
-        claims.update(jti=str(uuid.uuid4()), exp=int(time.time()) + 300)
-    return jwt.encode(claims, app.client_secret, algorithm="HS256")
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 import requests
 
-from kore_sandbox import DEMO_APP, DEMO_BOTS, Sandbox
-from kore_sandbox.testing import VirtualClock
+from kore_sandbox import DEMO_BOTS, Sandbox
+from kore_sandbox.testing import VirtualClock, token
 
 pytestmark = pytest.mark.sandbox
 
@@ -31,18 +30,13 @@ SAMPLE = Path(__file__).resolve().parents[2] / "utterances" / "travel" / "en" / 
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
-
-
-@pytest.fixture
 def sb(clock: VirtualClock) -> Iterator[Sandbox]:
     with Sandbox(training_seconds=10, queue_seconds=1, import_seconds=1, clock=clock) as sandbox:
         yield sandbox
 
 
 def auth() -> dict[str, str]:
-    return {"auth": jwt.encode({"appId": DEMO_APP.client_id}, DEMO_APP.client_secret, algorithm="HS256")}
+    return {"auth": token()}
 
 
 def import_sample(sb: Sandbox, clock: VirtualClock) -> None:

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 import pytest
 import requests
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE
 
 from kore_sandbox import (
     DEMO_ADMIN_APP,
     DEMO_APP,
     DEMO_BOT_APP,
-    DEMO_BOTS,
     SCOPE_ML_IMPORT,
     SCOPE_TRAIN_ML,
     ExportModel,
@@ -34,7 +33,7 @@ from kore_sandbox import (
     UtteranceStore,
 )
 from kore_sandbox import download as download_module
-from kore_sandbox.testing import HANG_SECONDS, VirtualClock
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock, token
 
 pytestmark = pytest.mark.sandbox
 
@@ -42,11 +41,6 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Kore's own QA import file (tests/fixtures/kore-samples/README.md). Read by the tests that use it, so a
 #: missing fixture fails them.
 K50 = ROOT.parent / "tests" / "fixtures" / "kore-samples" / "Import_MLUtterances50.json"  # the repository's
-BOT = DEMO_BOTS[0].bot_id
-OTHER_BOT = DEMO_BOTS[1].bot_id
-CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
-SCOPE = {"errors": [{"msg": "Permission denied. Scope is incorrect!", "code": 4002}]}
-ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 ENTITY = [{"entityName": "City", "startIndex": 17, "endIndex": 23}]
 FLIGHTS = [
     {
@@ -74,15 +68,6 @@ FLIGHTS = [
 GERMAN_CSV = b"taskName,sentence,type,language\nBook Flight,Buche einen Flug,DialogIntent,de\n"
 
 
-def token(app: SandboxApp = DEMO_BOT_APP) -> str:
-    return jwt.encode({"appId": app.client_id}, app.client_secret, algorithm="HS256")
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
-
-
 @pytest.fixture
 def sb(clock: VirtualClock) -> Iterator[Sandbox]:
     """ML imports take 5 s, exports 4 s, trainings 10 s after 2 s queued: all on the fake clock."""
@@ -95,7 +80,7 @@ def sb(clock: VirtualClock) -> Iterator[Sandbox]:
 def ml_import(sb: Sandbox, clock: VirtualClock, content: bytes, language: str = "en", bot: str = BOT) -> None:
     """Upload and import one ML utterance file, and let the import finish."""
     extension = "csv" if content.startswith(b"taskName") else "json"
-    headers = {"auth": token()}
+    headers = {"auth": token(DEMO_BOT_APP)}
     file_id = requests.post(
         f"{sb.url}/api/public/uploadfile",
         headers=headers,
@@ -156,7 +141,7 @@ def in_sync(sb: Sandbox, language: str = "en") -> bool:
 def train(sb: Sandbox, language: str = "en") -> str:
     r = requests.post(
         f"{sb.url}/api/public/bot/{BOT}/ml/train",
-        headers={"auth": token(), "bot-language": language},
+        headers={"auth": token(DEMO_BOT_APP), "bot-language": language},
         timeout=5,
     )
     assert r.status_code == 200
@@ -207,14 +192,14 @@ def test_a_failed_import_keeps_the_utterances(sb: Sandbox, clock: VirtualClock) 
     sb.pipeline.fail_next_import()
     file_id = requests.post(
         f"{sb.url}/api/public/uploadfile",
-        headers={"auth": token()},
+        headers={"auth": token(DEMO_BOT_APP)},
         files={"file": ("x.json", b'[{"taskName": "Book Flight", "sentence": "gone?"}]')},
         data={"fileContext": "bulkImport", "fileExtension": "json"},
         timeout=5,
     ).json()["fileId"]
     requests.post(
         f"{sb.url}/api/public/bot/{BOT}/mlimport",
-        headers={"auth": token()},
+        headers={"auth": token(DEMO_BOT_APP)},
         json={"fileName": "x.json", "fileId": file_id},
         timeout=5,
     )
@@ -409,7 +394,9 @@ def test_export_endpoints_check_token_bot_and_scope(sb: Sandbox) -> None:
         r = requests.request(method, sb.url + path, timeout=5)
         assert (r.status_code, r.json()["errors"][0]["code"]) == (405, 405)
     r = requests.get(
-        f"{sb.url}/api/1.1/public/bot/{BOT}/mlexport/status/", headers={"auth": token()}, timeout=5
+        f"{sb.url}/api/1.1/public/bot/{BOT}/mlexport/status/",
+        headers={"auth": token(DEMO_BOT_APP)},
+        timeout=5,
     )
     assert r.status_code == 200
 
@@ -448,7 +435,7 @@ def test_the_download_host_needs_no_credential_and_records_every_request(
     plain = requests.get(url, timeout=5)
     assert plain.status_code == 200 and plain.headers["Content-Type"] == "application/json"
     assert json.loads(plain.content) == FLIGHTS
-    jwt_token = token()
+    jwt_token = token(DEMO_BOT_APP)
     leaky = requests.get(
         url, headers={"auth": jwt_token, "Authorization": f"Bearer {jwt_token}", "X-Trace": "t-1"}, timeout=5
     )
@@ -514,7 +501,7 @@ def test_transport_faults_apply_to_the_new_paths_and_the_download_host(
     assert (
         requests.post(
             f"{sb.url}/api/1.1/public/builder/bot/{BOT}/variables/export",
-            headers={"auth": token()},
+            headers={"auth": token(DEMO_BOT_APP)},
             timeout=5,
         ).status_code
         == 200

@@ -11,28 +11,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 import requests
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION
 
 from kore_sandbox import (
     DEMO_APP,
-    DEMO_BOTS,
     SCOPE_TRAIN_ML,
     RateLimit,
     Sandbox,
     SandboxApp,
     SandboxBot,
 )
-from kore_sandbox.testing import VirtualClock, wait_until
+from kore_sandbox.testing import VirtualClock, token, wait_until
 
 pytestmark = pytest.mark.sandbox
 
 #: Kore's own QA upload files (tests/fixtures/kore-samples/README.md); a missing one fails the tests using it.
 #: (The repository's tests/fixtures: the provider's tests read them too.)
 KORE_SAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "kore-samples"
-BOT = DEMO_BOTS[0].bot_id
-OTHER_BOT = DEMO_BOTS[1].bot_id
 UTTERANCES = [
     {
         "taskName": "Book Flight",
@@ -50,19 +47,6 @@ UTTERANCES = [
 ]
 JSON_FILE = json.dumps(UTTERANCES).encode()
 CSV_FILE = b"taskName,sentence,type,language\nBook Flight,Buche einen Flug,DialogIntent,de\n"
-VALIDATION = {"errors": [{"msg": "Validation errors/ Invalid arguments", "code": 412}]}
-CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
-SCOPE = {"errors": [{"msg": "Permission denied. Scope is incorrect!", "code": 4002}]}
-ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-def token(app: SandboxApp = DEMO_APP) -> str:
-    return jwt.encode({"appId": app.client_id}, app.client_secret, algorithm="HS256")
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
 
 
 @pytest.fixture

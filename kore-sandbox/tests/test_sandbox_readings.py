@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 import requests
+from documented import BOT, CREDENTIALS, VALIDATION
 
 from kore_sandbox import (
     DEFAULT_READINGS,
@@ -35,15 +35,11 @@ from kore_sandbox import (
     SandboxBot,
     check_reading,
 )
-from kore_sandbox.testing import HANG_SECONDS, VirtualClock
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock, token
 
 pytestmark = pytest.mark.sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-BOT = DEMO_BOTS[0].bot_id
-OTHER_BOT = DEMO_BOTS[1].bot_id
-VALIDATION_412 = {"errors": [{"msg": "Validation errors/ Invalid arguments", "code": 412}]}
-CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
 FLIGHTS = [{"taskName": "Book Flight", "sentence": "Book a flight to Lisbon", "language": "en"}]
 FLUEGE = [{"taskName": "Book Flight", "sentence": "Buche einen Flug nach Lissabon", "language": "de"}]
 #: An app linked to no bot (so it may read none), with the export scope.
@@ -53,15 +49,6 @@ STRANGER = SandboxApp(
     "stranger-secret-not-for-production",
     scopes=frozenset({"Utterances Export"}),
 )
-
-
-def token(app: SandboxApp = DEMO_APP) -> str:
-    return jwt.encode({"appId": app.client_id}, app.client_secret, algorithm="HS256")
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
 
 
 #: The documented limit (60 a minute, 1800 an hour).
@@ -583,7 +570,7 @@ def test_ml_import_failure_word_sets_the_word_of_a_failed_import(clock: VirtualC
 def test_import_without_options_refused_is_412(clock: VirtualClock) -> None:
     with sandbox(clock, import_without_options="refused") as sb:
         r = bot_import(sb)
-        assert (r.status_code, r.json()) == (412, VALIDATION_412)
+        assert (r.status_code, r.json()) == (412, VALIDATION)
         assert bot_import(sb, importOptions={"nlpData": ["utterances"]}).status_code == 200
 
 

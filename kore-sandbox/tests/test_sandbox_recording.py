@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import jwt
 import pytest
 import requests
+from documented import BOT
 
-from kore_sandbox import DEMO_APP, DEMO_BOTS, Sandbox
+from kore_sandbox import DEMO_APP, Sandbox
 from kore_sandbox.recording import (
     BYTES,
     EMPTY,
@@ -36,7 +37,6 @@ from kore_sandbox.testing import wait_until
 
 pytestmark = pytest.mark.sandbox
 
-BOT = DEMO_BOTS[0].bot_id
 UUID = "7c0a4c1e-2b1d-4f0e-9d7a-1a2b3c4d5e01"
 
 

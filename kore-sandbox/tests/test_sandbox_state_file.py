@@ -14,20 +14,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 import requests
+from documented import BOT
 
-from kore_sandbox import DEMO_APP, DEMO_BOTS, Sandbox, StateFileError, persistence
+from kore_sandbox import Sandbox, StateFileError, persistence
 from kore_sandbox.persistence import FORMAT, write_state_file
-from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock, token, wait_until
 
 pytestmark = pytest.mark.sandbox
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SAMPLE = REPOSITORY / "utterances" / "travel" / "en" / "ml-utterances.json"
 DEFINITION = REPOSITORY / "definitions" / "travel"
-BOT = DEMO_BOTS[0].bot_id
 SECRET_VALUE = "flight-api-key-1"
 
 
@@ -61,7 +60,7 @@ def sandbox(state_file: Path, wall: Wall) -> Sandbox:
 
 
 def auth() -> dict[str, str]:
-    return {"auth": jwt.encode({"appId": DEMO_APP.client_id}, DEMO_APP.client_secret, algorithm="HS256")}
+    return {"auth": token()}
 
 
 def call(sb: Sandbox, method: str, path: str, **kw: Any) -> Any:
