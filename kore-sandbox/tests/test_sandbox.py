@@ -8,17 +8,15 @@ kore_resources is imported except the sandbox.
 from __future__ import annotations
 
 import json
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import jwt
 import pytest
 import requests
 from documented import BOT, CREDENTIALS
+from sandbox_process import SandboxProcess
 
 from kore_sandbox import (
     DEMO_APP,
@@ -760,46 +759,25 @@ def test_stop_closes_keep_alive_connections() -> None:
         session.get(url, headers={"auth": token()}, timeout=2)
 
 
-def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.put(line.rstrip("\n"))
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_cli_prints_credentials_and_stops_cleanly(sig: signal.Signals) -> None:
-    args = ["--port", "0", "--training-seconds", "0.2", "--queue-seconds", "0.1", "--quiet"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kore_sandbox", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=_read_lines, args=(proc, lines), daemon=True).start()
-        out: list[str] = []
-        while not any(line.startswith("bot travel-prod:") for line in out):
-            out.append(lines.get(timeout=HANG_SECONDS))
-        match = re.fullmatch(r"Kore\.ai sandbox listening on (http://127\.0\.0\.1:(\d+))", out[0])
-        assert match, out
-        url = match.group(1)
-        text = "\n".join(out)
-        assert (
-            f"app demo: client id {DEMO_APP.client_id}  client secret {DEMO_APP.client_secret}  "
-            f"(export KORE_CLIENT_ID={DEMO_APP.client_id} KORE_CLIENT_SECRET={DEMO_APP.client_secret})"
-        ) in text
-        for bot in DEMO_BOTS:
-            assert f"bot {bot.name}: {bot.bot_id}  (languages: en, de)" in out
-        r = requests.post(f"{url}/api/public/bot/{BOT}/ml/train", headers={"auth": token()}, timeout=5)
-        assert r.status_code == 200
-        proc.send_signal(sig)
-        assert proc.wait(timeout=HANG_SECONDS) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_cli_prints_credentials_and_stops_cleanly(
+    sig: signal.Signals, sandbox_process: Callable[..., SandboxProcess]
+) -> None:
+    sandbox = sandbox_process("--training-seconds", "0.2", "--queue-seconds", "0.1")
+    out = sandbox.banner
+    match = re.fullmatch(r"Kore\.ai sandbox listening on (http://127\.0\.0\.1:(\d+))", out[0])
+    assert match, out
+    url = match.group(1)
+    text = "\n".join(out)
+    assert (
+        f"app demo: client id {DEMO_APP.client_id}  client secret {DEMO_APP.client_secret}  "
+        f"(export KORE_CLIENT_ID={DEMO_APP.client_id} KORE_CLIENT_SECRET={DEMO_APP.client_secret})"
+    ) in text
+    for bot in DEMO_BOTS:
+        assert f"bot {bot.name}: {bot.bot_id}  (languages: en, de)" in out
+    r = requests.post(f"{url}/api/public/bot/{BOT}/ml/train", headers={"auth": token()}, timeout=5)
+    assert r.status_code == 200
+    sandbox.stop(sig)
 
 
 def test_cli_refuses_non_loopback_host() -> None:

@@ -5,12 +5,8 @@ from kore_resources is imported except the sandbox."""
 from __future__ import annotations
 
 import json
-import queue
 import re
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE
+from sandbox_process import SandboxProcess
 
 from kore_sandbox import (
     DEMO_ADMIN_APP,
@@ -33,7 +30,7 @@ from kore_sandbox import (
     UtteranceStore,
 )
 from kore_sandbox import download as download_module
-from kore_sandbox.testing import HANG_SECONDS, VirtualClock, token
+from kore_sandbox.testing import VirtualClock, token
 
 pytestmark = pytest.mark.sandbox
 
@@ -821,43 +818,22 @@ def test_utterance_store_replaces_intents_in_place() -> None:
 
 
 # -- the command line --------------------------------------------------------------------------------------
-def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.put(line.rstrip("\n"))
-
-
-def test_cli_prints_every_demo_app_and_the_download_host() -> None:
-    args = ["--port", "0", "--definition-import-seconds", "0.5", "--export-seconds", "0.5", "--quiet"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kore_sandbox", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=_read_lines, args=(proc, lines), daemon=True).start()
-        out: list[str] = []
-        while not any("Ctrl-C" in line for line in out):  # the banner's last line
-            out.append(lines.get(timeout=HANG_SECONDS))
-        text = "\n".join(out)
-        for app, kinds in (
-            (DEMO_BOT_APP, "[bot-level]"),
-            (DEMO_ADMIN_APP, "[Admin Console]"),
-            (DEMO_APP, "[bot-level + Admin Console]"),
-        ):
-            assert (
-                f"app {app.name}: client id {app.client_id}  client secret {app.client_secret}  "
-                f"(export KORE_CLIENT_ID={app.client_id} KORE_CLIENT_SECRET={app.client_secret})  {kinds}"
-            ) in text
-        match = re.search(r"ML export downloads served at (http://127\.0\.0\.\d+:\d+)", text)
-        assert match, text
-        assert "definition imports 0.5 s, ML exports 0.5 s" in text
-        proc.terminate()
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_cli_prints_every_demo_app_and_the_download_host(
+    sandbox_process: Callable[..., SandboxProcess],
+) -> None:
+    sandbox = sandbox_process("--definition-import-seconds", "0.5", "--export-seconds", "0.5")
+    out = sandbox.banner
+    text = "\n".join(out)
+    for app, kinds in (
+        (DEMO_BOT_APP, "[bot-level]"),
+        (DEMO_ADMIN_APP, "[Admin Console]"),
+        (DEMO_APP, "[bot-level + Admin Console]"),
+    ):
+        assert (
+            f"app {app.name}: client id {app.client_id}  client secret {app.client_secret}  "
+            f"(export KORE_CLIENT_ID={app.client_id} KORE_CLIENT_SECRET={app.client_secret})  {kinds}"
+        ) in text
+    match = re.search(r"ML export downloads served at (http://127\.0\.0\.\d+:\d+)", text)
+    assert match, text
+    assert "definition imports 0.5 s, ML exports 0.5 s" in text
+    sandbox.stop()

@@ -6,17 +6,16 @@ Nothing from kore_resources is imported except the sandbox."""
 from __future__ import annotations
 
 import json
-import queue
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from documented import BOT, CREDENTIALS, VALIDATION
+from sandbox_process import SandboxProcess
 
 from kore_sandbox import (
     DEFAULT_READINGS,
@@ -655,49 +654,20 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _read_lines(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.put(line.rstrip("\n"))
-
-
-def test_cli_reading_option_switches_readings_and_the_banner_names_them() -> None:
-    args = [
-        "--port",
-        "0",
-        "--quiet",
-        "--reading",
-        "publish-words=upper",
-        "--reading",
-        "rate-limit-status=503",
-    ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kore_sandbox", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=_read_lines, args=(proc, lines), daemon=True).start()
-        out: list[str] = []
-        while not any("Ctrl-C" in line for line in out):  # the banner's last line
-            out.append(lines.get(timeout=HANG_SECONDS))
-        assert "readings: rate-limit-status=503, publish-words=upper (GET /_sandbox/readings)" in out
-        url = out[0].rsplit(" ", 1)[1]
-        view = requests.get(f"{url}/_sandbox/readings", timeout=5).json()
-        assert view["readings"] == {**DEFAULT_READINGS, "publish-words": "upper", "rate-limit-status": "503"}
-        status = requests.get(
-            f"{url}/api/public/bot/{BOT}/publish/status", headers={"auth": token()}, timeout=5
-        ).json()
-        assert status["status"] == "SUCCESSFUL"
-        proc.terminate()
-        assert proc.wait(timeout=HANG_SECONDS) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def test_cli_reading_option_switches_readings_and_the_banner_names_them(
+    sandbox_process: Callable[..., SandboxProcess],
+) -> None:
+    sandbox = sandbox_process("--reading", "publish-words=upper", "--reading", "rate-limit-status=503")
+    out = sandbox.banner
+    assert "readings: rate-limit-status=503, publish-words=upper (GET /_sandbox/readings)" in out
+    url = out[0].rsplit(" ", 1)[1]
+    view = requests.get(f"{url}/_sandbox/readings", timeout=5).json()
+    assert view["readings"] == {**DEFAULT_READINGS, "publish-words": "upper", "rate-limit-status": "503"}
+    status = requests.get(
+        f"{url}/api/public/bot/{BOT}/publish/status", headers={"auth": token()}, timeout=5
+    ).json()
+    assert status["status"] == "SUCCESSFUL"
+    sandbox.stop()
 
 
 @pytest.mark.parametrize(

@@ -6,17 +6,17 @@ banner says whether it starts empty or loaded the file. Real sockets and JWTs; t
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from documented import BOT
+from sandbox_process import SandboxProcess
 
 from kore_sandbox import Sandbox, StateFileError, persistence
 from kore_sandbox.persistence import FORMAT, write_state_file
@@ -405,53 +405,17 @@ def test_write_state_file_replaces_the_file_at_once(tmp_path: Path, monkeypatch:
 
 
 # -- the command line ------------------------------------------------------------------------------------
-class Process:
-    """`python -m kore_sandbox --port 0 --quiet ...` with its banner read up to its last line."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kore_sandbox", "--port", "0", "--quiet", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        assert self.process.stdout is not None
-        self.banner: list[str] = []
-        for line in self.process.stdout:
-            self.banner.append(line.rstrip("\n"))
-            if "Ctrl-C to stop" in line:
-                break
-        self.url = self.banner[0].rsplit(" ", 1)[1] if self.banner else ""
-
-    def stop(self) -> str:
-        self.process.terminate()
-        out, _ = self.process.communicate(timeout=HANG_SECONDS)
-        return out
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    started: list[Process] = []
-    yield started
-    for process in started:
-        if process.process.poll() is None:
-            process.stop()
-
-
 def test_the_banner_says_whether_the_sandbox_starts_empty_or_loads_its_state(
-    tmp_path: Path, processes: list[Process]
+    tmp_path: Path, sandbox_process: Callable[..., SandboxProcess]
 ) -> None:
     path = tmp_path / "sandbox-state.json"
-    memory = Process()
-    processes.append(memory)
+    memory = sandbox_process()
     assert (
         memory.banner[1] == "state: in memory only, lost when the sandbox stops (--state-file PATH keeps it)"
     )
     memory.stop()
 
-    empty = Process("--state-file", str(path))
-    processes.append(empty)
+    empty = sandbox_process("--state-file", str(path))
     assert empty.banner[0].startswith("Kore.ai sandbox listening on http://127.0.0.1:")
     assert (
         empty.banner[1]
@@ -462,8 +426,7 @@ def test_the_banner_says_whether_the_sandbox_starts_empty_or_loads_its_state(
     assert requests.get(f"{empty.url}/_sandbox/info", timeout=30).json()["state_file"] == str(path)
     assert "Kore.ai sandbox stopped" in empty.stop()
 
-    loaded = Process("--state-file", str(path))
-    processes.append(loaded)
+    loaded = sandbox_process("--state-file", str(path))
     assert loaded.banner[1].startswith(f"state: loaded from {path} (saved ")
     assert loaded.banner[1].endswith("): 1 bots with variables; saved there after every change")
     wait_until(lambda: requests.get(f"{loaded.url}/_sandbox/variables", timeout=30).ok, "the admin API")
