@@ -1,4 +1,4 @@
-"""What tests (and benchmarks) that drive the sandbox need: time they control, waits for events, and tokens.
+"""What tests (and benchmarks) that drive the sandbox need: time they control, and waits for events.
 
 `VirtualClock` is the one virtual clock: give the same object to the sandbox (`Sandbox(clock=clock)`, which
 calls it) and to the code under test (kore_resources: `RUNTIME.use_clock(clock)`; anything that takes a
@@ -11,13 +11,7 @@ import heapq
 import itertools
 import threading
 import time
-import uuid
 from collections.abc import Callable
-
-import jwt
-
-from .demo import DEMO_APP
-from .state import SandboxApp
 
 #: How long an event-driven wait may take before a test calls it a hang. Generous on purpose: it fires
 #: only when something is really stuck, never because the machine is slow.
@@ -139,14 +133,3 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = HANG
         if time.monotonic() > deadline:
             raise AssertionError(f"still waiting after {timeout:g}s for {what}: something hangs")
         time.sleep(0.02)
-
-
-def token(app: SandboxApp = DEMO_APP, **claims: object) -> str:
-    """A JWT the sandbox accepts from `app`: its `appId`, signed HS256 with its secret, with `claims` added.
-    For an app that enforces JTI, also a fresh `jti` and an `exp` five minutes on, as Kore.ai asks of it
-    (docs/kore-api.md §3)."""
-    payload: dict[str, object] = {"appId": app.client_id}
-    if app.enforce_jti:
-        payload.update(jti=str(uuid.uuid4()), exp=int(time.time()) + 300)
-    payload.update(claims)
-    return jwt.encode(payload, app.client_secret, algorithm="HS256")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION, token
 
 from kore_sandbox import (
     APP_KIND_ADMIN,
@@ -31,7 +31,7 @@ from kore_sandbox import (
     SandboxApp,
     SandboxBot,
 )
-from kore_sandbox.testing import VirtualClock, token
+from kore_sandbox.testing import VirtualClock
 
 pytestmark = pytest.mark.sandbox
 

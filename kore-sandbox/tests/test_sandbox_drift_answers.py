@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import requests
+from documented import token
 
 from kore_sandbox import DEMO_BOTS, Sandbox
-from kore_sandbox.testing import VirtualClock, token
+from kore_sandbox.testing import VirtualClock
 
 pytestmark = pytest.mark.sandbox
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, token
 from sandbox_process import SandboxProcess
 
 from kore_sandbox import (
@@ -30,7 +30,7 @@ from kore_sandbox import (
     UtteranceStore,
 )
 from kore_sandbox import download as download_module
-from kore_sandbox.testing import VirtualClock, token
+from kore_sandbox.testing import VirtualClock
 
 pytestmark = pytest.mark.sandbox
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION, token
 
 from kore_sandbox import (
     DEMO_APP,
@@ -23,7 +23,7 @@ from kore_sandbox import (
     SandboxApp,
     SandboxBot,
 )
-from kore_sandbox.testing import VirtualClock, token, wait_until
+from kore_sandbox.testing import VirtualClock, wait_until
 
 pytestmark = pytest.mark.sandbox
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, VALIDATION
+from documented import BOT, CREDENTIALS, VALIDATION, token
 from sandbox_process import SandboxProcess
 
 from kore_sandbox import (
@@ -34,7 +34,7 @@ from kore_sandbox import (
     SandboxBot,
     check_reading,
 )
-from kore_sandbox.testing import HANG_SECONDS, VirtualClock, token
+from kore_sandbox.testing import HANG_SECONDS, VirtualClock
 
 pytestmark = pytest.mark.sandbox
 
