@@ -3,11 +3,11 @@ parser, never on the resources, Pulumi's SDK or the sandbox; and its decisions a
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
 import pytest
+from test_layout import imports_of
 
 pytestmark = pytest.mark.unit
 
@@ -19,22 +19,6 @@ ALLOWED = ("kore_resources.api", "kore_resources.settings", "kore_resources.erro
 PROGRAM_MODULES = ("kore_resources.program.bots_config", "kore_resources.program.stack_config")
 
 
-def imported_modules(path: Path) -> set[str]:
-    """The modules `path` imports, relative imports resolved."""
-    package = ["kore_resources", "doctor"]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join([*base, *([node.module] if node.module else [])])
-            found.add(module)
-            if node.level and not node.module:  # `from .. import settings`
-                found.update(f"{module}.{alias.name}" for alias in node.names)
-    return found
-
-
 def allowed(module: str) -> bool:
     top = module.split(".", maxsplit=1)[0]
     if top in sys.stdlib_module_names or top in ("__future__", "requests"):
@@ -42,7 +26,7 @@ def allowed(module: str) -> bool:
     if module.startswith("kore_resources.doctor") or module == "kore_resources":
         return True
     if module.startswith("kore_resources.program"):
-        return module in PROGRAM_MODULES
+        return module in PROGRAM_MODULES or module.startswith(tuple(f"{name}." for name in PROGRAM_MODULES))
     return module.startswith(ALLOWED)
 
 
@@ -50,7 +34,7 @@ def test_the_doctor_imports_the_http_layer_settings_and_program_config_only() ->
     outside = [
         f"{path.name} imports {module}"
         for path in sorted(DOCTOR.glob("*.py"))
-        for module in sorted(imported_modules(path))
+        for module in sorted(imports_of(path))
         if not allowed(module)
     ]
     assert outside == []
@@ -58,5 +42,5 @@ def test_the_doctor_imports_the_http_layer_settings_and_program_config_only() ->
 
 def test_the_decisions_make_no_call() -> None:
     """checks.py turns answers into lines: no HTTP, sockets, processes or clock in it."""
-    names = imported_modules(DOCTOR / "checks.py")
+    names = imports_of(DOCTOR / "checks.py")
     assert not names & {"requests", "socket", "subprocess", "time", "threading"}
