@@ -101,18 +101,6 @@ class RecordingMocks(Mocks):
         if args.typ == STACK_REFERENCE:
             self.stack_references.append(args.name)
             return args.name, {"name": args.name, "outputs": self.upstream, "secretOutputNames": []}
-        if args.typ in PIPELINE_OUTPUTS:
-            inputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
-            self.resources.append(
-                {
-                    "type": args.typ,
-                    "name": args.name,
-                    "inputs": inputs,
-                    "has_provider": "__provider" in args.inputs,
-                    "provider": args.provider,
-                }
-            )
-            return f"{inputs.get('bot_id')}/{args.name}", {**inputs, **PIPELINE_OUTPUTS[args.typ]}
         inputs = {k: v for k, v in args.inputs.items() if k != "__provider"}
         self.resources.append(
             {
@@ -123,6 +111,8 @@ class RecordingMocks(Mocks):
                 "provider": args.provider,
             }
         )
+        if args.typ in PIPELINE_OUTPUTS:
+            return f"{inputs.get('bot_id')}/{args.name}", {**inputs, **PIPELINE_OUTPUTS[args.typ]}
         outputs = {
             **inputs,
             "training_id": f"training-of-{args.name}",
