@@ -6,23 +6,17 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from pulumi.dynamic import Config, ConfigureRequest
 
 from bench.clock import provider_clock
+from demo_values import CREDENTIALS_CONFIG, make_provider
 from http_stub import FINISHED, Recorder, json_answer
 from kore_resources import BotTrainingProvider
 from kore_resources.api.ratelimit import RateBudget
 from kore_resources.resources.runtime import RUNTIME
-from kore_sandbox import DEMO_APP, DEMO_BOTS, Sandbox
+from kore_sandbox import Sandbox
 from kore_sandbox.testing import VirtualClock
-
-BOT = DEMO_BOTS[0].bot_id
-OTHER_BOT = DEMO_BOTS[1].bot_id
-SECRET = DEMO_APP.client_secret
-CREDENTIALS_CONFIG = {"kore:clientId": DEMO_APP.client_id, "kore:clientSecret": DEMO_APP.client_secret}
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -143,48 +137,11 @@ def virtual_sandbox(virtual_clock: VirtualClock) -> Iterator[Sandbox]:
         yield sb
 
 
-#: Two utterances of an ML utterance export (the JSON shape), for tests that write export files.
-SAMPLE_UTTERANCES = [
-    {
-        "taskName": "Book Flight",
-        "sentence": "Book a flight to Lisbon",
-        "type": "DialogIntent",
-        "language": "en",
-    },
-    {
-        "taskName": "Flight Status",
-        "sentence": "Is my flight on time?",
-        "type": "DialogIntent",
-        "language": "en",
-    },
-]
-
-
-def make_provider(config: dict[str, Any] | None = None) -> BotTrainingProvider:
-    provider = BotTrainingProvider()
-    provider.configure(ConfigureRequest(Config(dict(config or {}), "kore-bots")))
-    return provider
-
-
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch) -> BotTrainingProvider:
     for name in ("KORE_CLIENT_ID", "KORE_CLIENT_SECRET", "KORE_HOST"):
         monkeypatch.delenv(name, raising=False)
     return make_provider(CREDENTIALS_CONFIG)
-
-
-def training_inputs(sandbox: Sandbox, **changes: Any) -> dict[str, Any]:
-    """Inputs as they arrive from the engine after Check (numbers are floats on the wire)."""
-    return {
-        "bot_id": BOT,
-        "utterances_hash": "sha256:" + "1" * 64,
-        "language": "en",
-        "host": sandbox.url,
-        "wait_for_completion": True,
-        "timeout_seconds": 60.0,
-        "triggers": [],
-        **changes,
-    }
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 
-from conftest import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES
+from demo_values import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES
 from kore_resources import hash_definition
 from kore_resources.program.bots_config import BotSpec, parse_bots
 

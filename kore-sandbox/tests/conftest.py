@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from sandbox_process import SandboxProcess
 
 from kore_sandbox.testing import VirtualClock
+from sandbox_process import SandboxProcess
 
 
 @pytest.fixture

@@ -24,9 +24,8 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from documented import BOT, CREDENTIALS
-from sandbox_process import SandboxProcess
 
+from documented import BOT, CREDENTIALS
 from kore_sandbox import (
     DEMO_APP,
     DEMO_BOTS,
@@ -41,6 +40,7 @@ from kore_sandbox import (
     TrainingModel,
 )
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
+from sandbox_process import SandboxProcess
 
 pytestmark = pytest.mark.sandbox
 

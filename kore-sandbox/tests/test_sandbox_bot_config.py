@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION, token
 
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION, token
 from kore_sandbox import (
     APP_KIND_ADMIN,
     APP_KIND_BOT,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import requests
-from documented import token
 
+from documented import token
 from kore_sandbox import DEMO_BOTS, Sandbox
 from kore_sandbox.testing import VirtualClock
 

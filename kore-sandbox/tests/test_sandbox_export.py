@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, token
-from sandbox_process import SandboxProcess
 
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, token
 from kore_sandbox import (
     DEMO_ADMIN_APP,
     DEMO_APP,
@@ -31,6 +30,7 @@ from kore_sandbox import (
 )
 from kore_sandbox import download as download_module
 from kore_sandbox.testing import VirtualClock
+from sandbox_process import SandboxProcess
 
 pytestmark = pytest.mark.sandbox
 

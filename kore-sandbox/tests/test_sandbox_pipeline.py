@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION, token
 
+from documented import BOT, CREDENTIALS, ISO_MS, OTHER_BOT, SCOPE, VALIDATION, token
 from kore_sandbox import (
     DEMO_APP,
     SCOPE_TRAIN_ML,

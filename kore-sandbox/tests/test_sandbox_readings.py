@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 import requests
-from documented import BOT, CREDENTIALS, VALIDATION, token
-from sandbox_process import SandboxProcess
 
+from documented import BOT, CREDENTIALS, VALIDATION, token
 from kore_sandbox import (
     DEFAULT_READINGS,
     DEMO_ADMIN_APP,
@@ -35,6 +34,7 @@ from kore_sandbox import (
     check_reading,
 )
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock
+from sandbox_process import SandboxProcess
 
 pytestmark = pytest.mark.sandbox
 

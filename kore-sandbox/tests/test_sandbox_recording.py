@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import jwt
 import pytest
 import requests
-from documented import BOT
 
+from documented import BOT
 from kore_sandbox import DEMO_APP, Sandbox
 from kore_sandbox.recording import (
     BYTES,

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 import requests
-from documented import BOT, token
-from sandbox_process import SandboxProcess
 
+from documented import BOT, token
 from kore_sandbox import Sandbox, StateFileError, persistence
 from kore_sandbox.persistence import FORMAT, write_state_file
 from kore_sandbox.testing import HANG_SECONDS, VirtualClock, wait_until
+from sandbox_process import SandboxProcess
 
 pytestmark = pytest.mark.sandbox
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from conftest import BOT, SECRET
+from demo_values import BOT, SECRET
 from http_stub import CREDS, FAST, Recorder, client, deadline, json_answer
 from kore_resources.api.client import KoreClient
 from kore_resources.api.retry import RetryPolicy

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from cli_harness import REQUIRES_PULUMI, Cli, copy_project
-from conftest import CREDENTIALS_CONFIG, SECRET
+from demo_values import CREDENTIALS_CONFIG, SECRET
 from kore_sandbox import DEMO_BOTS, Sandbox
 from kore_sandbox.testing import wait_until
 from plugin_harness import Plugin, deploy_as_recorded, with_plain_secrets

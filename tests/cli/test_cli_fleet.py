@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli_harness import REQUIRES_PULUMI, ROOT, Cli
-from conftest import SECRET
+from demo_values import SECRET
 from kore_sandbox import DEMO_APP, Sandbox, SandboxBot
 from kore_sandbox.testing import wait_until
 

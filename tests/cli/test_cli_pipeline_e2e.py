@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from cli_harness import REQUIRES_PULUMI, Run, copy_project, pulumi_runner
-from conftest import CREDENTIALS_CONFIG
+from demo_values import CREDENTIALS_CONFIG
 from kore_resources import hash_definition, hash_utterances
 from kore_sandbox import DEMO_BOTS, Sandbox
 

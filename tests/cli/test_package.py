@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from cli_harness import COMMAND_TIMEOUT, PULUMI, Cli, free_port, fresh_checkout
-from conftest import CREDENTIALS_CONFIG, SECRET
+from demo_values import CREDENTIALS_CONFIG, SECRET
 from kore_resources import __version__
 from kore_sandbox import DEMO_BOTS
 from kore_sandbox import __version__ as sandbox_version

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from test_layout import imports_of
 
 pytestmark = pytest.mark.unit

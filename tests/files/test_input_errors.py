@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE_UTTERANCES
+from demo_values import SAMPLE_UTTERANCES
 from kore_resources import hash_utterances
 from kore_resources.errors import UtteranceFileError
 from kore_resources.program.import_plan import plan_imports

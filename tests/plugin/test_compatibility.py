@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CREDENTIALS_CONFIG
+from demo_values import CREDENTIALS_CONFIG
 from kore_resources import hash_definition, hash_utterances
 from kore_sandbox import Sandbox
 from plugin_harness import Plugin, deploy_as_recorded, with_plain_secrets

@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET
+from demo_values import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET
 from kore_resources import BotDefinitionProvider, BotVariablesProvider, hash_definition
 from kore_sandbox import Sandbox
 from plugin_harness import PROJECT_DIR, UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError, is_secret

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from conftest import BOT, CREDENTIALS_CONFIG, SECRET
+from demo_values import BOT, CREDENTIALS_CONFIG, SECRET
 from kore_resources import BotVariablesProvider, MlUtterancesProvider, hash_utterances
 from kore_resources.api.auth import Credentials
 from kore_resources.api.client import KoreClient

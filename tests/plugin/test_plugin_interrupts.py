@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BOT, CREDENTIALS_CONFIG, SECRET, training_inputs
+from demo_values import BOT, CREDENTIALS_CONFIG, SECRET, training_inputs
 from http_stub import client, deadline
 from kore_resources import BotTrainingProvider
 from kore_sandbox.testing import HANG_SECONDS, wait_until

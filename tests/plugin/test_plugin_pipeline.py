@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from conftest import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES, SECRET
+from demo_values import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES, SECRET
 from kore_resources import BotPublishProvider, MlUtterancesProvider, hash_utterances
 from kore_sandbox import Sandbox
 from plugin_harness import PROJECT_DIR, UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, training_inputs
+from demo_values import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, training_inputs
 from kore_sandbox import Sandbox
 from plugin_harness import UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError
 

@@ -14,7 +14,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 import wire
-from conftest import CREDENTIALS_CONFIG, SAMPLE_UTTERANCES, SECRET
+from demo_values import CREDENTIALS_CONFIG, SAMPLE_UTTERANCES, SECRET
 from kore_resources import (
     BotDefinitionProvider,
     BotPublishProvider,

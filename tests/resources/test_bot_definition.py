@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from conftest import BOT, OTHER_BOT
+from demo_values import BOT, OTHER_BOT
 from kore_resources import (
     BotDefinitionProvider,
     DefinitionFileError,

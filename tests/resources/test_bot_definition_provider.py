@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BOT
+from demo_values import BOT
 from kore_resources import (
     AuthenticationError,
     BotDefinitionProvider,

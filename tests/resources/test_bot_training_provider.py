@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, make_provider, training_inputs
+from demo_values import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET, make_provider, training_inputs
 from kore_resources import (
     AuthenticationError,
     ConfigurationError,

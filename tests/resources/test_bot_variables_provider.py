@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BOT, SAMPLE_UTTERANCES
+from demo_values import BOT, SAMPLE_UTTERANCES
 from kore_resources import (
     BotVariablesProvider,
 )

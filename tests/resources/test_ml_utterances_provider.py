@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BOT, OTHER_BOT, SAMPLE_UTTERANCES, training_inputs
+from demo_values import BOT, OTHER_BOT, SAMPLE_UTTERANCES, training_inputs
 from kore_resources import (
     AuthenticationError,
     BotTrainingProvider,

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import BOT, OTHER_BOT, training_inputs
+from demo_values import BOT, OTHER_BOT, training_inputs
 from kore_resources.api.ratelimit import RateBudget, Window
 from kore_resources.resources.runtime import RUNTIME
 
