@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from demo_values import BOT
 from kore_resources import hash_definition, hash_utterances
-from kore_sandbox import DEMO_BOTS
 
-BOT = DEMO_BOTS[0].bot_id
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 #: The sample travel bot's definition (definitions/travel), as BotDefinition records it.
 DEFINITION_FILES = {

@@ -16,15 +16,14 @@ import pytest
 import yaml
 
 from cli_harness import REQUIRES_PULUMI, Cli, copy_project
-from demo_values import CREDENTIALS_CONFIG, SECRET
-from kore_sandbox import DEMO_BOTS, Sandbox
+from demo_values import BOT, CREDENTIALS_CONFIG, SECRET
+from kore_sandbox import Sandbox
 from kore_sandbox.testing import wait_until
 from plugin_harness import Plugin, deploy_as_recorded, with_plain_secrets
 from state_fixtures import DEMO_PASSPHRASE, FIXTURES, PLAIN_SECRETS, RECORDED_HOST
 
 pytestmark = [pytest.mark.cli, *REQUIRES_PULUMI]
 
-BOT = DEMO_BOTS[0].bot_id
 CLIENT_ID = CREDENTIALS_CONFIG["kore:clientId"]
 ENV_CREDENTIALS = {"KORE_CLIENT_ID": CLIENT_ID, "KORE_CLIENT_SECRET": SECRET}
 

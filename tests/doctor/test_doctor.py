@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from demo_values import BOT, OTHER_BOT
 from doctor_helpers import (
     assert_nothing_changed,
     assert_secrets_not_shown,
@@ -28,7 +29,6 @@ from kore_sandbox import (
     DEMO_ADMIN_APP,
     DEMO_APP,
     DEMO_BOT_APP,
-    DEMO_BOTS,
     SCOPE_BOT_IMPORT,
     SCOPE_EXPORT_VARIABLES,
     SCOPE_ML_EXPORT,
@@ -41,9 +41,6 @@ from kore_sandbox import (
 )
 
 pytestmark = pytest.mark.sandbox
-
-BOT = DEMO_BOTS[0].bot_id
-OTHER_BOT = DEMO_BOTS[1].bot_id
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from cli_harness import REQUIRES_PULUMI, Cli
+from demo_values import BOT
 from doctor_helpers import assert_nothing_changed, assert_secrets_not_shown, doctor, use_apps
-from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, DEMO_BOTS, Sandbox
+from kore_sandbox import DEMO_ADMIN_APP, DEMO_BOT_APP, Sandbox
 
 pytestmark = [pytest.mark.cli, *REQUIRES_PULUMI]
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "doctor-bots"
-BOT = DEMO_BOTS[0].bot_id
 
 
 @pytest.fixture
