@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+import wire
 from demo_values import BOT, CREDENTIALS_CONFIG, SAMPLE_UTTERANCES, SECRET
 from kore_resources import BotPublishProvider, MlUtterancesProvider, hash_utterances
 from kore_sandbox import Sandbox
@@ -54,30 +55,6 @@ def publishes(plugin: Plugin) -> MiniEngine:
     return MiniEngine(plugin, type_=PUBLISH_TYPE, provider=serialize_provider(BotPublishProvider()))
 
 
-def import_inputs(sandbox: Sandbox, file: Path | str, **changes: Any) -> dict[str, Any]:
-    """What MlUtterances sends: the program hashed the file (relative paths start at the project)."""
-    return {
-        "bot_id": BOT,
-        "file": str(file),
-        "language": "en",
-        "host": sandbox.url,
-        "content_hash": hash_utterances(PROJECT_DIR / file),
-        "timeout_seconds": 60,
-        **changes,
-    }
-
-
-def publish_inputs(sandbox: Sandbox, triggers: list[Any], **changes: Any) -> dict[str, Any]:
-    return {
-        "bot_id": BOT,
-        "version_comment": "travel: from git",
-        "triggers": triggers,
-        "host": sandbox.url,
-        "timeout_seconds": 60,
-        **changes,
-    }
-
-
 def write(path: Path, records: list[dict[str, Any]]) -> Path:
     path.write_text(json.dumps(records), encoding="utf-8")
     return path
@@ -86,7 +63,7 @@ def write(path: Path, records: list[dict[str, Any]]) -> Path:
 # -- MlUtterances ------------------------------------------------------------------------------------------
 def test_ml_utterances_create_noop_change_and_replace(sandbox, imports, tmp_path):
     export = write(tmp_path / "en.json", UTTERANCES)
-    stack = {"travel-en": import_inputs(sandbox, export)}
+    stack = {"travel-en": wire.ml_import(sandbox.url, export)}
 
     assert imports.up(stack) == {"travel-en": "create"}
     recorded = imports.state[imports.urn("travel-en")]
@@ -99,13 +76,13 @@ def test_ml_utterances_create_noop_change_and_replace(sandbox, imports, tmp_path
     # nothing changed (also not after reformatting the file): no calls
     export.write_text(json.dumps(list(reversed(UTTERANCES)), indent=4), encoding="utf-8")
     sandbox.clear_calls()
-    assert imports.plan({"travel-en": import_inputs(sandbox, export)}) == {"travel-en": "same"}
-    assert imports.up({"travel-en": import_inputs(sandbox, export)}) == {"travel-en": "same"}
+    assert imports.plan({"travel-en": wire.ml_import(sandbox.url, export)}) == {"travel-en": "same"}
+    assert imports.up({"travel-en": wire.ml_import(sandbox.url, export)}) == {"travel-en": "same"}
     assert sandbox.calls == []
 
     # a changed utterance: imported again, in place
     write(export, [*UTTERANCES, {**UTTERANCES[0], "sentence": "Fly me to Rome"}])
-    changed = {"travel-en": import_inputs(sandbox, export)}
+    changed = {"travel-en": wire.ml_import(sandbox.url, export)}
     assert imports.plan(changed) == {"travel-en": "update"}
     assert imports.up(changed) == {"travel-en": "update"}
     after = imports.state[imports.urn("travel-en")]
@@ -114,9 +91,9 @@ def test_ml_utterances_create_noop_change_and_replace(sandbox, imports, tmp_path
 
     # the same content under another name imports nothing; another language is another import
     moved = shutil.copy(export, tmp_path / "renamed.json")
-    assert imports.plan({"travel-en": import_inputs(sandbox, moved)}) == {"travel-en": "same"}
+    assert imports.plan({"travel-en": wire.ml_import(sandbox.url, moved)}) == {"travel-en": "same"}
     sandbox.clear_calls()
-    assert imports.up({"travel-en": import_inputs(sandbox, export, language="de")}) == {
+    assert imports.up({"travel-en": wire.ml_import(sandbox.url, export, language="de")}) == {
         "travel-en": "replace"
     }
     assert sandbox.pipeline.imports[-1].language == "de"
@@ -129,10 +106,10 @@ def test_ml_utterances_create_noop_change_and_replace(sandbox, imports, tmp_path
 
 def test_failed_import_records_nothing_and_the_next_up_converges(sandbox, imports, tmp_path):
     export = write(tmp_path / "en.json", UTTERANCES)
-    imports.up({"travel-en": import_inputs(sandbox, export)})
+    imports.up({"travel-en": wire.ml_import(sandbox.url, export)})
     before = dict(imports.state[imports.urn("travel-en")].outputs)
     write(export, UTTERANCES[:1])
-    changed = {"travel-en": import_inputs(sandbox, export)}
+    changed = {"travel-en": wire.ml_import(sandbox.url, export)}
     sandbox.pipeline.fail_next_import(BOT, "en")
 
     with pytest.raises(PluginError) as info:
@@ -150,7 +127,7 @@ def test_failed_import_records_nothing_and_the_next_up_converges(sandbox, import
 
 def test_a_file_edited_between_preview_and_up_is_refused(sandbox, imports, tmp_path):
     export = write(tmp_path / "en.json", UTTERANCES)
-    planned = {"travel-en": import_inputs(sandbox, export)}
+    planned = {"travel-en": wire.ml_import(sandbox.url, export)}
     assert imports.plan(planned) == {"travel-en": "create"}
     write(export, UTTERANCES[:1])  # edited after the program hashed it
     with pytest.raises(PluginError) as info:
@@ -162,7 +139,7 @@ def test_a_file_edited_between_preview_and_up_is_refused(sandbox, imports, tmp_p
 
 # -- BotPublish --------------------------------------------------------------------------------------------
 def test_bot_publish_create_noop_change_and_comment_alone(sandbox, publishes):
-    assert publishes.up({"travel": publish_inputs(sandbox, ["t-1", "t-2"])}) == {"travel": "create"}
+    assert publishes.up({"travel": wire.publish(sandbox.url, ["t-1", "t-2"])}) == {"travel": "create"}
     [record] = sandbox.pipeline.publishes
     assert (record.initiate_training, record.status, record.version_comment) == (
         False,
@@ -174,14 +151,14 @@ def test_bot_publish_create_noop_change_and_comment_alone(sandbox, publishes):
     assert recorded.outputs["triggers"] == ["t-1", "t-2"]
 
     sandbox.clear_calls()
-    assert publishes.up({"travel": publish_inputs(sandbox, ["t-1", "t-2"])}) == {"travel": "same"}
+    assert publishes.up({"travel": wire.publish(sandbox.url, ["t-1", "t-2"])}) == {"travel": "same"}
     # a new comment alone does not publish
-    reworded = {"travel": publish_inputs(sandbox, ["t-1", "t-2"], version_comment="new words")}
+    reworded = {"travel": wire.publish(sandbox.url, ["t-1", "t-2"], version_comment="new words")}
     assert publishes.up(reworded) == {"travel": "same"}
     assert sandbox.calls == []
 
     # a new training id among the triggers publishes again, in place, with the current comment
-    assert publishes.up({"travel": publish_inputs(sandbox, ["t-1", "t-3"], version_comment="v2")}) == {
+    assert publishes.up({"travel": wire.publish(sandbox.url, ["t-1", "t-3"], version_comment="v2")}) == {
         "travel": "update"
     }
     assert [p.version_comment for p in sandbox.pipeline.publishes] == ["travel: from git", "v2"]
@@ -193,38 +170,38 @@ def test_bot_publish_create_noop_change_and_comment_alone(sandbox, publishes):
 
 
 def test_failed_publish_records_nothing_and_the_next_up_converges(sandbox, publishes):
-    publishes.up({"travel": publish_inputs(sandbox, ["t-1"])})
+    publishes.up({"travel": wire.publish(sandbox.url, ["t-1"])})
     before = dict(publishes.state[publishes.urn("travel")].outputs)
     sandbox.pipeline.fail_next_publish(BOT)
     with pytest.raises(PluginError) as info:
-        publishes.up({"travel": publish_inputs(sandbox, ["t-2"])})
+        publishes.up({"travel": wire.publish(sandbox.url, ["t-2"])})
     failed = sandbox.pipeline.publishes[-1]
     assert failed.status == "failed"
     for part in (BOT, failed.publish_id, "NL: FAILED", "next `pulumi up` publishes again"):
         assert part in info.value.details
     assert publishes.state[publishes.urn("travel")].outputs == before
-    assert publishes.up({"travel": publish_inputs(sandbox, ["t-2"])}) == {"travel": "update"}
+    assert publishes.up({"travel": wire.publish(sandbox.url, ["t-2"])}) == {"travel": "update"}
     assert sandbox.pipeline.publishes[-1].status == "successful"
 
 
 def test_check_failures_and_unknowns_make_no_calls(sandbox, imports, publishes, tmp_path):
     export = write(tmp_path / "en.json", UTTERANCES)
     with pytest.raises(CheckFailed) as bad_import:
-        imports.up({"x": {**import_inputs(sandbox, export, language="e n"), "file": str(tmp_path)}})
+        imports.up({"x": {**wire.ml_import(sandbox.url, export, language="e n"), "file": str(tmp_path)}})
     assert sorted(p for p, _ in bad_import.value.failures) == ["file", "language"]
     with pytest.raises(CheckFailed) as bad_publish:
-        publishes.up({"x": publish_inputs(sandbox, "t-1", version_comment="")})  # type: ignore[arg-type]
+        publishes.up({"x": wire.publish(sandbox.url, "t-1", version_comment="")})  # type: ignore[arg-type]
     assert sorted(p for p, _ in bad_publish.value.failures) == ["triggers", "version_comment"]
 
-    imports.up({"travel-en": import_inputs(sandbox, export)})
-    publishes.up({"travel": publish_inputs(sandbox, ["t-1"])})
+    imports.up({"travel-en": wire.ml_import(sandbox.url, export)})
+    publishes.up({"travel": wire.publish(sandbox.url, ["t-1"])})
     sandbox.clear_calls()
     # preview with values not known yet (e.g. a training that will change): planned, nothing called
-    assert imports.plan({"travel-en": import_inputs(sandbox, export, content_hash=UNKNOWN)}) == {
+    assert imports.plan({"travel-en": wire.ml_import(sandbox.url, export, content_hash=UNKNOWN)}) == {
         "travel-en": "update"
     }
-    assert publishes.plan({"travel": publish_inputs(sandbox, ["t-1", UNKNOWN])}) == {"travel": "update"}
-    assert publishes.plan({"travel": publish_inputs(sandbox, ["t-1"], bot_id=UNKNOWN)}) == {
+    assert publishes.plan({"travel": wire.publish(sandbox.url, ["t-1", UNKNOWN])}) == {"travel": "update"}
+    assert publishes.plan({"travel": wire.publish(sandbox.url, ["t-1"], bot_id=UNKNOWN)}) == {
         "travel": "replace"
     }
     assert sandbox.calls == []
@@ -242,8 +219,8 @@ def test_import_train_publish_end_to_end(sandbox, imports, trainings, publishes,
     def up() -> dict[str, str]:
         steps = imports.up(
             {
-                "travel-en-ml-utterances.json": import_inputs(sandbox, en, language="en"),
-                "travel-de-ml-utterances.csv": import_inputs(sandbox, de, language="de"),
+                "travel-en-ml-utterances.json": wire.ml_import(sandbox.url, en, language="en"),
+                "travel-de-ml-utterances.csv": wire.ml_import(sandbox.url, de, language="de"),
             }
         )
         hashes = {
@@ -266,7 +243,7 @@ def test_import_train_publish_end_to_end(sandbox, imports, trainings, publishes,
         training_ids = [
             trainings.state[trainings.urn(f"travel-{lang}")].outputs["training_id"] for lang in ("en", "de")
         ]
-        steps |= publishes.up({"travel-publish": publish_inputs(sandbox, training_ids)})
+        steps |= publishes.up({"travel-publish": wire.publish(sandbox.url, training_ids)})
         return steps
 
     assert set(up().values()) == {"create"}
