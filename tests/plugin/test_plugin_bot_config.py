@@ -19,8 +19,9 @@ from google.protobuf.message import Message
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
+import wire
 from demo_values import BOT, CREDENTIALS_CONFIG, OTHER_BOT, SECRET
-from kore_resources import BotDefinitionProvider, BotVariablesProvider, hash_definition
+from kore_resources import BotDefinitionProvider, BotVariablesProvider
 from kore_sandbox import Sandbox
 from plugin_harness import PROJECT_DIR, UNKNOWN, CheckFailed, MiniEngine, Plugin, PluginError, is_secret
 
@@ -28,11 +29,6 @@ pytestmark = pytest.mark.plugin
 
 DEFINITION_TYPE = "pulumi-python:dynamic/kore:BotDefinition"
 VARIABLES_TYPE = "pulumi-python:dynamic/kore:BotVariables"
-RELATIVE = {
-    "definition_file": "definitions/travel/botDefinition.json",
-    "config_file": "definitions/travel/config.json",
-    "functions_files": ["definitions/travel/flightStatus.js"],
-}
 API_URL = "https://flights.example.com/v1"
 API_KEY = "k-" + "9" * 20  # the secured variable's value: must never show in plain text
 
@@ -69,32 +65,16 @@ def export(tmp_path: Path) -> Path:
 
 
 def definition_inputs(sandbox: Sandbox, folder: Path | None = None, **changes: Any) -> dict[str, Any]:
-    """What BotDefinition sends: the files (relative to the project when they are in it) and their hash as
-    the program computed it. `folder`: an edited copy elsewhere, by absolute paths."""
-    if folder is None:
-        paths = dict(RELATIVE)
-        at = PROJECT_DIR
-    else:
-        paths = {
+    """What BotDefinition sends (tests/wire.py): the project's sample files by relative paths, or with
+    `folder` an edited copy elsewhere, by absolute paths."""
+    if folder is not None:
+        changes = {
             "definition_file": str(folder / "botDefinition.json"),
             "config_file": str(folder / "config.json"),
             "functions_files": [str(folder / "flightStatus.js")],
+            **changes,
         }
-        at = Path("/")
-    return {
-        "bot_id": BOT,
-        **paths,
-        "import_options": None,
-        "full_import": changes.get("import_options") is None,  # a full import unless told otherwise
-        "host": sandbox.url,
-        "timeout_seconds": 60,
-        "content_hash": hash_definition(
-            at / paths["definition_file"],
-            at / paths["config_file"],
-            [at / f for f in paths["functions_files"]],
-        ),
-        **changes,
-    }
+    return wire.definition(sandbox.url, **changes)
 
 
 def declared(api_key: str = API_KEY, api_url: str = API_URL) -> dict[str, Any]:
@@ -114,13 +94,8 @@ def declared(api_key: str = API_KEY, api_url: str = API_URL) -> dict[str, Any]:
 
 
 def variables_inputs(sandbox: Sandbox, variables: dict[str, Any] | None = None, **changes: Any) -> dict:
-    return {
-        "bot_id": BOT,
-        "variables": declared() if variables is None else variables,
-        "host": sandbox.url,
-        "timeout_seconds": 30,
-        **changes,
-    }
+    declared_here = declared() if variables is None else variables
+    return wire.variables(sandbox.url, declared_here, **{"timeout_seconds": 30.0, **changes})
 
 
 def recorded(engine: MiniEngine, name: str) -> dict[str, Any]:
@@ -194,7 +169,8 @@ def test_bot_definition_create_noop_change_replace_and_destroy(sandbox, definiti
         ("flightStatus.js", "js", "bulkImport"),
     ]
     assert [f.content for f in sandbox.pipeline.files] == [
-        (PROJECT_DIR / p).read_bytes() for p in (*list(RELATIVE.values())[:2], *RELATIVE["functions_files"])
+        (PROJECT_DIR / p).read_bytes()
+        for p in (*list(wire.DEFINITION_FILES.values())[:2], *wire.DEFINITION_FILES["functions_files"])
     ]
     imported = sandbox.definitions.imported(BOT)
     assert imported is not None and imported.import_id == job.import_id and imported.full_import
@@ -319,9 +295,12 @@ def test_bot_definition_check_failures_and_unknowns_make_no_calls(sandbox, defin
     with pytest.raises(CheckFailed) as bad:
         definitions.up(
             {
-                "x": definition_inputs(
-                    sandbox, bot_id="st-x", definition_file="botDefinition.yaml", timeout_seconds=-1
-                )
+                # A file name the check refuses, after the hash of the sample files (wire.definition would
+                # hash the file it names, and there is none).
+                "x": {
+                    **definition_inputs(sandbox, bot_id="st-x", timeout_seconds=-1),
+                    "definition_file": "botDefinition.yaml",
+                }
             }
         )
     assert sorted(p for p, _ in bad.value.failures) == ["bot_id", "definition_file", "timeout_seconds"]
